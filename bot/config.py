@@ -1,0 +1,129 @@
+"""Settings from the environment, then `.env`, then defaults (pydantic-settings).
+
+A missing or malformed setting stops start-up with one line per variable that
+names it and says what it should hold.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SLACK_API_DEFAULT = "https://slack.com/api/"
+
+_HINTS = {
+    "SLACK_BOT_TOKEN": "the app's Bot User OAuth Token (xoxb-…), from OAuth & Permissions",
+    "SLACK_SIGNING_SECRET": "the app's Signing Secret, from Basic Information → App Credentials",
+    "SLACK_APP_TOKEN": "an app-level token (xapp-…) with connections:write, for Socket Mode",
+    "SLACK_API_URL": "an http(s) URL ending in /api/, e.g. https://slack.com/api/",
+    "DATABASE_URL": "a SQLAlchemy URL, e.g. sqlite+aiosqlite:///amends.db or postgresql://…",
+    "AMENDS_INCIDENT_CHANNEL": "a Slack channel ID such as C0123456789 (not a #name)",
+    "AMENDS_ESCALATION_TIMEOUT_MINUTES": "a whole number of minutes between 1 and 1440",
+    "AMENDS_COMMAND": "the slash command's name, starting with /, e.g. /amends",
+    "AMENDS_ADMIN_USERS": "comma-separated Slack user IDs, e.g. U012AB3CD,U045EF6GH",
+    "PORT": "a TCP port number between 1 and 65535",
+}
+
+
+class ConfigError(Exception):
+    """Start-up configuration is missing or malformed; str() is fit to print."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = SLACK_API_DEFAULT
+    database_url: str = "sqlite+aiosqlite:///amends.db"
+    amends_incident_channel: str | None = None
+    amends_escalation_timeout_minutes: int = Field(default=15, ge=1, le=1440)
+    amends_command: str = "/amends"
+    amends_admin_users: str = ""
+    amends_scheduler_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
+            raise ValueError("not a URL")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("amends_incident_channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not re.fullmatch(r"[CG][A-Z0-9]{6,}", value):
+            raise ValueError("not a channel ID")
+        return value
+
+    @field_validator("amends_command")
+    @classmethod
+    def _command(cls, value: str) -> str:
+        if not re.fullmatch(r"/[a-z0-9_-]{1,31}", value):
+            raise ValueError("not a slash command")
+        return value
+
+    @field_validator("amends_admin_users")
+    @classmethod
+    def _admins(cls, value: str) -> str:
+        ids = [v.strip() for v in value.split(",") if v.strip()]
+        if any(not re.fullmatch(r"[UW][A-Z0-9]+", i) for i in ids):
+            raise ValueError("not user IDs")
+        return ",".join(ids)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        return async_database_url(value)
+
+    @property
+    def admin_user_ids(self) -> frozenset[str]:
+        return frozenset(filter(None, self.amends_admin_users.split(",")))
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    def missing_slack_credentials(self) -> list[str]:
+        missing = []
+        if not self.slack_bot_token:
+            missing.append("SLACK_BOT_TOKEN")
+        if not self.slack_signing_secret and not self.socket_mode:
+            missing.append("SLACK_SIGNING_SECRET")
+        return missing
+
+
+def async_database_url(url: str) -> str:
+    """Accept the URLs people paste (postgres://, postgresql://) and pick the async driver."""
+    if "://" not in url:
+        raise ValueError("not a database URL")
+    scheme, rest = url.split("://", 1)
+    drivers = {
+        "postgres": "postgresql+asyncpg",
+        "postgresql": "postgresql+asyncpg",
+        "sqlite": "sqlite+aiosqlite",
+    }
+    if scheme in drivers:
+        return f"{drivers[scheme]}://{rest}"
+    if scheme in ("postgresql+asyncpg", "sqlite+aiosqlite"):
+        return url
+    raise ValueError("unsupported database")
+
+
+def load_settings(env_file: Path | str | None = ".env", **overrides: object) -> Settings:
+    """Settings, or ConfigError with one line per bad variable."""
+    try:
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+            hint = _HINTS.get(name, "a valid value")
+            lines.append(f"{name} is not valid: it should be {hint}.")
+        raise ConfigError("\n".join(lines)) from None

@@ -1,0 +1,127 @@
+"""The slash command's small language: `/amends <sub-command> [arguments]`.
+
+Parsing is pure so that every mistyped command can be answered with a short,
+specific explanation instead of a stack trace.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_INCIDENT_ID = re.compile(r"^(?:#|inc-)?(\d{1,9})$", re.IGNORECASE)
+
+
+class CommandError(Exception):
+    """Bad arguments; the message says what to type instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class Help:
+    unknown: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Declare:
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    incident_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListOpen:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SetSupervisor:
+    member_id: str
+    supervisor_id: str
+    backup_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SetOncall:
+    user_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ShowTeam:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Customers:
+    incident_id: int
+
+
+Command = Help | Declare | Status | ListOpen | SetSupervisor | SetOncall | ShowTeam | Customers
+
+
+def parse(text: str, command_name: str = "/amends") -> Command:
+    words = text.split()
+    if not words:
+        return Help()
+    verb, args = words[0].lower(), words[1:]
+    rest = text.strip()[len(words[0]):].strip()
+    match verb:
+        case "help":
+            return Help()
+        case "declare":
+            return Declare(title=rest)
+        case "status":
+            return Status(_incident_id(args, f"{command_name} status 12"))
+        case "customers":
+            return Customers(_incident_id(args, f"{command_name} customers 12"))
+        case "list":
+            return ListOpen()
+        case "team":
+            return ShowTeam()
+        case "supervisor":
+            return _supervisor(args, command_name)
+        case "oncall":
+            return _oncall(args, command_name)
+        case _:
+            return Help(unknown=words[0])
+
+
+def _incident_id(args: list[str], example: str) -> int:
+    match = _INCIDENT_ID.match(args[0]) if len(args) == 1 else None
+    if not match:
+        raise CommandError(f"Give one incident number, e.g. `{example}`.")
+    return int(match.group(1))
+
+
+def mention(word: str) -> str | None:
+    match = _MENTION.match(word)
+    return match.group(1) if match else None
+
+
+def _supervisor(args: list[str], name: str) -> SetSupervisor:
+    usage = f"Usage: `{name} supervisor @member @supervisor [backup @backup]`."
+    if len(args) not in (2, 4) or (len(args) == 4 and args[2].lower() != "backup"):
+        raise CommandError(usage)
+    ids = [mention(a) for a in (args[0], args[1], *args[3:])]
+    if any(i is None for i in ids):
+        raise CommandError(f"Mention people with @, picked from Slack's list. {usage}")
+    member, supervisor, *backup = [i for i in ids if i]
+    if member == supervisor:
+        raise CommandError("Someone cannot be their own supervisor.")
+    if backup and backup[0] == supervisor:
+        raise CommandError("The backup must be someone other than the supervisor.")
+    return SetSupervisor(member, supervisor, backup[0] if backup else None)
+
+
+def _oncall(args: list[str], name: str) -> SetOncall:
+    usage = f"Usage: `{name} oncall @first @second …` (in rotation order)."
+    if not args:
+        raise CommandError(usage)
+    ids = [mention(a) for a in args]
+    if any(i is None for i in ids):
+        raise CommandError(f"Mention people with @, picked from Slack's list. {usage}")
+    unique = tuple(dict.fromkeys(i for i in ids if i))
+    return SetOncall(unique)

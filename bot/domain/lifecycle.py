@@ -1,0 +1,142 @@
+"""The incident lifecycle: which state may follow which, and who may move it.
+
+    declared → escalated → customers_notified → updating → resolved
+             → followed_up → reviewed → closed
+
+`escalated` means the supervisor has been told *and* acknowledged: nothing
+customer-facing may happen before that (rule 1 of the product).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class State(StrEnum):
+    DECLARED = "declared"
+    ESCALATED = "escalated"
+    CUSTOMERS_NOTIFIED = "customers_notified"
+    UPDATING = "updating"
+    RESOLVED = "resolved"
+    FOLLOWED_UP = "followed_up"
+    REVIEWED = "reviewed"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def is_open(self) -> bool:
+        return self is not State.CLOSED
+
+
+class Role(StrEnum):
+    DECLARER = "declarer"
+    SUPERVISOR = "supervisor"
+    BACKUP_SUPERVISOR = "backup_supervisor"
+    SYSTEM = "system"
+
+
+class Action(StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    NOTIFY_CUSTOMERS = "notify_customers"
+    POST_UPDATE = "post_update"
+    RESOLVE = "resolve"
+    FOLLOW_UP = "follow_up"
+    REVIEW = "review"
+    CLOSE = "close"
+
+
+SUPERVISORS = frozenset({Role.SUPERVISOR, Role.BACKUP_SUPERVISOR})
+OWNERS = frozenset({Role.DECLARER, Role.SUPERVISOR, Role.BACKUP_SUPERVISOR})
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    sources: frozenset[State]
+    target: State
+    allowed: frozenset[Role]
+
+
+RULES: dict[Action, Rule] = {
+    Action.ACKNOWLEDGE: Rule(frozenset({State.DECLARED}), State.ESCALATED, SUPERVISORS),
+    Action.NOTIFY_CUSTOMERS: Rule(
+        frozenset({State.ESCALATED}), State.CUSTOMERS_NOTIFIED, SUPERVISORS | {Role.SYSTEM}
+    ),
+    Action.POST_UPDATE: Rule(
+        frozenset({State.CUSTOMERS_NOTIFIED, State.UPDATING}), State.UPDATING, OWNERS
+    ),
+    Action.RESOLVE: Rule(
+        frozenset({State.ESCALATED, State.CUSTOMERS_NOTIFIED, State.UPDATING}),
+        State.RESOLVED,
+        OWNERS,
+    ),
+    Action.FOLLOW_UP: Rule(frozenset({State.RESOLVED}), State.FOLLOWED_UP, SUPERVISORS),
+    Action.REVIEW: Rule(frozenset({State.FOLLOWED_UP}), State.REVIEWED, OWNERS),
+    Action.CLOSE: Rule(frozenset({State.REVIEWED}), State.CLOSED, SUPERVISORS),
+}
+
+
+class LifecycleError(Exception):
+    """A transition that the lifecycle does not allow; the message is fit for a user."""
+
+
+class NotPermitted(LifecycleError):
+    pass
+
+
+class WrongState(LifecycleError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class People:
+    """Who holds which role on one incident."""
+
+    declarer_id: str
+    supervisor_id: str | None
+    backup_supervisor_id: str | None
+
+    def roles_of(self, user_id: str) -> frozenset[Role]:
+        roles = set()
+        if user_id == self.declarer_id:
+            roles.add(Role.DECLARER)
+        if user_id == self.supervisor_id:
+            roles.add(Role.SUPERVISOR)
+        if user_id == self.backup_supervisor_id:
+            roles.add(Role.BACKUP_SUPERVISOR)
+        return frozenset(roles)
+
+
+def next_state(state: State, action: Action, roles: frozenset[Role]) -> State:
+    """The state after `action`, or a LifecycleError saying why it may not happen."""
+    rule = RULES[action]
+    if not roles & rule.allowed:
+        raise NotPermitted(_refusal(action, rule.allowed))
+    if state not in rule.sources:
+        raise WrongState(
+            f"This incident is {state.label.lower()}, so it cannot be "
+            f"{_PAST[action]} now."
+        )
+    return rule.target
+
+
+def _refusal(action: Action, allowed: frozenset[Role]) -> str:
+    if allowed <= SUPERVISORS | {Role.SYSTEM}:
+        who = "the incident's supervisor or backup supervisor"
+    else:
+        who = "the declarer or the incident's supervisors"
+    return f"Only {who} can {action.value.replace('_', ' ')} this incident."
+
+
+_PAST = {
+    Action.ACKNOWLEDGE: "acknowledged",
+    Action.NOTIFY_CUSTOMERS: "sent to customers",
+    Action.POST_UPDATE: "updated",
+    Action.RESOLVE: "resolved",
+    Action.FOLLOW_UP: "followed up",
+    Action.REVIEW: "reviewed",
+    Action.CLOSE: "closed",
+}

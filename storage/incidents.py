@@ -1,0 +1,165 @@
+"""Incidents and their append-only timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.declaration import Declaration
+from bot.domain.lifecycle import State
+from storage.models import Incident, SlackMessage, TimelineEvent
+
+
+async def create(
+    session: AsyncSession,
+    *,
+    declaration: Declaration,
+    declarer_id: str,
+    supervisor_id: str | None,
+    backup_supervisor_id: str | None,
+    origin_channel_id: str | None,
+    channel_id: str | None,
+    idempotency_key: str,
+    now: datetime,
+) -> tuple[Incident, bool]:
+    """The new incident and True, or the one a retried request already created and False."""
+    existing = await by_idempotency_key(session, idempotency_key)
+    if existing:
+        return existing, False
+    incident = Incident(
+        title=declaration.title,
+        what_happened=declaration.what_happened,
+        who_is_affected=declaration.who_is_affected,
+        proposed_fix=declaration.proposed_fix,
+        severity=declaration.severity.value,
+        state=State.DECLARED.value,
+        declarer_id=declarer_id,
+        supervisor_id=supervisor_id,
+        backup_supervisor_id=backup_supervisor_id,
+        origin_channel_id=origin_channel_id,
+        channel_id=channel_id,
+        declared_at=now,
+        updated_at=now,
+        idempotency_key=idempotency_key,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(incident)
+            await session.flush()
+    except IntegrityError:
+        # Two deliveries of the same submission raced; the other one won.
+        existing = await by_idempotency_key(session, idempotency_key)
+        if existing is None:
+            raise
+        return existing, False
+    await record(session, incident.id, "declared", actor_id=declarer_id, now=now,
+                 details={"severity": declaration.severity.value})
+    return incident, True
+
+
+async def by_idempotency_key(session: AsyncSession, key: str) -> Incident | None:
+    result = await session.execute(select(Incident).where(Incident.idempotency_key == key))
+    return result.scalar_one_or_none()
+
+
+async def get(session: AsyncSession, incident_id: int) -> Incident | None:
+    return await session.get(Incident, incident_id)
+
+
+async def list_open(session: AsyncSession, limit: int = 50) -> Sequence[Incident]:
+    result = await session.execute(
+        select(Incident)
+        .where(Incident.state != State.CLOSED.value)
+        .order_by(Incident.declared_at.desc())
+        .limit(limit)
+    )
+    return result.scalars().all()
+
+
+async def move_state(
+    session: AsyncSession,
+    incident_id: int,
+    *,
+    expected: State,
+    target: State,
+    now: datetime,
+    **fields: Any,
+) -> bool:
+    """Compare-and-set on the state, so two clicks or two replicas move it once."""
+    result = await session.execute(
+        update(Incident)
+        .where(Incident.id == incident_id, Incident.state == expected.value)
+        .values(state=target.value, updated_at=now, **fields)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def set_fields(session: AsyncSession, incident_id: int, now: datetime, **fields: Any) -> None:
+    await session.execute(
+        update(Incident)
+        .where(Incident.id == incident_id)
+        .values(updated_at=now, **fields)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def record(
+    session: AsyncSession,
+    incident_id: int,
+    kind: str,
+    *,
+    actor_id: str | None,
+    now: datetime,
+    details: dict[str, Any] | None = None,
+) -> TimelineEvent:
+    event = TimelineEvent(
+        incident_id=incident_id, at=now, actor_id=actor_id, kind=kind, details=details or {}
+    )
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def timeline(session: AsyncSession, incident_id: int) -> Sequence[TimelineEvent]:
+    result = await session.execute(
+        select(TimelineEvent)
+        .where(TimelineEvent.incident_id == incident_id)
+        .order_by(TimelineEvent.at, TimelineEvent.id)
+    )
+    return result.scalars().all()
+
+
+async def has_event(session: AsyncSession, incident_id: int, kind: str) -> bool:
+    result = await session.execute(
+        select(TimelineEvent.id)
+        .where(TimelineEvent.incident_id == incident_id, TimelineEvent.kind == kind)
+        .limit(1)
+    )
+    return result.first() is not None
+
+
+async def remember_message(
+    session: AsyncSession, incident_id: int, purpose: str, channel_id: str, ts: str, now: datetime
+) -> None:
+    session.add(
+        SlackMessage(incident_id=incident_id, purpose=purpose, channel_id=channel_id, ts=ts,
+                     posted_at=now)
+    )
+    await session.flush()
+
+
+async def messages(
+    session: AsyncSession, incident_id: int, purposes: Sequence[str]
+) -> Sequence[SlackMessage]:
+    result = await session.execute(
+        select(SlackMessage)
+        .where(SlackMessage.incident_id == incident_id, SlackMessage.purpose.in_(purposes))
+        .order_by(SlackMessage.id)
+    )
+    return result.scalars().all()

@@ -1,0 +1,52 @@
+"""Who answers to whom, and who is on call."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OncallEntry, Person
+
+
+async def supervisor_of(session: AsyncSession, user_id: str) -> Person | None:
+    return await session.get(Person, user_id)
+
+
+async def set_supervisor(
+    session: AsyncSession,
+    *,
+    member_id: str,
+    supervisor_id: str,
+    backup_id: str | None,
+    by: str,
+    now: datetime,
+) -> None:
+    person = await session.get(Person, member_id)
+    if person is None:
+        person = Person(user_id=member_id, updated_by=by, updated_at=now)
+        session.add(person)
+    person.supervisor_id = supervisor_id
+    person.backup_supervisor_id = backup_id
+    person.updated_by = by
+    person.updated_at = now
+    await session.flush()
+
+
+async def everyone(session: AsyncSession) -> Sequence[Person]:
+    result = await session.execute(select(Person).order_by(Person.user_id))
+    return result.scalars().all()
+
+
+async def set_oncall(session: AsyncSession, user_ids: Sequence[str], now: datetime) -> None:
+    await session.execute(delete(OncallEntry))
+    for position, user_id in enumerate(user_ids):
+        session.add(OncallEntry(position=position, user_id=user_id, updated_at=now))
+    await session.flush()
+
+
+async def oncall(session: AsyncSession) -> list[str]:
+    result = await session.execute(select(OncallEntry.user_id).order_by(OncallEntry.position))
+    return list(result.scalars().all())
