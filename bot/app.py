@@ -1,0 +1,44 @@
+"""The Bolt app: listeners registered on an AsyncApp built from the runtime's parts."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services.context import Deps
+from bot.slack.listeners import actions, commands, views
+
+log = logging.getLogger(__name__)
+
+SORRY = ("Something went wrong on my side and I logged it. Anything you saved is kept; "
+         "please try again in a minute.")
+
+
+def build_app(deps: Deps, client: AsyncWebClient, signing_secret: str) -> AsyncApp:
+    app = AsyncApp(
+        client=client,
+        signing_secret=signing_secret,
+        # Listeners ack first and do slow work afterwards (Slack's 3-second rule).
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+    )
+    commands.register(app, deps)
+    views.register(app, deps)
+    actions.register(app, deps)
+
+    @app.error
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        # Never show a stack trace to a person: log it, and say something useful.
+        log.exception("unhandled error in a Slack listener", exc_info=error)
+        user_id = (body.get("user") or {}).get("id") or body.get("user_id")
+        channel_id = (body.get("channel") or {}).get("id") or body.get("channel_id")
+        if user_id and channel_id:
+            try:
+                await deps.slack.ephemeral(channel_id, user_id, SORRY)
+            except Exception:  # noqa: BLE001 - already in the error path; the log has it
+                log.warning("could not tell user about the error")
+
+    return app

@@ -1,0 +1,77 @@
+"""Everything the running bot holds, created at start-up and closed at shutdown."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from slack_bolt.async_app import AsyncApp
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.app import build_app
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.scheduling.scheduler import Scheduler
+from bot.scheduling.timers import TimerRunner
+from bot.services import escalation
+from bot.services.context import Deps, Options
+from bot.slack.outbound import Slack, make_client
+from storage import migrate
+from storage.db import make_engine, make_sessionmaker
+from storage.timers import ClaimedTimer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    deps: Deps
+    timers: TimerRunner
+    scheduler: Scheduler
+    app: AsyncApp
+
+    @classmethod
+    async def create(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
+        clock = clock or SystemClock()
+        engine = make_engine(settings.database_url)
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+        secret = (settings.slack_signing_secret.get_secret_value()
+                  if settings.slack_signing_secret else "")
+        client = make_client(token, settings.slack_api_url)
+        deps = Deps(
+            sessions=make_sessionmaker(engine),
+            clock=clock,
+            slack=Slack(client),
+            options=Options(
+                command=settings.amends_command,
+                incident_channel=settings.amends_incident_channel,
+                escalation_timeout=timedelta(minutes=settings.amends_escalation_timeout_minutes),
+                admin_user_ids=settings.admin_user_ids,
+            ),
+        )
+
+        async def escalation_timeout(timer: ClaimedTimer) -> None:
+            if timer.incident_id is not None:
+                await escalation.on_escalation_timeout(deps, timer.incident_id)
+
+        handlers = {escalation.ESCALATION_TIMER: escalation_timeout}
+        runner = TimerRunner(deps.sessions, clock, handlers)
+        scheduler = Scheduler(runner, clock, settings.amends_scheduler_poll_seconds)
+        return cls(settings, engine, deps, runner, scheduler,
+                   build_app(deps, client, secret))
+
+    async def start(self, *, migrate_first: bool = True, schedule: bool = True) -> None:
+        if migrate_first:
+            await migrate.upgrade(self.engine)
+        # Timers that fell due while we were down fire now, once, marked late.
+        await self.timers.run_due()
+        if schedule:
+            self.scheduler.start()
+        log.info("amends started (replica %s)", self.timers.owner)
+
+    async def close(self) -> None:
+        self.scheduler.shutdown()
+        await self.engine.dispose()

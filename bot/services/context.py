@@ -1,0 +1,27 @@
+"""What every service needs, passed down from the runtime (never built at import time)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.slack.outbound import Slack
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    command: str = "/amends"
+    incident_channel: str | None = None
+    escalation_timeout: timedelta = timedelta(minutes=15)
+    admin_user_ids: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+    slack: Slack
+    options: Options

@@ -1,0 +1,52 @@
+"""The incident card: one message per incident, updated in place as the state changes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.domain.lifecycle import State
+from bot.domain.severity import Severity
+from bot.slack.blocks.text import Block, context, duration, mrkdwn, plain, slack_date, user
+from storage.models import Incident
+
+
+def card(incident: Incident, now: datetime) -> tuple[str, list[Block]]:
+    """(fallback text, blocks) for the incident's card."""
+    severity = Severity(incident.severity)
+    state = State(incident.state)
+    title = f"{severity.emoji} #{incident.id} · {incident.title}"
+    fields = [
+        mrkdwn(f"*Severity*\n{severity.label}"),
+        mrkdwn(f"*State*\n{_state_text(incident, state)}"),
+        mrkdwn(f"*Declared by*\n{user(incident.declarer_id)}"),
+        mrkdwn(f"*Supervisor*\n{_supervisors(incident)}"),
+        mrkdwn(f"*Declared*\n{slack_date(incident.declared_at)}"),
+        mrkdwn(f"*Age*\n{duration(now - incident.declared_at)}"),
+    ]
+    blocks: list[Block] = [
+        {"type": "header", "text": plain(title[:150])},
+        {"type": "section", "fields": fields},
+        {"type": "section", "text": mrkdwn(f"*What happened*\n{incident.what_happened}")},
+        {"type": "section", "text": mrkdwn(f"*Who is affected*\n{incident.who_is_affected}")},
+        {"type": "section", "text": mrkdwn(f"*What we are doing*\n{incident.proposed_fix}")},
+        context(f"Card updated {slack_date(now, '{time}')} · discussion in the thread below"),
+    ]
+    text = f"Incident #{incident.id} ({severity.label}, {state.label}): {incident.title}"
+    return text, blocks
+
+
+def _state_text(incident: Incident, state: State) -> str:
+    if state is State.DECLARED:
+        return ":hourglass_flowing_sand: Declared, waiting for the supervisor"
+    if state is State.ESCALATED and incident.acknowledged_at:
+        ack = slack_date(incident.acknowledged_at, "{time}")
+        by = user(incident.acknowledged_by)
+        return f":white_check_mark: Escalated, acknowledged by {by} at {ack}"
+    return state.label
+
+
+def _supervisors(incident: Incident) -> str:
+    text = user(incident.supervisor_id)
+    if incident.backup_supervisor_id:
+        text += f" (backup {user(incident.backup_supervisor_id)})"
+    return text

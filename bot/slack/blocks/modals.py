@@ -1,0 +1,89 @@
+"""Modals. The declare modal asks for what went wrong, who is hit, and the plan."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.domain.declaration import TEXT_MAX, TITLE_MAX, Field
+from bot.domain.severity import Severity
+from bot.slack.blocks.text import Block, plain
+from bot.slack.ids import CallbackId
+
+INPUT = "value"  # the action id of every input element; the block id names the field
+
+
+def declare_modal(title: str, origin_channel_id: str | None) -> Block:
+    metadata = json.dumps({"channel": origin_channel_id})
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.DECLARE,
+        "private_metadata": metadata,
+        "title": plain("Declare an incident"),
+        "submit": plain("Declare"),
+        "close": plain("Cancel"),
+        "blocks": [
+            _text(Field.TITLE, "Title", "e.g. Invoices sent twice on 3 May", TITLE_MAX,
+                  initial=title[:TITLE_MAX]),
+            _text(Field.WHAT_HAPPENED, "What went wrong?",
+                  "Plainly: what did we get wrong, and since when?", TEXT_MAX, multiline=True),
+            _text(Field.WHO_IS_AFFECTED, "Who is affected?",
+                  "Which customers, how many, what it means for them", TEXT_MAX, multiline=True),
+            _text(Field.PROPOSED_FIX, "What are we doing about it?",
+                  "The fix you propose: your supervisor should hear a plan", TEXT_MAX,
+                  multiline=True),
+            _severity(),
+        ],
+    }
+
+
+def submitted_values(state_values: dict[str, dict[str, Any]]) -> dict[Field, str | None]:
+    """Field → text from a view_submission's `view.state.values`."""
+    values: dict[Field, str | None] = {}
+    for field in Field:
+        element = state_values.get(field.value, {}).get(INPUT, {})
+        if element.get("type") == "static_select" or "selected_option" in element:
+            option = element.get("selected_option") or {}
+            values[field] = option.get("value")
+        else:
+            values[field] = element.get("value")
+    return values
+
+
+def _text(
+    field: Field, label: str, placeholder: str, max_length: int, *,
+    multiline: bool = False, initial: str = "",
+) -> Block:
+    element: Block = {
+        "type": "plain_text_input",
+        "action_id": INPUT,
+        "multiline": multiline,
+        "max_length": max_length,
+        "placeholder": plain(placeholder[:150]),
+    }
+    if initial:
+        element["initial_value"] = initial
+    return {"type": "input", "block_id": field.value, "label": plain(label), "element": element}
+
+
+def _severity() -> Block:
+    options = [
+        {
+            "text": plain(severity.label),
+            "description": plain(severity.description[:75]),
+            "value": severity.value,
+        }
+        for severity in Severity
+    ]
+    return {
+        "type": "input",
+        "block_id": Field.SEVERITY.value,
+        "label": plain("How bad is it?"),
+        "element": {"type": "radio_buttons", "action_id": INPUT, "options": options},
+        "hint": plain("Critical: every 30 min updates · Major: every 2 h · Minor: daily"),
+    }
+
+
+def field_errors(errors: dict[Field, str]) -> dict[str, str]:
+    return {field.value: message for field, message in errors.items()}
+

@@ -1,0 +1,74 @@
+"""Ephemeral answers to the slash command."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.domain.lifecycle import State
+from bot.domain.severity import Severity
+from bot.slack.blocks.text import Block, context, duration, section, slack_date, user
+from storage.models import Incident, Person, TimelineEvent
+
+Reply = tuple[str, list[Block]]
+
+
+def help_text(command: str, unknown: str | None = None) -> Reply:
+    lines = [
+        f"`{command} declare [title]` — declare an incident; your supervisor is told first",
+        f"`{command} list` — open incidents",
+        f"`{command} status 12` — one incident and its timeline",
+        f"`{command} customers 12` — the affected customers found in the helpdesk",
+        f"`{command} team` — who answers to whom, and who is on call",
+        f"`{command} supervisor @member @supervisor [backup @backup]` — set a supervisor",
+        f"`{command} oncall @first @second …` — set the on-call rotation, in order",
+        f"`{command} help` — this list",
+    ]
+    head = f"I don't know `{unknown}`. " if unknown else ""
+    text = f"{head}Here is what I can do:\n" + "\n".join(f"• {line}" for line in lines)
+    return text, [section(text)]
+
+
+def plain_reply(text: str) -> Reply:
+    return text, [section(text)]
+
+
+def open_list(incidents: Sequence[Incident], now: datetime) -> Reply:
+    if not incidents:
+        return plain_reply(":sunny: No open incidents.")
+    lines = [
+        f"{Severity(i.severity).emoji} *#{i.id}* {i.title} — {State(i.state).label}, "
+        f"open {duration(now - i.declared_at)}, supervisor {user(i.supervisor_id)}"
+        for i in incidents
+    ]
+    text = f"*{len(incidents)} open incident{'s' if len(incidents) != 1 else ''}*\n"
+    return text, [section(text + "\n".join(lines))]
+
+
+def status(incident: Incident, events: Sequence[TimelineEvent], now: datetime) -> Reply:
+    severity = Severity(incident.severity)
+    head = (
+        f"{severity.emoji} *#{incident.id} · {incident.title}*\n"
+        f"{severity.label} · {State(incident.state).label} · "
+        f"open {duration(now - incident.declared_at)} · declared by {user(incident.declarer_id)}"
+        f" · supervisor {user(incident.supervisor_id)}"
+    )
+    timeline = "\n".join(
+        f"{slack_date(e.at, '{date_short} {time}')} — {e.kind.replace('_', ' ')}"
+        + (f" by {user(e.actor_id)}" if e.actor_id else "")
+        for e in events[-20:]
+    )
+    return head, [section(head), section(f"*Timeline*\n{timeline or '—'}")]
+
+
+def team(people: Sequence[Person], oncall: Sequence[str], admins: frozenset[str]) -> Reply:
+    rows = [
+        f"{user(p.user_id)} → {user(p.supervisor_id)}"
+        + (f" (backup {user(p.backup_supervisor_id)})" if p.backup_supervisor_id else "")
+        for p in people
+    ]
+    text = "*Who answers to whom*\n" + ("\n".join(rows) or "_Nobody is set up yet._")
+    rota = " → ".join(user(u) for u in oncall) or "_nobody_"
+    who_admin = ", ".join(user(a) for a in sorted(admins)) or "everyone (AMENDS_ADMIN_USERS unset)"
+    return text, [section(text), section(f"*On call, in order*\n{rota}"),
+                  context(f"Who can change this: {who_admin}")]

@@ -1,0 +1,27 @@
+"""Every action id, callback id and block id the app uses, in one place."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ActionId(StrEnum):
+    ACKNOWLEDGE = "incident_acknowledge"
+    PICK_SUPERVISOR = "incident_pick_supervisor"
+
+
+class CallbackId(StrEnum):
+    DECLARE = "declare_incident"
+
+
+class Purpose(StrEnum):
+    """Why a message was posted; used to find and update it later."""
+
+    CARD = "card"
+    THREAD_ESCALATION = "thread_escalation"
+    SUPERVISOR_DM = "supervisor_dm"
+    BACKUP_DM = "backup_dm"
+    PICK_SUPERVISOR = "pick_supervisor"
+
+
+ACK_PROMPTS = (Purpose.THREAD_ESCALATION, Purpose.SUPERVISOR_DM, Purpose.BACKUP_DM)

@@ -1,0 +1,47 @@
+"""Buttons and selects in the thread and in DMs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.services import escalation, incidents
+from bot.services.context import Deps
+from bot.slack.ids import ActionId
+from bot.slack.outbound import SlackDeliveryError
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    async def on_acknowledge(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        user_id = body["user"]["id"]
+        try:
+            incident = await escalation.acknowledge(deps, int(action["value"]), user_id)
+        except escalation.Refusal as refusal:
+            await _refuse(deps, body, str(refusal))
+            return
+        await incidents.refresh_card(deps, incident.id)
+
+    async def on_pick(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        incident_id = int(action["block_id"].split(":", 1)[1])
+        try:
+            await escalation.pick_supervisor(deps, incident_id, body["user"]["id"],
+                                             action["selected_user"])
+        except escalation.Refusal as refusal:
+            await _refuse(deps, body, str(refusal))
+            return
+        await incidents.refresh_card(deps, incident_id)
+
+    app.action(ActionId.ACKNOWLEDGE.value)(on_acknowledge)
+    app.action(ActionId.PICK_SUPERVISOR.value)(on_pick)
+
+
+async def _refuse(deps: Deps, body: dict[str, Any], text: str) -> None:
+    """Tell only the person who clicked, where they clicked."""
+    channel = (body.get("channel") or {}).get("id") or body["user"]["id"]
+    try:
+        await deps.slack.ephemeral(channel, body["user"]["id"], f":no_entry: {text}")
+    except SlackDeliveryError:
+        await deps.slack.dm(body["user"]["id"], text, [])
