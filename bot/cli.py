@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import HINTS, ConfigError, Settings, load_settings
 
 SETUP_HELP = """\
 amends needs Slack credentials before it can start. Set these in .env (or the environment):
@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     missing = settings.missing_slack_credentials()
     if missing:
-        lines = "\n".join(f"  {name}" for name in missing)
+        lines = "\n".join(f"  {name}: {HINTS[name]}" for name in missing)
         print(SETUP_HELP.format(missing=lines), file=sys.stderr)  # noqa: T201
         return 2
     if settings.socket_mode and not args.http:

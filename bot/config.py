@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
 
-_HINTS = {
+HINTS = {
     "SLACK_BOT_TOKEN": "the app's Bot User OAuth Token (xoxb-…), from OAuth & Permissions",
     "SLACK_SIGNING_SECRET": "the app's Signing Secret, from Basic Information → App Credentials",
     "SLACK_APP_TOKEN": "an app-level token (xapp-…) with connections:write, for Socket Mode",
@@ -124,6 +124,6 @@ def load_settings(env_file: Path | str | None = ".env", **overrides: object) -> 
         lines = []
         for error in exc.errors():
             name = str(error["loc"][0]).upper() if error["loc"] else "settings"
-            hint = _HINTS.get(name, "a valid value")
+            hint = HINTS.get(name, "a valid value")
             lines.append(f"{name} is not valid: it should be {hint}.")
         raise ConfigError("\n".join(lines)) from None

@@ -1,0 +1,31 @@
+"""End-to-end fixtures: the Slack stand-in, a fake clock, and the running bot."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.clock import FakeClock
+from tests.standins.slack_api import SlackStandIn
+from tests.support.bot import BOT_TOKEN, RunningBot, start_bot
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SlackStandIn]:
+    async with SlackStandIn(token=BOT_TOKEN) as standin:
+        yield standin
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def bot(slack: SlackStandIn, db_url: str, clock: FakeClock) -> AsyncIterator[RunningBot]:
+    running = await start_bot(slack_api_url=slack.base_url, db_url=db_url, clock=clock)
+    yield running
+    await running.stop()

@@ -1,0 +1,110 @@
+"""What reaches the endpoint: signatures, the slash command's answers, the health check."""
+
+from __future__ import annotations
+
+import time
+import urllib.parse
+
+import httpx
+
+from tests.e2e.flows import DECLARER, ORIGIN, SUPERVISOR, declare, set_supervisor
+from tests.standins.slack_api import SlackStandIn
+from tests.support.bot import SIGNING_SECRET, RunningBot
+from tests.support.slack_signing import sign
+
+
+def _command_body(text: str = "declare Oops") -> bytes:
+    return urllib.parse.urlencode({
+        "command": "/amends", "text": text, "user_id": DECLARER, "channel_id": ORIGIN,
+        "team_id": "T1", "trigger_id": "1.2.3", "response_url": "http://127.0.0.1:9/x",
+    }).encode()
+
+
+async def _post(bot: RunningBot, body: bytes, headers: dict[str, str]) -> httpx.Response:
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **headers}
+    async with httpx.AsyncClient() as client:
+        return await client.post(f"{bot.base_url}/slack/events", content=body, headers=headers)
+
+
+async def test_unsigned_wrong_and_stale_requests_get_401_and_change_nothing(
+    bot: RunningBot, slack: SlackStandIn
+) -> None:
+    """No signature, a wrong one, and a timestamp older than five minutes are all refused."""
+    body = _command_body()
+    now = int(time.time())
+    stale = now - 6 * 60
+    cases = {
+        "unsigned": {},
+        "wrong signature": {"X-Slack-Request-Timestamp": str(now),
+                            "X-Slack-Signature": sign("not-the-secret", now, body)},
+        "stale": {"X-Slack-Request-Timestamp": str(stale),
+                  "X-Slack-Signature": sign(SIGNING_SECRET, stale, body)},
+    }
+    for name, headers in cases.items():
+        response = await _post(bot, body, headers)
+        assert response.status_code == 401, name
+    good = {"X-Slack-Request-Timestamp": str(now),
+            "X-Slack-Signature": sign(SIGNING_SECRET, now, body)}
+    assert slack.calls_to("views.open") == []
+    assert (await _post(bot, body, good)).status_code == 200  # the same body, signed, works
+
+
+async def test_help_unknown_and_bad_arguments_answer_ephemerally(bot: RunningBot) -> None:
+    """help lists the commands; an unknown word and bad arguments get short explanations."""
+    help_reply = (await bot.sender.slash_command(text="help", user_id=DECLARER)).json()
+    assert help_reply["response_type"] == "ephemeral"
+    assert "/amends declare" in help_reply["text"]
+    unknown = (await bot.sender.slash_command(text="delcare stuff", user_id=DECLARER)).json()
+    assert unknown["text"].startswith("I don't know `delcare`")
+    bad = (await bot.sender.slash_command(text="status twelve", user_id=DECLARER)).json()
+    assert bad["text"] == "Give one incident number, e.g. `/amends status 12`."
+    who = (await bot.sender.slash_command(text="supervisor bob alice", user_id=DECLARER)).json()
+    assert "Mention people with @" in who["text"]
+    missing = (await bot.sender.slash_command(text="status 99", user_id=DECLARER)).json()
+    assert missing["text"] == "There is no incident #99."
+    for reply in (unknown, bad, who, missing):
+        assert "Traceback" not in str(reply)
+
+
+async def test_list_and_status_show_the_incident(bot: RunningBot, slack: SlackStandIn) -> None:
+    """list shows open incidents; status shows one with its timeline."""
+    empty = (await bot.sender.slash_command(text="list", user_id=DECLARER)).json()
+    assert "No open incidents" in empty["text"]
+    await set_supervisor(bot)
+    await declare(bot, slack)
+    listed = (await bot.sender.slash_command(text="list", user_id=DECLARER)).json()
+    assert "1 open incident" in listed["text"]
+    assert "Invoices sent twice on 3 May" in str(listed["blocks"])
+    status = (await bot.sender.slash_command(text="status #1", user_id=DECLARER)).json()
+    assert "Declared" in status["text"] and f"<@{SUPERVISOR}>" in status["text"]
+    assert "supervisor told" in str(status["blocks"])
+
+
+async def test_admin_commands_are_limited_to_admins(
+    slack: SlackStandIn, db_url: str, clock
+) -> None:
+    """With AMENDS_ADMIN_USERS set, others cannot change supervisors or on-call."""
+    from tests.support.bot import start_bot
+
+    bot = await start_bot(slack_api_url=slack.base_url, db_url=db_url, clock=clock,
+                          amends_admin_users=SUPERVISOR)
+    try:
+        refused = (await bot.sender.slash_command(
+            text=f"oncall <@{DECLARER}>", user_id=DECLARER)).json()
+        assert "Only the admins" in refused["text"]
+        done = (await bot.sender.slash_command(
+            text=f"oncall <@{DECLARER}|dee> <@{SUPERVISOR}>", user_id=SUPERVISOR)).json()
+        rota = f"<@{DECLARER}> → <@{SUPERVISOR}>"
+        assert done["text"] == f":white_check_mark: On call, in order: {rota}."
+        team = (await bot.sender.slash_command(text="team", user_id=DECLARER)).json()
+        assert f"<@{DECLARER}> → <@{SUPERVISOR}>" in str(team["blocks"])
+    finally:
+        await bot.stop()
+
+
+async def test_healthz_checks_the_database(bot: RunningBot) -> None:
+    """GET /healthz answers 200 when the database answers."""
+    async with httpx.AsyncClient() as client:
+        response = await client.get(f"{bot.base_url}/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"ok": True, "database": "ok"}

@@ -1,0 +1,69 @@
+"""Run the real app (uvicorn + Starlette + Bolt) on a loopback port, inside the test's loop."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+
+from bot.clock import FakeClock
+from bot.config import load_settings
+from bot.runtime import Runtime
+from bot.web import create_asgi_app
+from tests.support.slack_signing import SlackSender
+
+SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
+BOT_TOKEN = "xoxb-test-token"
+INCIDENT_CHANNEL = "C0INCIDENTS"
+
+
+@dataclass
+class RunningBot:
+    base_url: str
+    sender: SlackSender
+    runtime: Runtime
+    clock: FakeClock
+    server: uvicorn.Server
+    task: asyncio.Task[None]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        await self.task
+        await self.sender.aclose()
+
+
+async def start_bot(
+    *, slack_api_url: str, db_url: str, clock: FakeClock, **settings: Any
+) -> RunningBot:
+    values: dict[str, Any] = {
+        "slack_bot_token": BOT_TOKEN,
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": slack_api_url,
+        "database_url": db_url,
+        "amends_incident_channel": INCIDENT_CHANNEL,
+        "amends_scheduler_poll_seconds": 0.05,
+    }
+    values.update(settings)
+    config = load_settings(env_file=None, **values)
+    holder: dict[str, Runtime] = {}
+
+    async def make_runtime() -> Runtime:
+        holder["runtime"] = await Runtime.create(config, clock=clock)
+        return holder["runtime"]
+
+    server = uvicorn.Server(uvicorn.Config(
+        create_asgi_app(make_runtime), host="127.0.0.1", port=0, lifespan="on",
+        log_level="warning",
+    ))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    base_url = f"http://127.0.0.1:{port}"
+    return RunningBot(base_url, SlackSender(base_url, SIGNING_SECRET), holder["runtime"],
+                      clock, server, task)

@@ -1,0 +1,106 @@
+"""Pure decisions: lifecycle, escalation, declaration checks, command parsing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.domain import commands
+from bot.domain.declaration import Field, InvalidDeclaration, validate
+from bot.domain.escalation import EscalationFacts, TimeoutOutcome, escalation_deadline, on_timeout
+from bot.domain.lifecycle import Action, NotPermitted, People, Role, State, WrongState, next_state
+from bot.domain.severity import Severity
+
+PEOPLE = People("U1", "U2", "U3")
+
+
+def test_supervisor_and_backup_may_acknowledge_others_may_not() -> None:
+    """Only the supervisor or backup moves declared → escalated."""
+    for user in ("U2", "U3"):
+        roles = PEOPLE.roles_of(user)
+        assert next_state(State.DECLARED, Action.ACKNOWLEDGE, roles) is State.ESCALATED
+    for user in ("U1", "U9"):
+        with pytest.raises(NotPermitted, match="supervisor or backup"):
+            next_state(State.DECLARED, Action.ACKNOWLEDGE, PEOPLE.roles_of(user))
+
+
+def test_transitions_only_from_the_right_state() -> None:
+    """Acknowledging twice, or resolving before escalation, is refused with a reason."""
+    with pytest.raises(WrongState, match="escalated"):
+        next_state(State.ESCALATED, Action.ACKNOWLEDGE, frozenset({Role.SUPERVISOR}))
+    with pytest.raises(WrongState):
+        next_state(State.DECLARED, Action.RESOLVE, frozenset({Role.DECLARER}))
+    assert next_state(State.UPDATING, Action.RESOLVE, frozenset({Role.DECLARER})) is State.RESOLVED
+
+
+def test_full_lifecycle_path_reaches_closed() -> None:
+    """The documented path can be walked from declared to closed."""
+    sup = frozenset({Role.SUPERVISOR})
+    state = State.DECLARED
+    for action in (Action.ACKNOWLEDGE, Action.NOTIFY_CUSTOMERS, Action.POST_UPDATE,
+                   Action.RESOLVE, Action.FOLLOW_UP, Action.REVIEW, Action.CLOSE):
+        state = next_state(state, action, sup)
+    assert state is State.CLOSED and not state.is_open
+
+
+def test_escalation_deadline_and_timeout_outcomes() -> None:
+    """The timer fires at told + timeout; backup if set, a warning if not, nothing once acked."""
+    told = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+    assert escalation_deadline(told, timedelta(minutes=15)) == told + timedelta(minutes=15)
+    with pytest.raises(ValueError, match="timezone"):
+        escalation_deadline(told.replace(tzinfo=None), timedelta(minutes=1))
+    base = dict(supervisor_id="U2", already_escalated_to_backup=False)
+    assert on_timeout(EscalationFacts(State.DECLARED, backup_supervisor_id="U3", **base)) \
+        is TimeoutOutcome.NOTIFY_BACKUP
+    assert on_timeout(EscalationFacts(State.DECLARED, backup_supervisor_id=None, **base)) \
+        is TimeoutOutcome.NO_BACKUP
+    assert on_timeout(EscalationFacts(State.ESCALATED, backup_supervisor_id="U3", **base)) \
+        is TimeoutOutcome.NOTHING_TO_DO
+    done = EscalationFacts(State.DECLARED, "U2", "U3", already_escalated_to_backup=True)
+    assert on_timeout(done) is TimeoutOutcome.NOTHING_TO_DO
+
+
+def test_declaration_validation() -> None:
+    """All fields are required, trimmed, and limited; severity must be one of three."""
+    ok = validate({Field.TITLE: "  Late   parcels ", Field.WHAT_HAPPENED: "a",
+                   Field.WHO_IS_AFFECTED: "b", Field.PROPOSED_FIX: "c", Field.SEVERITY: "minor"})
+    assert ok.title == "Late parcels" and ok.severity is Severity.MINOR
+    with pytest.raises(InvalidDeclaration) as caught:
+        validate({Field.TITLE: "t" * 151, Field.SEVERITY: "apocalyptic"})
+    assert set(caught.value.errors) == set(Field)
+    assert "150" in caught.value.errors[Field.TITLE]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("", commands.Help()),
+    ("help", commands.Help()),
+    ("frobnicate", commands.Help(unknown="frobnicate")),
+    ("declare  Parcels lost in Leeds", commands.Declare("Parcels lost in Leeds")),
+    ("status 12", commands.Status(12)),
+    ("status #12", commands.Status(12)),
+    ("STATUS inc-7", commands.Status(7)),
+    ("list", commands.ListOpen()),
+    ("supervisor <@U1|ann> <@U2>", commands.SetSupervisor("U1", "U2", None)),
+    ("supervisor <@U1> <@U2> backup <@U3>", commands.SetSupervisor("U1", "U2", "U3")),
+    ("oncall <@U1> <@U2> <@U1>", commands.SetOncall(("U1", "U2"))),
+])
+def test_command_parsing(text: str, expected: commands.Command) -> None:
+    """Each sub-command parses to its value."""
+    assert commands.parse(text) == expected
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("status", "Give one incident number"),
+    ("status twelve", "Give one incident number"),
+    ("supervisor <@U1>", "Usage"),
+    ("supervisor @ann @bob", "Mention people with @"),
+    ("supervisor <@U1> <@U1>", "own supervisor"),
+    ("supervisor <@U1> <@U2> backup <@U2>", "other than the supervisor"),
+    ("supervisor <@U1> <@U2> spare <@U3>", "Usage"),
+    ("oncall", "Usage"),
+])
+def test_command_errors_explain_what_to_type(text: str, message: str) -> None:
+    """Bad arguments raise CommandError with a short explanation."""
+    with pytest.raises(commands.CommandError, match=message):
+        commands.parse(text)
