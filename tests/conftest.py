@@ -50,3 +50,13 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
     # Every connection a test took must be back in the pool (no leaked sessions).
     assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     await engine.dispose()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests by folder, so CI can re-run `-m "storage or e2e"` on PostgreSQL."""
+    for item in items:
+        parts = item.path.parts
+        if "e2e" in parts:
+            item.add_marker(pytest.mark.e2e)
+        if "storage" in parts:
+            item.add_marker(pytest.mark.storage)

@@ -10,7 +10,6 @@ from bot.clock import FakeClock
 from tests.standins.slack_api import SlackStandIn
 from tests.support.bot import BOT_TOKEN, RunningBot, start_bot
 
-pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
