@@ -132,3 +132,70 @@ class Timer(Base):
         UniqueConstraint("kind", "key", name="uq_timers_kind_key"),
         Index("ix_timers_status_due", "status", "due_at"),
     )
+
+
+class CustomerLookup(Base):
+    """One run of 'find every affected customer' for an incident, and how it ended."""
+
+    __tablename__ = "customer_lookups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    helpdesk: Mapped[str] = mapped_column(String(32))
+    scope_kind: Mapped[str] = mapped_column(String(32))
+    scope_value: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # running, complete, partial, failed
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    tickets_found: Mapped[int] = mapped_column(Integer, default=0)
+    customers_found: Mapped[int] = mapped_column(Integer, default=0)
+    new_customers: Mapped[int] = mapped_column(Integer, default=0)
+    truncated: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(32))
+
+
+class AffectedCustomer(Base):
+    __tablename__ = "affected_customers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    helpdesk: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(300))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    organization_id: Mapped[str | None] = mapped_column(String(64))
+    organization_name: Mapped[str | None] = mapped_column(String(300))
+    vip: Mapped[bool] = mapped_column(default=False)
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    first_seen_lookup_id: Mapped[int] = mapped_column(Integer)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("incident_id", "helpdesk", "external_id",
+                         name="uq_affected_customers_identity"),
+    )
+
+
+class AffectedTicket(Base):
+    __tablename__ = "affected_tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    helpdesk: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(64))
+    customer_external_id: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32))
+    priority: Mapped[str | None] = mapped_column(String(32))
+    url: Mapped[str] = mapped_column(Text)
+    ticket_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    first_seen_lookup_id: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        UniqueConstraint("incident_id", "helpdesk", "external_id",
+                         name="uq_affected_tickets_identity"),
+        Index("ix_affected_tickets_customer", "incident_id", "helpdesk", "customer_external_id"),
+    )

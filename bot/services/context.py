@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 
+from integrations.helpdesk.base import Helpdesk
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -25,3 +27,4 @@ class Deps:
     clock: Clock
     slack: Slack
     options: Options
+    helpdesks: Mapping[str, Helpdesk] = field(default_factory=dict)

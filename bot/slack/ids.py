@@ -8,6 +8,8 @@ from enum import StrEnum
 class ActionId(StrEnum):
     ACKNOWLEDGE = "incident_acknowledge"
     PICK_SUPERVISOR = "incident_pick_supervisor"
+    REFRESH_CUSTOMERS = "customers_refresh"
+    RETRY_LOOKUP = "customers_retry"
 
 
 class CallbackId(StrEnum):

@@ -95,6 +95,13 @@ class Slack:
     async def ephemeral(self, channel: str, user_id: str, text: str) -> None:
         await self._call("chat_postEphemeral", channel, channel=channel, user=user_id, text=text)
 
+    async def upload(
+        self, *, channel: str, thread_ts: str | None, filename: str, title: str, content: str
+    ) -> None:
+        """Slack's external upload flow (files.getUploadURLExternal + completeUploadExternal)."""
+        await self._call("files_upload_v2", channel, channel=channel, thread_ts=thread_ts,
+                         filename=filename, title=title, content=content)
+
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         await self._call("views_open", None, trigger_id=trigger_id, view=view)
 

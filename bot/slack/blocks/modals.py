@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from bot.domain.declaration import TEXT_MAX, TITLE_MAX, Field
@@ -13,9 +14,11 @@ from bot.slack.ids import CallbackId
 INPUT = "value"  # the action id of every input element; the block id names the field
 
 
-def declare_modal(title: str, origin_channel_id: str | None) -> Block:
+def declare_modal(
+    title: str, origin_channel_id: str | None, helpdesks: Sequence[str] = ()
+) -> Block:
     metadata = json.dumps({"channel": origin_channel_id})
-    return {
+    view: Block = {
         "type": "modal",
         "callback_id": CallbackId.DECLARE,
         "private_metadata": metadata,
@@ -35,6 +38,52 @@ def declare_modal(title: str, origin_channel_id: str | None) -> Block:
             _severity(),
         ],
     }
+    if helpdesks:
+        view["blocks"].extend(_customer_scope(helpdesks))
+    return view
+
+
+SCOPE_KINDS = {
+    "problem_ticket": "Problem ticket (its linked incidents)",
+    "tag": "Tag",
+    "query": "Search / filter query",
+    "organization": "Organization / company",
+    "ticket_ids": "Ticket numbers",
+    "emails": "Customer e-mail addresses",
+}
+CUSTOMER_BLOCKS = ("customers_helpdesk", "customers_kind", "customers_value")
+
+
+def _customer_scope(helpdesks: Sequence[str]) -> list[Block]:
+    options = [{"text": plain(h.capitalize()), "value": h} for h in helpdesks]
+    helpdesk: Block = {"type": "static_select", "action_id": INPUT, "options": options}
+    if len(options) == 1:
+        helpdesk["initial_option"] = options[0]
+    kinds = [{"text": plain(label), "value": kind} for kind, label in SCOPE_KINDS.items()]
+    return [
+        {"type": "header", "text": plain("Affected customers (optional)")},
+        {"type": "input", "block_id": CUSTOMER_BLOCKS[0], "optional": True,
+         "label": plain("Helpdesk"), "element": helpdesk},
+        {"type": "input", "block_id": CUSTOMER_BLOCKS[1], "optional": True,
+         "label": plain("Find them by"),
+         "element": {"type": "static_select", "action_id": INPUT, "options": kinds}},
+        {"type": "input", "block_id": CUSTOMER_BLOCKS[2], "optional": True,
+         "label": plain("Value"),
+         "element": {"type": "plain_text_input", "action_id": INPUT, "max_length": 2000,
+                     "placeholder": plain("e.g. 4521, or late-delivery, or 101, 102")},
+         "hint": plain("Ticket numbers and e-mails: separate with commas or spaces.")},
+    ]
+
+
+def customer_scope_values(state_values: dict[str, dict[str, Any]]) -> tuple[str | None, ...]:
+    """(helpdesk, kind, value) from the optional section; None where left empty."""
+    found: list[str | None] = []
+    for block_id in CUSTOMER_BLOCKS:
+        element = state_values.get(block_id, {}).get(INPUT, {})
+        option = element.get("selected_option")
+        value = option.get("value") if option else element.get("value")
+        found.append(value.strip() if isinstance(value, str) and value.strip() else None)
+    return tuple(found)
 
 
 def submitted_values(state_values: dict[str, dict[str, Any]]) -> dict[Field, str | None]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.services import escalation, incidents
+from bot.services import customers, escalation, incidents
 from bot.services.context import Deps
 from bot.slack.ids import ActionId
 from bot.slack.outbound import SlackDeliveryError
@@ -34,7 +34,20 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         await incidents.refresh_card(deps, incident_id)
 
+    async def on_lookup_again(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]
+    ) -> None:
+        await ack()
+        try:
+            lookup_id = await customers.again(deps, int(action["value"]), body["user"]["id"])
+        except customers.LookupRefused as refusal:
+            await _refuse(deps, body, str(refusal))
+            return
+        await customers.run(deps, lookup_id)
+
     app.action(ActionId.ACKNOWLEDGE.value)(on_acknowledge)
+    app.action(ActionId.REFRESH_CUSTOMERS.value)(on_lookup_again)
+    app.action(ActionId.RETRY_LOOKUP.value)(on_lookup_again)
     app.action(ActionId.PICK_SUPERVISOR.value)(on_pick)
 
 

@@ -9,8 +9,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.domain import commands
 from bot.services.context import Deps
+from bot.slack.blocks import customers as customer_blocks
 from bot.slack.blocks import modals, replies
 from bot.slack.outbound import SlackDeliveryError
+from storage import customers as stored_customers
 from storage import incidents, people
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 async def _open_declare(deps: Deps, command: dict[str, Any], title: str) -> None:
-    view = modals.declare_modal(title, command.get("channel_id"))
+    view = modals.declare_modal(title, command.get("channel_id"), sorted(deps.helpdesks))
     try:
         await deps.slack.open_view(command["trigger_id"], view)
     except SlackDeliveryError as error:
@@ -69,8 +71,12 @@ async def answer(deps: Deps, parsed: commands.Command, user_id: str) -> replies.
         case commands.SetSupervisor() | commands.SetOncall():
             return await _admin(deps, parsed, user_id)
         case commands.Customers(incident_id=incident_id):
-            return replies.plain_reply(
-                f"No helpdesk look-up has been made for incident #{incident_id}.")
+            async with deps.sessions() as session:
+                if await incidents.get(session, incident_id) is None:
+                    return replies.plain_reply(f"There is no incident #{incident_id}.")
+                lookup = await stored_customers.latest_lookup(session, incident_id)
+                summary = await stored_customers.summary(session, incident_id)
+            return customer_blocks.ephemeral_summary(lookup, summary, incident_id)
     return replies.help_text(name)
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from integrations.helpdesk.base import Scope, ScopeKind, parse_scope
+from integrations.helpdesk.errors import InvalidScope
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.domain.declaration import InvalidDeclaration, validate
-from bot.services import incidents
+from bot.services import customers, incidents
 from bot.services.context import Deps
 from bot.slack.blocks import modals
 from bot.slack.ids import CallbackId
@@ -16,22 +18,53 @@ from bot.slack.ids import CallbackId
 
 def register(app: AsyncApp, deps: Deps) -> None:
     async def on_declare(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        raw = modals.submitted_values(view["state"]["values"])
+        values = view["state"]["values"]
+        errors: dict[str, str] = {}
         try:
-            declaration = validate(raw)
+            declaration = validate(modals.submitted_values(values))
         except InvalidDeclaration as invalid:
-            await ack(response_action="errors", errors=modals.field_errors(invalid.errors))
+            errors.update(modals.field_errors(invalid.errors))
+        scope, scope_errors = customer_scope(modals.customer_scope_values(values), deps)
+        errors.update(scope_errors)
+        if errors:
+            await ack(response_action="errors", errors=errors)
             return
         metadata = json.loads(view.get("private_metadata") or "{}")
+        user_id = body["user"]["id"]
         # Saved before the ack: a crash after this line loses nothing.
         incident, created = await incidents.declare(
             deps, declaration,
-            declarer_id=body["user"]["id"],
+            declarer_id=user_id,
             origin_channel_id=metadata.get("channel"),
             idempotency_key=f"view:{view['id']}",
         )
+        lookup_id = None
+        if created and scope:
+            lookup_id = await customers.start(deps, incident.id, scope[0], scope[1], user_id)
         await ack()
         if created:
             await incidents.announce(deps, incident)
+        if lookup_id is not None:
+            await customers.run(deps, lookup_id)
 
     app.view(CallbackId.DECLARE.value)(on_declare)
+
+
+def customer_scope(
+    raw: tuple[str | None, ...], deps: Deps
+) -> tuple[tuple[str, Scope] | None, dict[str, str]]:
+    """The optional affected-customers section: a (helpdesk, scope), or field errors."""
+    helpdesk, kind, value = raw
+    block_helpdesk, block_kind, block_value = modals.CUSTOMER_BLOCKS
+    if not kind and not value:
+        return None, {}
+    if not value:
+        return None, {block_value: "Give what to look for, or clear “Find them by”."}
+    if not kind:
+        return None, {block_kind: "Pick how to find the customers."}
+    if not helpdesk or helpdesk not in deps.helpdesks:
+        return None, {block_helpdesk: "Pick which helpdesk to look in."}
+    try:
+        return (helpdesk, parse_scope(helpdesk, ScopeKind(kind), value)), {}
+    except InvalidScope as error:
+        return None, {block_value: str(error)}
