@@ -9,8 +9,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from integrations.helpdesk.settings import validate_base_url
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
 
@@ -24,7 +32,12 @@ HINTS = {
     "AMENDS_ESCALATION_TIMEOUT_MINUTES": "a whole number of minutes between 1 and 1440",
     "AMENDS_COMMAND": "the slash command's name, starting with /, e.g. /amends",
     "AMENDS_ADMIN_USERS": "comma-separated Slack user IDs, e.g. U012AB3CD,U045EF6GH",
-    "PORT": "a TCP port number between 1 and 65535",
+    "ZENDESK_URL": "your Zendesk address, https://yourcompany.zendesk.com",
+    "ZENDESK_EMAIL": "the e-mail of the Zendesk agent whose API token is used",
+    "ZENDESK_API_TOKEN": "a Zendesk API token (Admin Center → Apps and integrations → APIs)",
+    "FRESHDESK_URL": "your Freshdesk address, https://yourcompany.freshdesk.com",
+    "FRESHDESK_API_KEY": "a Freshdesk API key (Profile settings → View API key)",
+    "HELPDESK_MAX_CONCURRENCY": "a whole number of parallel requests between 1 and 32",
 }
 
 
@@ -45,6 +58,30 @@ class Settings(BaseSettings):
     amends_command: str = "/amends"
     amends_admin_users: str = ""
     amends_scheduler_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    zendesk_url: str | None = None
+    zendesk_email: str | None = None
+    zendesk_api_token: SecretStr | None = None
+    freshdesk_url: str | None = None
+    freshdesk_api_key: SecretStr | None = None
+    helpdesk_max_concurrency: int = Field(default=8, ge=1, le=32)
+
+    @field_validator("zendesk_url", "freshdesk_url")
+    @classmethod
+    def _helpdesk_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value:
+            return None
+        return validate_base_url(str(info.field_name).split("_")[0], value)
+
+    def incomplete_helpdesks(self) -> list[str]:
+        """Variables a half-configured helpdesk still needs."""
+        missing = []
+        if self.zendesk_url and not self.zendesk_email:
+            missing.append("ZENDESK_EMAIL")
+        if self.zendesk_url and not self.zendesk_api_token:
+            missing.append("ZENDESK_API_TOKEN")
+        if self.freshdesk_url and not self.freshdesk_api_key:
+            missing.append("FRESHDESK_API_KEY")
+        return missing
 
     @field_validator("slack_api_url")
     @classmethod
@@ -119,7 +156,7 @@ def async_database_url(url: str) -> str:
 def load_settings(env_file: Path | str | None = ".env", **overrides: object) -> Settings:
     """Settings, or ConfigError with one line per bad variable."""
     try:
-        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        settings = Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
@@ -127,3 +164,8 @@ def load_settings(env_file: Path | str | None = ".env", **overrides: object) -> 
             hint = HINTS.get(name, "a valid value")
             lines.append(f"{name} is not valid: it should be {hint}.")
         raise ConfigError("\n".join(lines)) from None
+    missing = settings.incomplete_helpdesks()
+    if missing:
+        raise ConfigError("\n".join(f"{name} is not set: it should be {HINTS[name]}."
+                                    for name in missing))
+    return settings

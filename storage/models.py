@@ -199,3 +199,37 @@ class AffectedTicket(Base):
                          name="uq_affected_tickets_identity"),
         Index("ix_affected_tickets_customer", "incident_id", "helpdesk", "customer_external_id"),
     )
+
+
+class CustomerMessage(Base):
+    """One version of a message to customers (apology, update, follow-up).
+
+    Versions are never edited: an edit is a new version, and an approved version
+    is frozen. The timeline records who drafted, approved or asked for changes.
+    """
+
+    __tablename__ = "customer_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    remedy: Mapped[str | None] = mapped_column(Text)
+    next_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    every_ticket: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(24))
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    author_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    change_request: Mapped[str | None] = mapped_column(Text)
+    thread_channel_id: Mapped[str | None] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+
+    __table_args__ = (
+        UniqueConstraint("incident_id", "kind", "version", name="uq_customer_messages_version"),
+    )

@@ -1,0 +1,91 @@
+"""Versions of customer messages: drafted, checked, approved (then frozen) or sent back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import CustomerMessage
+
+PENDING, APPROVED, CHANGES_REQUESTED, SUPERSEDED = (
+    "pending_approval", "approved", "changes_requested", "superseded")
+
+
+async def add_version(
+    session: AsyncSession, *, incident_id: int, kind: str, body: str, remedy: str | None,
+    next_update_at: datetime | None, every_ticket: bool, findings: list[dict[str, Any]],
+    override_reason: str | None, author_id: str, idempotency_key: str, now: datetime,
+) -> tuple[CustomerMessage, bool]:
+    """A new pending version (earlier unapproved ones are superseded); idempotent by key."""
+    existing = (await session.execute(
+        select(CustomerMessage).where(CustomerMessage.idempotency_key == idempotency_key)
+    )).scalar_one_or_none()
+    if existing:
+        return existing, False
+    latest = (await session.execute(
+        select(func.max(CustomerMessage.version)).where(
+            CustomerMessage.incident_id == incident_id, CustomerMessage.kind == kind)
+    )).scalar_one()
+    await session.execute(
+        update(CustomerMessage)
+        .where(CustomerMessage.incident_id == incident_id, CustomerMessage.kind == kind,
+               CustomerMessage.status.in_([PENDING, CHANGES_REQUESTED]))
+        .values(status=SUPERSEDED)
+    )
+    message = CustomerMessage(
+        incident_id=incident_id, kind=kind, version=(latest or 0) + 1, body=body, remedy=remedy,
+        next_update_at=next_update_at, every_ticket=every_ticket, status=PENDING,
+        findings=findings, override_reason=override_reason, author_id=author_id, created_at=now,
+        idempotency_key=idempotency_key,
+    )
+    session.add(message)
+    await session.flush()
+    return message, True
+
+
+async def get(session: AsyncSession, message_id: int) -> CustomerMessage | None:
+    return await session.get(CustomerMessage, message_id)
+
+
+async def decide(
+    session: AsyncSession, message_id: int, *, status: str, by: str, now: datetime,
+    change_request: str | None = None,
+) -> bool:
+    """Move a pending version to approved or changes_requested, once (compare-and-set)."""
+    result = await session.execute(
+        update(CustomerMessage)
+        .where(CustomerMessage.id == message_id, CustomerMessage.status == PENDING)
+        .values(status=status, decided_by=by, decided_at=now, change_request=change_request)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def set_thread_message(
+    session: AsyncSession, message_id: int, channel_id: str, ts: str
+) -> None:
+    await session.execute(
+        update(CustomerMessage).where(CustomerMessage.id == message_id)
+        .values(thread_channel_id=channel_id, thread_ts=ts)
+    )
+
+
+async def versions(session: AsyncSession, incident_id: int, kind: str) -> Sequence[CustomerMessage]:
+    result = await session.execute(
+        select(CustomerMessage)
+        .where(CustomerMessage.incident_id == incident_id, CustomerMessage.kind == kind)
+        .order_by(CustomerMessage.version)
+    )
+    return result.scalars().all()
+
+
+async def approved_any(session: AsyncSession, incident_id: int) -> bool:
+    result = await session.execute(
+        select(CustomerMessage.id).where(CustomerMessage.incident_id == incident_id,
+                                         CustomerMessage.status == APPROVED).limit(1)
+    )
+    return result.first() is not None
