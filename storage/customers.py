@@ -180,3 +180,18 @@ async def requester_ids(session: AsyncSession, incident_id: int, helpdesk: str) 
             AffectedTicket.incident_id == incident_id, AffectedTicket.helpdesk == helpdesk)
     )
     return set(result.scalars().all())
+
+
+async def tickets(session: AsyncSession, incident_id: int) -> Sequence[AffectedTicket]:
+    result = await session.execute(
+        select(AffectedTicket).where(AffectedTicket.incident_id == incident_id)
+        .order_by(AffectedTicket.id)
+    )
+    return result.scalars().all()
+
+
+async def count(session: AsyncSession, incident_id: int) -> int:
+    result = await session.execute(
+        select(func.count(AffectedCustomer.id)).where(AffectedCustomer.incident_id == incident_id)
+    )
+    return int(result.scalar_one())

@@ -8,6 +8,7 @@ from bot.domain.declaration import Declaration
 from bot.domain.escalation import escalation_deadline
 from bot.services.context import Deps
 from bot.services.escalation import ESCALATION_TIMER, tell_supervisor
+from bot.slack.blocks import apology as apology_blocks
 from bot.slack.blocks import card as card_blocks
 from bot.slack.blocks import messages
 from bot.slack.ids import Purpose
@@ -95,6 +96,17 @@ async def refresh_card(deps: Deps, incident_id: int) -> None:
         await deps.slack.update(incident.channel_id, incident.card_ts, text, blocks)
     except SlackDeliveryError:
         log.warning("card of incident %s could not be updated", incident_id)
+
+
+async def offer_apology(deps: Deps, incident: Incident) -> None:
+    """After acknowledgement the thread offers the next step: draft the apology."""
+    if not (incident.card_ts and incident.channel_id):
+        return
+    text, blocks = apology_blocks.offer_draft(incident)
+    try:
+        await deps.slack.post(incident.channel_id, text, blocks, thread_ts=incident.card_ts)
+    except SlackDeliveryError as error:
+        log.warning("apology offer for incident %s not posted: %s", incident.id, error.code)
 
 
 async def ask_for_supervisor(deps: Deps, incident: Incident) -> None:

@@ -10,10 +10,17 @@ class ActionId(StrEnum):
     PICK_SUPERVISOR = "incident_pick_supervisor"
     REFRESH_CUSTOMERS = "customers_refresh"
     RETRY_LOOKUP = "customers_retry"
+    DRAFT_APOLOGY = "apology_draft"
+    APPROVE_MESSAGE = "message_approve"
+    REQUEST_CHANGES = "message_request_changes"
+    EDIT_MESSAGE = "message_edit"
+    RETRY_DELIVERY = "delivery_retry"
 
 
 class CallbackId(StrEnum):
     DECLARE = "declare_incident"
+    DRAFT_APOLOGY = "draft_apology"
+    REQUEST_CHANGES = "request_changes"
 
 
 class Purpose(StrEnum):

@@ -19,9 +19,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         try:
             incident = await escalation.acknowledge(deps, int(action["value"]), user_id)
         except escalation.Refusal as refusal:
-            await _refuse(deps, body, str(refusal))
+            await refuse(deps, body, str(refusal))
             return
         await incidents.refresh_card(deps, incident.id)
+        await incidents.offer_apology(deps, incident)
 
     async def on_pick(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
@@ -30,7 +31,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await escalation.pick_supervisor(deps, incident_id, body["user"]["id"],
                                              action["selected_user"])
         except escalation.Refusal as refusal:
-            await _refuse(deps, body, str(refusal))
+            await refuse(deps, body, str(refusal))
             return
         await incidents.refresh_card(deps, incident_id)
 
@@ -41,7 +42,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         try:
             lookup_id = await customers.again(deps, int(action["value"]), body["user"]["id"])
         except customers.LookupRefused as refusal:
-            await _refuse(deps, body, str(refusal))
+            await refuse(deps, body, str(refusal))
             return
         await customers.run(deps, lookup_id)
 
@@ -51,7 +52,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(ActionId.PICK_SUPERVISOR.value)(on_pick)
 
 
-async def _refuse(deps: Deps, body: dict[str, Any], text: str) -> None:
+async def refuse(deps: Deps, body: dict[str, Any], text: str) -> None:
     """Tell only the person who clicked, where they clicked."""
     channel = (body.get("channel") or {}).get("id") or body["user"]["id"]
     try:

@@ -1,0 +1,189 @@
+"""Rules 3–5: one honest apology, checked, approved by the supervisor, delivered once.
+
+Drafts are saved as versions before anything is posted; approval freezes a version
+and writes one outbox row per ticket in the same transaction, so a crash after the
+click loses nothing and a second click or a Slack retry adds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.domain import lifecycle
+from bot.domain.apology import Finding, MessageKind, check_message
+from bot.domain.delivery import TicketRef, choose_tickets, marker
+from bot.domain.lifecycle import Action, People, State
+from bot.domain.severity import Severity
+from bot.services.context import Deps
+from bot.services.escalation import Refusal
+from bot.slack.blocks.apology import FindingView
+from storage import customers, incidents, messages, outbox
+from storage.models import CustomerMessage, Incident
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "apology"
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def views_of(findings: list[Finding]) -> list[FindingView]:
+    return [FindingView(str(f.rule), f.words, f.reason, f.suggestion, f.blocking)
+            for f in findings]
+
+
+def check(body: str, severity: Severity) -> list[Finding]:
+    return check_message(body, kind=MessageKind.APOLOGY, severity=severity)
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    incident_id: int
+    body: str
+    next_update_at: datetime
+    remedy: str | None
+    every_ticket: bool
+    override_reason: str | None
+    author_id: str
+    idempotency_key: str
+
+
+async def save_draft(deps: Deps, draft: Draft) -> tuple[CustomerMessage, bool]:
+    async with deps.sessions() as session, session.begin():
+        incident = await _incident(session, draft.incident_id)
+        findings = check(draft.body, Severity(incident.severity))
+        message, created = await messages.add_version(
+            session, incident_id=draft.incident_id, kind=APOLOGY, body=draft.body,
+            remedy=draft.remedy, next_update_at=draft.next_update_at,
+            every_ticket=draft.every_ticket,
+            findings=[_finding_json(f) for f in findings],
+            override_reason=draft.override_reason, author_id=draft.author_id,
+            idempotency_key=draft.idempotency_key, now=deps.clock.now())
+        if created:
+            await incidents.record(session, draft.incident_id, "apology_drafted",
+                                   actor_id=draft.author_id, now=deps.clock.now(),
+                                   details={"version": message.version,
+                                            "findings": [str(f.rule) for f in findings],
+                                            "override": draft.override_reason})
+    return message, created
+
+
+def _finding_json(finding: Finding) -> dict[str, object]:
+    return {"rule": str(finding.rule), "words": finding.words, "reason": finding.reason,
+            "suggestion": finding.suggestion, "blocking": finding.blocking}
+
+
+def stored_findings(message: CustomerMessage) -> list[FindingView]:
+    return [FindingView(**f) for f in message.findings or []]  # type: ignore[arg-type]
+
+
+async def approve(deps: Deps, message_id: int, user_id: str) -> tuple[CustomerMessage, int]:
+    """Freeze the version and queue one reply per ticket, in one transaction."""
+    now = deps.clock.now()
+    async with deps.sessions() as session, session.begin():
+        message = await messages.get(session, message_id)
+        if message is None:
+            raise Refusal("That draft no longer exists.")
+        incident = await _incident(session, message.incident_id)
+        roles = People(incident.declarer_id, incident.supervisor_id,
+                       incident.backup_supervisor_id).roles_of(user_id)
+        if not roles & lifecycle.SUPERVISORS:
+            raise Refusal("Only the incident's supervisor or backup supervisor can approve.")
+        if State(incident.state) is State.DECLARED:
+            raise Refusal("The supervisor has to acknowledge the incident before any message "
+                          "to customers can be approved.")
+        if message.status != messages.PENDING:
+            raise Refusal(_not_pending(message))
+        if not await messages.decide(session, message_id, status=messages.APPROVED,
+                                     by=user_id, now=now):
+            await session.refresh(message)
+            raise Refusal(_not_pending(message))
+        queued = await _enqueue(session, incident, message, now)
+        if State(incident.state) is State.ESCALATED:
+            target = lifecycle.next_state(State.ESCALATED, Action.NOTIFY_CUSTOMERS, roles)
+            await incidents.move_state(session, incident.id, expected=State.ESCALATED,
+                                       target=target, now=now)
+        await incidents.record(session, incident.id, "apology_approved", actor_id=user_id,
+                               now=now, details={"version": message.version, "tickets": queued})
+        await session.refresh(message)
+    return message, queued
+
+
+async def _enqueue(session: object, incident: Incident, message: CustomerMessage,
+                   now: datetime) -> int:
+    rows = await customers.all_rows(session, incident.id)  # type: ignore[arg-type]
+    tickets = await customers.tickets(session, incident.id)  # type: ignore[arg-type]
+    names = {(r.customer.helpdesk, r.customer.external_id): r.customer.name for r in rows}
+    chosen = choose_tickets(
+        [TicketRef(t.helpdesk, t.external_id, t.customer_external_id, t.status,
+                   t.ticket_updated_at) for t in tickets],
+        every_ticket=message.every_ticket)
+    ref = marker(incident.id, message.id, message.version)
+    key = f"{message.kind}:{incident.id}:v{message.version}"
+    queue = [
+        outbox.NewRow(
+            incident_id=incident.id, message_key=key, helpdesk=t.helpdesk, ticket_id=t.ticket_id,
+            customer_id=t.customer_id,
+            body=personalise(message.body, names.get((t.helpdesk, t.customer_id)), ref),
+            marker=ref)
+        for t in chosen
+    ]
+    await outbox.enqueue(session, queue, now=now)  # type: ignore[arg-type]
+    return len(queue)
+
+
+def personalise(body: str, name: str | None, ref: str) -> str:
+    first = (name or "").split()[0] if name and name.strip() else None
+    greeting = f"Hi {first}," if first else "Hello,"
+    return f"{greeting}\n\n{body.strip()}\n\n{ref}"
+
+
+async def request_changes(deps: Deps, message_id: int, user_id: str, reason: str) -> CustomerMessage:
+    now = deps.clock.now()
+    async with deps.sessions() as session, session.begin():
+        message = await messages.get(session, message_id)
+        if message is None:
+            raise Refusal("That draft no longer exists.")
+        incident = await _incident(session, message.incident_id)
+        roles = People(incident.declarer_id, incident.supervisor_id,
+                       incident.backup_supervisor_id).roles_of(user_id)
+        if not roles & lifecycle.SUPERVISORS:
+            raise Refusal("Only the incident's supervisor or backup supervisor can ask for "
+                          "changes.")
+        if not await messages.decide(session, message_id, status=messages.CHANGES_REQUESTED,
+                                     by=user_id, now=now, change_request=reason):
+            await session.refresh(message)
+            raise Refusal(_not_pending(message))
+        await incidents.record(session, incident.id, "apology_changes_requested",
+                               actor_id=user_id, now=now,
+                               details={"version": message.version, "reason": reason})
+        await session.refresh(message)
+    return message
+
+
+def _not_pending(message: CustomerMessage) -> str:
+    if message.status == messages.APPROVED:
+        return f"Version {message.version} is already approved by <@{message.decided_by}>."
+    if message.status == messages.SUPERSEDED:
+        return f"Version {message.version} was replaced by a newer one."
+    return f"Version {message.version} was sent back for changes; edit it first."
+
+
+async def _incident(session: object, incident_id: int) -> Incident:
+    incident = await incidents.get(session, incident_id)  # type: ignore[arg-type]
+    if incident is None:
+        raise Refusal(f"There is no incident #{incident_id}.")
+    return incident
+
+
+def default_next_update(now: datetime, severity: Severity) -> datetime:
+    """The promise pre-filled in the form: the severity's cadence from now, on a round minute."""
+    interval = {Severity.CRITICAL: timedelta(minutes=30), Severity.MAJOR: timedelta(hours=2),
+                Severity.MINOR: timedelta(hours=24)}[severity]
+    due = now + interval
+    return due.replace(second=0, microsecond=0) + timedelta(minutes=(-due.minute) % 5)

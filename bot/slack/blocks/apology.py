@@ -1,0 +1,199 @@
+"""The apology: the drafting modal (with the check's findings) and the draft in the thread."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.slack.blocks.text import Block, actions, button, context, plain, section, slack_date, user
+from bot.slack.ids import ActionId, CallbackId
+from storage.models import CustomerMessage, Incident
+
+INPUT = "value"
+BODY, NEXT_UPDATE, REMEDY, EVERY_TICKET, OVERRIDE = (
+    "body", "next_update", "remedy", "every_ticket", "override")
+
+
+@dataclass(frozen=True, slots=True)
+class FindingView:
+    """What the modal and thread show of one finding (decoupled from the check's types)."""
+
+    rule: str
+    words: str
+    reason: str
+    suggestion: str
+    blocking: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DraftState:
+    incident_id: int
+    checked_digest: str | None = None
+    edit_of: int | None = None
+
+    def to_metadata(self) -> str:
+        return json.dumps({"i": self.incident_id, "c": self.checked_digest, "e": self.edit_of})
+
+    @classmethod
+    def from_metadata(cls, raw: str) -> DraftState:
+        data = json.loads(raw or "{}")
+        return cls(int(data["i"]), data.get("c"), data.get("e"))
+
+
+def draft_modal(
+    incident: Incident, *, body: str, next_update_at: datetime, remedy: str | None,
+    every_ticket: bool, findings: Sequence[FindingView], state: DraftState,
+    customer_count: int,
+) -> Block:
+    blocks: list[Block] = [
+        context(f"Incident #{incident.id} · {incident.title} · to {customer_count:,} "
+                f"customer{'s' if customer_count != 1 else ''} · “Hi <name>,” is added for each"),
+    ]
+    if findings:
+        blocks.append(section(findings_text(findings, heading=True)))
+    blocks += [
+        _input(BODY, "Message to customers", {
+            "type": "plain_text_input", "action_id": INPUT, "multiline": True,
+            "max_length": 2900, "initial_value": body}),
+        _input(NEXT_UPDATE, "When they will hear from us next", {
+            "type": "datetimepicker", "action_id": INPUT,
+            "initial_date_time": int(next_update_at.timestamp())},
+            hint="Write the same time in the message: customers are promised it."),
+        _input(REMEDY, "What we offer them (optional)", {
+            "type": "plain_text_input", "action_id": INPUT, "max_length": 500,
+            **({"initial_value": remedy} if remedy else {})}, optional=True),
+        _input(EVERY_TICKET, "Where to reply", _every_ticket(every_ticket), optional=True),
+    ]
+    if any(f.blocking for f in findings):
+        blocks.append(_input(OVERRIDE, "Keep a blocking finding? Say why (recorded)", {
+            "type": "plain_text_input", "action_id": INPUT, "max_length": 500}, optional=True))
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.DRAFT_APOLOGY,
+        "private_metadata": state.to_metadata(),
+        "title": plain("Apology"),
+        "submit": plain("Check & post" if not findings else "Re-check & post"),
+        "close": plain("Cancel"),
+        "blocks": blocks,
+    }
+
+
+def _every_ticket(checked: bool) -> Block:
+    option = {"text": plain("Reply on every affected ticket"), "value": "yes",
+              "description": plain("Default: each customer's most recent open ticket")}
+    element: Block = {"type": "checkboxes", "action_id": INPUT, "options": [option]}
+    if checked:
+        element["initial_options"] = [option]
+    return element
+
+
+def _input(block_id: str, label: str, element: Block, *, optional: bool = False,
+           hint: str | None = None) -> Block:
+    block: Block = {"type": "input", "block_id": block_id, "label": plain(label),
+                    "element": element, "optional": optional}
+    if hint:
+        block["hint"] = plain(hint)
+    return block
+
+
+def submitted(values: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    def element(block_id: str) -> dict[str, Any]:
+        return values.get(block_id, {}).get(INPUT, {}) or {}
+
+    return {
+        BODY: (element(BODY).get("value") or "").strip(),
+        NEXT_UPDATE: element(NEXT_UPDATE).get("selected_date_time"),
+        REMEDY: (element(REMEDY).get("value") or "").strip() or None,
+        EVERY_TICKET: bool(element(EVERY_TICKET).get("selected_options")),
+        OVERRIDE: (element(OVERRIDE).get("value") or "").strip() or None,
+    }
+
+
+_ICON = {True: ":no_entry:", False: ":warning:"}
+
+
+def findings_text(findings: Sequence[FindingView], *, heading: bool = False) -> str:
+    if not findings:
+        return ":white_check_mark: The check found nothing to fix."
+    lines = [f"{_ICON[f.blocking]} *{f.rule.replace('_', ' ').capitalize()}*"
+             + (f" — “{f.words}”" if f.words else "") + f": {f.reason} _{f.suggestion}_"
+             for f in findings]
+    head = ("*The check found this. Fix the text and submit again; blocking ones (:no_entry:) "
+            "must be fixed or kept with a reason.*\n") if heading else ""
+    return (head + "\n".join(lines))[:2900]
+
+
+def draft_in_thread(
+    message: CustomerMessage, findings: Sequence[FindingView], customer_count: int
+) -> tuple[str, list[Block]]:
+    quoted = "\n".join(f"> {line}" for line in message.body.splitlines())
+    head = (f":memo: *Apology v{message.version}* drafted by {user(message.author_id)} for "
+            f"{customer_count:,} customer{'s' if customer_count != 1 else ''}. "
+            "Only the supervisor or backup can approve.")
+    blocks: list[Block] = [section(head), section(quoted[:2900]),
+                           section(findings_text(findings))]
+    if message.override_reason:
+        blocks.append(context(f"Blocking finding kept because: {message.override_reason}"))
+    if message.next_update_at:
+        blocks.append(context(f"Promised next update: {slack_date(message.next_update_at)}"))
+    blocks.append(actions(
+        f"draft:{message.id}",
+        button("Approve", ActionId.APPROVE_MESSAGE, str(message.id), "primary"),
+        button("Request changes", ActionId.REQUEST_CHANGES, str(message.id), "danger"),
+        button("Edit", ActionId.EDIT_MESSAGE, str(message.id)),
+    ))
+    return head, blocks
+
+
+def decided(message: CustomerMessage, verb: str) -> tuple[str, list[Block]]:
+    quoted = "\n".join(f"> {line}" for line in message.body.splitlines())
+    head = (f":white_check_mark: Apology v{message.version} {verb} by {user(message.decided_by)}"
+            if message.status == "approved" else
+            f":leftwards_arrow_with_hook: Changes requested on apology v{message.version} by "
+            f"{user(message.decided_by)}: {message.change_request}")
+    blocks = [section(head), section(quoted[:2900])]
+    if message.status != "approved":
+        blocks.append(actions(f"draft:{message.id}",
+                              button("Edit", ActionId.EDIT_MESSAGE, str(message.id))))
+    return head, blocks
+
+
+def offer_draft(incident: Incident) -> tuple[str, list[Block]]:
+    text = (f"Acknowledged. Next: tell the affected customers. Draft the apology now; "
+            f"{user(incident.supervisor_id)} approves it here.")
+    return text, [section(f":writing_hand: {text}"), actions(
+        f"offer:{incident.id}",
+        button("Draft apology", ActionId.DRAFT_APOLOGY, str(incident.id), "primary"))]
+
+
+def request_changes_modal(message_id: int) -> Block:
+    return {
+        "type": "modal", "callback_id": CallbackId.REQUEST_CHANGES,
+        "private_metadata": json.dumps({"m": message_id}),
+        "title": plain("Request changes"), "submit": plain("Send back"), "close": plain("Cancel"),
+        "blocks": [_input("reason", "What should change?", {
+            "type": "plain_text_input", "action_id": INPUT, "multiline": True,
+            "max_length": 1000})],
+    }
+
+
+def delivery_progress(
+    message: CustomerMessage, sent: int, pending: int, failed: int,
+    failures: Sequence[tuple[str, str]],
+) -> tuple[str, list[Block]]:
+    total = sent + pending + failed
+    text = (f":outbox_tray: Apology v{message.version}: {sent:,} of {total:,} sent · "
+            f"{pending:,} pending · {failed:,} failed")
+    blocks: list[Block] = [section(text)]
+    if failures:
+        lines = "\n".join(f"• {who}: {why}" for who, why in failures[:20])
+        more = f"\n…and {len(failures) - 20} more" if len(failures) > 20 else ""
+        blocks.append(section(f"*Not reached yet:*\n{lines}{more}"))
+        blocks.append(actions(f"delivery:{message.id}", button(
+            "Retry failed", ActionId.RETRY_DELIVERY, str(message.id), "primary")))
+    elif pending == 0 and total:
+        blocks.append(context("Every affected customer has the message on their ticket."))
+    return text, blocks

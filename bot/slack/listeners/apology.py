@@ -1,0 +1,144 @@
+"""Drafting, checking, approving and delivering the apology, from the incident's thread."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.domain.severity import Severity
+from bot.services import apology, delivery_flow
+from bot.services.context import Deps
+from bot.services.escalation import Refusal
+from bot.slack.blocks import apology as blocks
+from bot.slack.ids import ActionId, CallbackId
+from bot.slack.listeners.actions import refuse
+from bot.slack.outbound import SlackDeliveryError
+from storage import customers, incidents, messages
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    async def on_draft(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        await _open_draft(deps, body, incident_id=int(action["value"]), edit_of=None)
+
+    async def on_edit(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        async with deps.sessions() as session:
+            message = await messages.get(session, int(action["value"]))
+        if message is None:
+            await refuse(deps, body, "That draft no longer exists.")
+            return
+        await _open_draft(deps, body, incident_id=message.incident_id, edit_of=message.id)
+
+    async def on_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        state = blocks.DraftState.from_metadata(view.get("private_metadata", ""))
+        values = blocks.submitted(view["state"]["values"])
+        async with deps.sessions() as session:
+            incident = await incidents.get(session, state.incident_id)
+            count = await customers.count(session, state.incident_id)
+        if incident is None:
+            await ack(response_action="errors", errors={blocks.BODY: "The incident is gone."})
+            return
+        errors = _field_errors(values, deps.clock.now())
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        findings = apology.check(values[blocks.BODY], Severity(incident.severity))
+        digest = apology.digest(values[blocks.BODY])
+        next_update = datetime.fromtimestamp(int(values[blocks.NEXT_UPDATE]), UTC)
+        if findings and digest != state.checked_digest:
+            # Show the findings in the modal's next step; the drafter fixes and re-checks.
+            await ack(response_action="update", view=blocks.draft_modal(
+                incident, body=values[blocks.BODY], next_update_at=next_update,
+                remedy=values[blocks.REMEDY], every_ticket=values[blocks.EVERY_TICKET],
+                findings=apology.views_of(findings), customer_count=count,
+                state=blocks.DraftState(state.incident_id, digest, state.edit_of)))
+            return
+        if any(f.blocking for f in findings) and not values[blocks.OVERRIDE]:
+            await ack(response_action="errors", errors={
+                blocks.OVERRIDE: "Fix the blocking findings, or say here why you keep them."})
+            return
+        message, created = await apology.save_draft(deps, apology.Draft(
+            incident_id=incident.id, body=values[blocks.BODY], next_update_at=next_update,
+            remedy=values[blocks.REMEDY], every_ticket=values[blocks.EVERY_TICKET],
+            override_reason=values[blocks.OVERRIDE] if findings else None,
+            author_id=body["user"]["id"], idempotency_key=f"view:{view['id']}"))
+        await ack()
+        if created:
+            await delivery_flow.post_draft(deps, incident, message, count)
+
+    async def on_approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        try:
+            message, _queued = await apology.approve(deps, int(action["value"]),
+                                                     body["user"]["id"])
+        except Refusal as refusal:
+            await refuse(deps, body, str(refusal))
+            return
+        await delivery_flow.after_approval(deps, message)
+
+    async def on_request_changes(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]
+    ) -> None:
+        await ack()
+        try:
+            await deps.slack.open_view(body["trigger_id"],
+                                       blocks.request_changes_modal(int(action["value"])))
+        except SlackDeliveryError:
+            await refuse(deps, body, "Slack did not let me open the form; click again.")
+
+    async def on_changes_submitted(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
+    ) -> None:
+        reason = (view["state"]["values"].get("reason", {}).get(blocks.INPUT, {})
+                  .get("value") or "").strip()
+        if not reason:
+            await ack(response_action="errors", errors={"reason": "Say what should change."})
+            return
+        message_id = int(json.loads(view["private_metadata"])["m"])
+        try:
+            message = await apology.request_changes(deps, message_id, body["user"]["id"], reason)
+        except Refusal as refusal:
+            await ack(response_action="errors", errors={"reason": str(refusal)})
+            return
+        await ack()
+        await delivery_flow.show_decision(deps, message)
+
+    async def on_retry(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        await delivery_flow.retry_failed(deps, int(action["value"]))
+
+    app.action(ActionId.DRAFT_APOLOGY.value)(on_draft)
+    app.action(ActionId.EDIT_MESSAGE.value)(on_edit)
+    app.action(ActionId.APPROVE_MESSAGE.value)(on_approve)
+    app.action(ActionId.REQUEST_CHANGES.value)(on_request_changes)
+    app.action(ActionId.RETRY_DELIVERY.value)(on_retry)
+    app.view(CallbackId.DRAFT_APOLOGY.value)(on_submit)
+    app.view(CallbackId.REQUEST_CHANGES.value)(on_changes_submitted)
+
+
+def _field_errors(values: dict[str, Any], now: datetime) -> dict[str, str]:
+    errors = {}
+    if not values[blocks.BODY]:
+        errors[blocks.BODY] = "Write the message customers will receive."
+    when = values[blocks.NEXT_UPDATE]
+    if not when:
+        errors[blocks.NEXT_UPDATE] = "Pick when customers will hear from us next."
+    elif datetime.fromtimestamp(int(when), UTC) <= now:
+        errors[blocks.NEXT_UPDATE] = "The next update must be in the future."
+    return errors
+
+
+async def _open_draft(
+    deps: Deps, body: dict[str, Any], *, incident_id: int, edit_of: int | None
+) -> None:
+    try:
+        view = await delivery_flow.draft_view(deps, incident_id, edit_of)
+        await deps.slack.open_view(body["trigger_id"], view)
+    except Refusal as refusal:
+        await refuse(deps, body, str(refusal))
+    except SlackDeliveryError:
+        await refuse(deps, body, "Slack did not let me open the form; click again.")
