@@ -25,6 +25,6 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def bot(slack: SlackStandIn, db_url: str, clock: FakeClock) -> AsyncIterator[RunningBot]:
-    running = await start_bot(slack_api_url=slack.base_url, db_url=db_url, clock=clock)
+    running = await start_bot(slack=slack, db_url=db_url, clock=clock)
     yield running
     await running.stop()

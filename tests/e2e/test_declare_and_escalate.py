@@ -179,7 +179,7 @@ async def test_restart_keeps_the_pending_escalation(
     await declare(bot, slack)
     await bot.stop()
     clock.advance(minutes=20)  # the deadline passes while the bot is down
-    again = await start_bot(slack_api_url=slack.base_url, db_url=db_url, clock=clock)
+    again = await start_bot(slack=slack, db_url=db_url, clock=clock)
     try:
         await eventually(lambda: slack.dms_to(BACKUP), what="the backup's DM after restart")
         clock.advance(minutes=20)

@@ -86,7 +86,7 @@ async def test_admin_commands_are_limited_to_admins(
     """With AMENDS_ADMIN_USERS set, others cannot change supervisors or on-call."""
     from tests.support.bot import start_bot
 
-    bot = await start_bot(slack_api_url=slack.base_url, db_url=db_url, clock=clock,
+    bot = await start_bot(slack=slack, db_url=db_url, clock=clock,
                           amends_admin_users=SUPERVISOR)
     try:
         refused = (await bot.sender.slash_command(

@@ -12,6 +12,7 @@ from bot.clock import FakeClock
 from bot.config import load_settings
 from bot.runtime import Runtime
 from bot.web import create_asgi_app
+from tests.standins.slack_api import SlackStandIn
 from tests.support.slack_signing import SlackSender
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
@@ -36,12 +37,12 @@ class RunningBot:
 
 
 async def start_bot(
-    *, slack_api_url: str, db_url: str, clock: FakeClock, **settings: Any
+    *, slack: SlackStandIn, db_url: str, clock: FakeClock, **settings: Any
 ) -> RunningBot:
     values: dict[str, Any] = {
         "slack_bot_token": BOT_TOKEN,
         "slack_signing_secret": SIGNING_SECRET,
-        "slack_api_url": slack_api_url,
+        "slack_api_url": slack.base_url,
         "database_url": db_url,
         "amends_incident_channel": INCIDENT_CHANNEL,
         "amends_scheduler_poll_seconds": 0.05,
@@ -65,5 +66,6 @@ async def start_bot(
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     base_url = f"http://127.0.0.1:{port}"
-    return RunningBot(base_url, SlackSender(base_url, SIGNING_SECRET), holder["runtime"],
-                      clock, server, task)
+    sender = SlackSender(base_url, SIGNING_SECRET, response_url_base=slack.hooks_url,
+                         on_trigger=slack.note_trigger)
+    return RunningBot(base_url, sender, holder["runtime"], clock, server, task)

@@ -1,0 +1,1 @@
+"""Default customer message templates (Jinja2); a team may override any of them."""

@@ -1,0 +1,324 @@
+"""The delivery outbox: one row per (message, helpdesk, ticket), delivered exactly once.
+
+A row is written in the same transaction as the approval that makes it due, so
+it exists if and only if the approval does; writing it twice writes nothing new.
+A worker claims rows with a lease and `attempts + 1` (committed before any call
+to the helpdesk), so a crash mid-call leaves evidence: a row claimed again with
+`attempts > 1` may already be on the ticket, and the worker looks for its marker
+before posting.
+
+    pending ──claim──▶ sending ──mark_sent──▶ sent
+       ▲                  │  └──mark_failed(retry_at=None)──▶ failed
+       └──mark_failed(retry_at)┘  (lease expired: claimable again)   │
+       ▲                                                             │
+       └────────────────────────── retry_failed ◀────────────────────┘
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
+
+from bot.domain.delivery import has_marker
+from storage.models import Base
+from storage.types import UTCDateTime
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+ERROR_MAX = 300
+_ENQUEUE_CHUNK = 500  # rows per INSERT: well under both backends' bound-parameter limits
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+
+
+class OutboxMessage(Base):
+    """One customer message due on one ticket, and how its delivery is going."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    message_key: Mapped[str] = mapped_column(String(128))  # e.g. "apology:12:v1"
+    helpdesk: Mapped[str] = mapped_column(String(32))
+    ticket_id: Mapped[str] = mapped_column(String(64))
+    customer_id: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)  # exactly what is posted, marker included
+    marker: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default=PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    comment_id: Mapped[str | None] = mapped_column(String(64))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(ERROR_MAX))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("message_key", "helpdesk", "ticket_id", name="uq_outbox_message_ticket"),
+        Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),
+        Index("ix_outbox_incident", "incident_id"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A row to enqueue: `body` is the full text to post and must carry `marker`."""
+
+    incident_id: int
+    message_key: str
+    helpdesk: str
+    ticket_id: str
+    customer_id: str
+    body: str
+    marker: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedMessage:
+    """A row leased to one worker; `attempts` counts this attempt."""
+
+    id: int
+    incident_id: int
+    message_key: str
+    helpdesk: str
+    ticket_id: str
+    customer_id: str
+    body: str
+    marker: str
+    attempts: int
+    lease_until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Delivery progress of one message; `pending` includes rows being sent right now."""
+
+    sent: int
+    pending: int
+    failed: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    id: int
+    helpdesk: str
+    ticket_id: str
+    customer_id: str
+    attempts: int
+    error: str | None
+
+
+def short_error(text: str) -> str:
+    """An error fit to store and show: no e-mail addresses, one line, at most 300 chars."""
+    text = _EMAIL.sub("[address]", " ".join(text.split()))
+    return text if len(text) <= ERROR_MAX else text[: ERROR_MAX - 1] + "…"
+
+
+async def enqueue(session: AsyncSession, rows: Iterable[NewMessage], *, now: datetime) -> int:
+    """Insert rows not already there; returns how many are new.
+
+    Meant to run in the approval's transaction: a double click or a retried
+    approval inserts nothing twice (unique per message, helpdesk and ticket).
+    """
+    values = []
+    for row in rows:
+        if not has_marker(row.body, row.marker):
+            raise ValueError(f"the body for ticket {row.ticket_id} does not carry its marker")
+        values.append({
+            "incident_id": row.incident_id, "message_key": row.message_key,
+            "helpdesk": row.helpdesk, "ticket_id": row.ticket_id,
+            "customer_id": row.customer_id, "body": row.body, "marker": row.marker,
+            "status": PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now,
+        })
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    created = 0
+    for start in range(0, len(values), _ENQUEUE_CHUNK):
+        statement = (
+            insert(OutboxMessage)
+            .values(values[start:start + _ENQUEUE_CHUNK])
+            .on_conflict_do_nothing(index_elements=["message_key", "helpdesk", "ticket_id"])
+            .returning(OutboxMessage.id)
+        )
+        created += len((await session.execute(statement)).all())
+    return created
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        and_(OutboxMessage.status == PENDING,
+             or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now)),
+        # A worker that died (or stalled past its lease) gives its rows back.
+        and_(OutboxMessage.status == SENDING, OutboxMessage.lease_until < now),
+    )
+
+
+async def claim(
+    session: AsyncSession, *, owner: str, now: datetime, lease: timedelta, limit: int = 50
+) -> list[ClaimedMessage]:
+    """Lease up to `limit` due rows to `owner` (status sending, attempts + 1).
+
+    PostgreSQL: FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint rows.
+    SQLite: the single UPDATE statement holds the only write lock.
+    Commit before calling the helpdesk, so the attempt is on record.
+    """
+    candidates = (
+        select(OutboxMessage.id)
+        .where(_claimable(now))
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(candidates.scalar_subquery()), _claimable(now))
+        .values(status=SENDING, lease_owner=owner, lease_until=now + lease,
+                attempts=OutboxMessage.attempts + 1)
+        .returning(
+            OutboxMessage.id, OutboxMessage.incident_id, OutboxMessage.message_key,
+            OutboxMessage.helpdesk, OutboxMessage.ticket_id, OutboxMessage.customer_id,
+            OutboxMessage.body, OutboxMessage.marker, OutboxMessage.attempts,
+            OutboxMessage.lease_until,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    rows = (await session.execute(statement)).all()
+    return sorted(
+        (ClaimedMessage(
+            id=r.id, incident_id=r.incident_id, message_key=r.message_key, helpdesk=r.helpdesk,
+            ticket_id=r.ticket_id, customer_id=r.customer_id, body=r.body, marker=r.marker,
+            attempts=r.attempts, lease_until=r.lease_until)
+         for r in rows),
+        key=lambda m: m.id,
+    )
+
+
+async def renew(
+    session: AsyncSession, message_id: int, *, owner: str, now: datetime, lease: timedelta
+) -> bool:
+    """Extend `owner`'s lease on a row it is sending; False if the row is no longer its."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.lease_owner == owner,
+               OutboxMessage.status == SENDING)
+        .values(lease_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def mark_sent(
+    session: AsyncSession, message_id: int, *, owner: str, comment_id: str, now: datetime
+) -> bool:
+    """Record the delivery, only if `owner` still holds the row; False otherwise."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.lease_owner == owner,
+               OutboxMessage.status == SENDING)
+        .values(status=SENT, comment_id=comment_id, sent_at=now, lease_owner=None,
+                lease_until=None, next_attempt_at=None, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def mark_failed(
+    session: AsyncSession, message_id: int, *, owner: str, error: str, now: datetime,
+    retry_at: datetime | None,
+) -> bool:
+    """Record a failed attempt: back to pending until `retry_at`, or failed for good (None).
+
+    Only if `owner` still holds the row; False otherwise.
+    """
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.lease_owner == owner,
+               OutboxMessage.status == SENDING)
+        .values(status=PENDING if retry_at is not None else FAILED, next_attempt_at=retry_at,
+                last_error=short_error(error), lease_owner=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def progress(session: AsyncSession, message_key: str) -> Counts:
+    result = await session.execute(
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.message_key == message_key)
+        .group_by(OutboxMessage.status)
+    )
+    by_status = {status: count for status, count in result.all()}
+    sent, failed = by_status.get(SENT, 0), by_status.get(FAILED, 0)
+    pending = by_status.get(PENDING, 0) + by_status.get(SENDING, 0)
+    return Counts(sent=sent, pending=pending, failed=failed, total=sent + pending + failed)
+
+
+async def failures(session: AsyncSession, message_key: str) -> list[Failure]:
+    """Rows that failed for good, with the reason (no e-mail addresses)."""
+    result = await session.execute(
+        select(OutboxMessage)
+        .where(OutboxMessage.message_key == message_key, OutboxMessage.status == FAILED)
+        .order_by(OutboxMessage.id)
+    )
+    return [
+        Failure(id=row.id, helpdesk=row.helpdesk, ticket_id=row.ticket_id,
+                customer_id=row.customer_id, attempts=row.attempts, error=row.last_error)
+        for row in result.scalars()
+    ]
+
+
+async def retry_failed(session: AsyncSession, message_key: str, *, now: datetime) -> int:
+    """Put failed rows back in the queue, due now; returns how many.
+
+    `attempts` restarts at 1, not 0: the row was attempted, so the next attempt
+    still looks for the marker on the ticket before posting.
+    """
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.message_key == message_key, OutboxMessage.status == FAILED)
+        .values(status=PENDING, next_attempt_at=now, attempts=1, lease_owner=None,
+                lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+
+async def next_wake(session: AsyncSession) -> datetime | None:
+    """The earliest time a row not yet claimable becomes claimable (for a scheduler)."""
+    retry = (await session.execute(
+        select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == PENDING)
+    )).scalar_one_or_none()
+    lease = (await session.execute(
+        select(func.min(OutboxMessage.lease_until)).where(OutboxMessage.status == SENDING)
+    )).scalar_one_or_none()
+    times = [t for t in (retry, lease) if t is not None]
+    return min(times) if times else None
+
+
+async def rows(session: AsyncSession, message_key: str) -> Sequence[OutboxMessage]:
+    """Every row of one message, in the order enqueued (for reports and tests)."""
+    result = await session.execute(
+        select(OutboxMessage).where(OutboxMessage.message_key == message_key)
+        .order_by(OutboxMessage.id)
+    )
+    return result.scalars().all()
