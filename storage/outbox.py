@@ -189,9 +189,17 @@ async def claim(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+    if session.bind.dialect.name == "postgresql":
+        # A plain `IN (subquery ... LIMIT ... SKIP LOCKED)` may be re-run by the planner
+        # for each outer row and then lease more than `limit` rows (seen in tests); a
+        # materialized CTE picks and locks the rows once.
+        picked = candidates.cte("picked").prefix_with("MATERIALIZED")
+        chosen = OutboxMessage.id.in_(select(picked.c.id))
+    else:
+        chosen = OutboxMessage.id.in_(candidates.scalar_subquery())
     statement = (
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(candidates.scalar_subquery()), _claimable(now))
+        .where(chosen, _claimable(now))
         .values(status=SENDING, lease_owner=owner, lease_until=now + lease,
                 attempts=OutboxMessage.attempts + 1)
         .returning(

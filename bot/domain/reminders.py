@@ -107,7 +107,7 @@ class ReminderPlan:
         due = self.next_update_due
         if not self.active or due is None:
             return None
-        return next_reminder_at(self, min(due - self.lead_time, due) - timedelta(microseconds=1))
+        return next_reminder_at(self, due - self.lead_time - timedelta(microseconds=1))
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ from integrations.helpdesk.errors import (
     HelpdeskNotFound,
     HelpdeskRequestError,
     HelpdeskUnavailable,
+    display_name,
 )
 from storage import outbox
 from storage.outbox import ClaimedMessage
@@ -58,7 +59,6 @@ FAILED = "failed"        # not delivered; needs a person
 LOST = "lost"            # the lease passed to another worker, which will finish the row
 UNRECORDED = "unrecorded"  # the database failed; the row comes back when its lease ends
 
-CREDENTIALS = {"zendesk": "ZENDESK_API_TOKEN", "freshdesk": "FRESHDESK_API_KEY"}
 RECENT_COMMENTS = 30  # how far back to look for an earlier attempt's comment
 
 
@@ -150,29 +150,28 @@ class DeliveryWorker:
                 return LOST
         helpdesk = self.helpdesks.get(row.helpdesk)
         if helpdesk is None:
-            return await self._fail(row, f"{_display(row.helpdesk)} is not configured here",
+            return await self._fail(row, f"{display_name(row.helpdesk)} is not configured here",
                                     permanent=True)
         try:
             async with asyncio.timeout(self.call_budget.total_seconds()):
                 comment_id, recovered = await self._post_once(helpdesk, row)
-        except HelpdeskAuthError:
-            hint = CREDENTIALS.get(row.helpdesk, "its credentials")
-            return await self._fail(row, f"{_display(row.helpdesk)} refused: check {hint}",
-                                    permanent=True)
+        except HelpdeskAuthError as error:
+            # Its message names the settings to check, e.g. "Zendesk refused the
+            # credentials: check ZENDESK_URL, ZENDESK_EMAIL and ZENDESK_API_TOKEN".
+            return await self._fail(row, error.message, permanent=True)
         except HelpdeskNotFound:
-            return await self._fail(
-                row, f"{_display(row.helpdesk)} has no ticket {row.ticket_id} (deleted or merged?)",
-                permanent=True)
+            return await self._fail(row, f"{display_name(row.helpdesk)} has no ticket "
+                                    f"{row.ticket_id} (deleted or merged?)", permanent=True)
         except HelpdeskRequestError as error:
             return await self._fail(
-                row, f"{_display(row.helpdesk)} rejected the reply: {_reason(error)}",
+                row, f"{display_name(row.helpdesk)} rejected the reply: {_reason(error)}",
                 permanent=True)
         except (HelpdeskUnavailable, TimeoutError) as error:
             what = "did not answer in time" if isinstance(error, TimeoutError) else "unavailable"
-            return await self._fail(row, f"{_display(row.helpdesk)} {what}: {_reason(error)}",
+            return await self._fail(row, f"{display_name(row.helpdesk)} {what}: {_reason(error)}",
                                     permanent=False, retry_after=_retry_after(error))
         except HelpdeskError as error:
-            return await self._fail(row, f"{_display(row.helpdesk)} error: {_reason(error)}",
+            return await self._fail(row, f"{display_name(row.helpdesk)} error: {_reason(error)}",
                                     permanent=False)
         except Exception as error:
             log.exception("delivery %d (%s ticket %s): unexpected error from the client",
@@ -237,10 +236,6 @@ class DeliveryWorker:
         log.info("delivery %d (%s ticket %s) will be retried at %s (attempt %d)", row.id,
                  row.helpdesk, row.ticket_id, retry_at.isoformat(), row.attempts)
         return RETRY
-
-
-def _display(helpdesk: str) -> str:
-    return {"zendesk": "Zendesk", "freshdesk": "Freshdesk"}.get(helpdesk, helpdesk.capitalize())
 
 
 def _reason(error: BaseException) -> str:

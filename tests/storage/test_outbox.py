@@ -11,27 +11,27 @@ import asyncio
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import FakeClock
-from bot.domain.declaration import Declaration
 from bot.domain.delivery import RetryPolicy, has_marker, marker, with_marker
-from bot.domain.severity import Severity
 from bot.services import delivery
 from bot.services.delivery import DeliveryWorker
+from integrations.helpdesk.base import Comment
 from integrations.helpdesk.errors import (
     HelpdeskAuthError,
     HelpdeskRequestError,
     HelpdeskUnavailable,
 )
-from storage import incidents, outbox
+from storage import outbox
 from storage.db import make_sessionmaker
+from storage.models import Incident
 from storage.outbox import NewMessage
 from tests.support.delivery_worker import prepare_database
 
@@ -60,13 +60,14 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 @pytest.fixture
 async def incident_id(sessions: async_sessionmaker[AsyncSession]) -> int:
+    # Only the columns the outbox needs: independent of other incident features.
     async with sessions() as session, session.begin():
-        incident, _ = await incidents.create(
-            session, declaration=Declaration("Parcels lost", "We lost 40 parcels.",
-                                             "40 customers.", "Re-send today.", Severity.MAJOR),
-            declarer_id="U1", supervisor_id="U2", backup_supervisor_id=None,
-            origin_channel_id="C1", channel_id="C1", idempotency_key="view:V1", now=START)
-        return incident.id
+        result = await session.execute(insert(Incident.__table__).values(
+            title="Parcels lost", what_happened="We lost 40 parcels.",
+            who_is_affected="40 customers.", proposed_fix="Re-send today.", severity="major",
+            state="escalated", declarer_id="U1", declared_at=START, updated_at=START,
+            idempotency_key="view:V1"))
+        return int(result.inserted_primary_key[0])
 
 
 def messages(incident_id: int, count: int, *, key: str = KEY, helpdesk: str = "zendesk",
@@ -104,15 +105,6 @@ async def rows_of(sessions: async_sessionmaker[AsyncSession],
 # --- A recording fake helpdesk -------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class FakeComment:
-    external_id: str
-    author_id: str
-    body: str
-    public: bool
-    created_at: datetime
-
-
 class FakeHelpdesk:
     """Keeps comments and tags per ticket, records every call, and fails on request.
 
@@ -125,7 +117,7 @@ class FakeHelpdesk:
         self.name = name
         self.clock = clock
         self.html = html
-        self.comments: dict[str, list[FakeComment]] = defaultdict(list)
+        self.comments: dict[str, list[Comment]] = defaultdict(list)
         self.tags: dict[str, set[str]] = defaultdict(set)
         self.calls: list[tuple[str, str]] = []
         self.faults: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -150,32 +142,33 @@ class FakeHelpdesk:
         await asyncio.sleep(0)
         fault = self._fault("post", ticket_id)
         if fault == "down":
-            raise HelpdeskUnavailable("Zendesk answered 503")
+            raise HelpdeskUnavailable(self.name, "Zendesk answered 503", status=503)
         if fault == "auth":
-            raise HelpdeskAuthError("Zendesk answered 401")
+            raise HelpdeskAuthError.refused(self.name, 401)
         if fault == "reject":
-            raise HelpdeskRequestError("Zendesk answered 422 for agent ann@example.com")
+            raise HelpdeskRequestError(self.name, "Zendesk said: invalid for ann@example.com",
+                                       status=422)
         stored = f"<div class='x'><p>{body.replace(chr(10), '<br>')}</p></div>" if self.html \
             else body
-        comment = FakeComment(str(next(self._ids)), "agent-1", stored, True, self.clock.now())
+        comment = Comment(str(next(self._ids)), "agent-1", stored, True, self.clock.now())
         self.comments[ticket_id].append(comment)
         if self.on_post is not None:
             await self.on_post(ticket_id)  # the comment is stored; the answer is not back yet
         if fault == "accepted_timeout":
-            raise HelpdeskUnavailable("timed out waiting for Zendesk")
+            raise HelpdeskUnavailable(self.name, "Zendesk did not answer in time")
         return comment.external_id
 
-    async def recent_comments(self, ticket_id: str, limit: int = 30) -> list[FakeComment]:
+    async def recent_comments(self, ticket_id: str, limit: int = 30) -> list[Comment]:
         self.calls.append(("comments", ticket_id))
         await asyncio.sleep(0)
         if self._fault("comments", ticket_id) == "down":
-            raise HelpdeskUnavailable("Zendesk answered 502")
+            raise HelpdeskUnavailable(self.name, "Zendesk answered 502", status=502)
         return list(reversed(self.comments[ticket_id]))[:limit]
 
     async def add_tag(self, ticket_id: str, tag: str) -> None:
         self.calls.append(("tag", ticket_id))
         if self._fault("tag", ticket_id) == "down":
-            raise HelpdeskUnavailable("Zendesk answered 503")
+            raise HelpdeskUnavailable(self.name, "Zendesk answered 503", status=503)
         self.tags[ticket_id].add(tag)
 
 
@@ -228,6 +221,7 @@ async def test_concurrent_claims_never_share_a_row(
     claimed = await asyncio.gather(*(claim(sessions, f"w{n}", START, limit=7) for n in range(8)))
     ids = [row.id for batch in claimed for row in batch]
     assert len(ids) == len(set(ids)) == 40
+    assert all(len(batch) <= 7 for batch in claimed)
     assert all(row.attempts == 1 for batch in claimed for row in batch)
     assert await claim(sessions, "late", START) == []
 
@@ -353,7 +347,7 @@ async def test_unavailable_then_success_posts_once(
     assert w.totals == Counter(sent=1, retry=1)
     assert await progress(sessions) == outbox.Counts(sent=1, pending=1, failed=0, total=2)
     first = (await rows_of(sessions))[0]
-    assert first.last_error == "Zendesk unavailable: Zendesk answered 503"
+    assert first.last_error == "Zendesk unavailable: Zendesk answered 503 (HTTP 503)"
     assert first.next_attempt_at == START + timedelta(seconds=15)
 
     clock.advance(seconds=10)
@@ -473,6 +467,7 @@ async def test_two_workers_on_the_same_rows_post_once_each(
     claimed = await asyncio.gather(first.run_until_idle(), second.run_until_idle())
     assert sum(claimed) == 60
     assert first.totals[delivery.SENT] + second.totals[delivery.SENT] == 60
+    assert first.totals[delivery.SENT] and second.totals[delivery.SENT]  # both took part
     assert zendesk.posts() == 60
     assert all(zendesk.carrying(r.ticket_id, r.marker) == 1 for r in rows)
 
@@ -491,7 +486,8 @@ async def test_refused_credentials_fail_for_good_with_a_plain_reason(
     assert await w.run_until_idle() == 0
     async with sessions() as session:
         (failure,) = await outbox.failures(session, KEY)
-    assert failure.error == "Zendesk refused: check ZENDESK_API_TOKEN"
+    assert failure.error == ("Zendesk refused the credentials: check ZENDESK_URL, ZENDESK_EMAIL "
+                             "and ZENDESK_API_TOKEN")
 
     async with sessions() as session, session.begin():
         await outbox.retry_failed(session, KEY, now=clock.now())
@@ -514,7 +510,7 @@ async def test_rejected_reply_and_unknown_helpdesk_fail_without_addresses(
     async with sessions() as session:
         errors = sorted(f.error or "" for f in await outbox.failures(session, KEY))
     assert errors == ["Helpscout is not configured here",
-                      "Zendesk rejected the reply: Zendesk answered 422 for agent [address]"]
+                      "Zendesk rejected the reply: Zendesk said: invalid for [address] (HTTP 422)"]
 
 
 async def test_gives_up_after_the_last_attempt(
@@ -533,7 +529,8 @@ async def test_gives_up_after_the_last_attempt(
     assert w.totals == Counter(retry=3, failed=1)
     async with sessions() as session:
         (failure,) = await outbox.failures(session, KEY)
-    assert failure.error == "gave up after 4 attempts: Zendesk unavailable: Zendesk answered 503"
+    assert failure.error == ("gave up after 4 attempts: Zendesk unavailable: Zendesk answered 503 "
+                             "(HTTP 503)")
     assert zendesk.posts() == 3
 
 

@@ -62,10 +62,10 @@ async def prepare_database(tmp_path: Path) -> str:
 
 async def drain(args: argparse.Namespace) -> dict[str, int]:
     import httpx
+    from integrations.helpdesk.zendesk import ZendeskClient
 
     from bot.clock import SystemClock
     from bot.services.delivery import DeliveryWorker
-    from integrations.helpdesk.zendesk import ZendeskClient
     from storage import outbox
 
     engine = make_engine(args.database_url)

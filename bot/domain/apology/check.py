@@ -64,19 +64,23 @@ def check_message(text: str, *, kind: MessageKind, severity: Severity) -> list[F
     admission = parts.ADMISSION.search(norm)
     admitted_at = admission.start() if admission else None
 
-    findings: list[Finding] = []
-    taken: dict[Rule, list[tuple[int, int]]] = {}
+    candidates: list[tuple[int, int, Pattern, re.Match[str]]] = []
     for pattern in PATTERNS:
         if pattern.rule not in applicable or (pattern.kinds and kind not in pattern.kinds):
             continue
         for m in pattern.regex.finditer(norm):
-            if not _guard_allows(pattern, m, sentences, admitted_at):
-                continue
-            spans = taken.setdefault(pattern.rule, [])
-            if any(m.start() < end and start < m.end() for start, end in spans):
-                continue
-            spans.append(m.span())
-            findings.append(_found(pattern, text, m))
+            if _guard_allows(pattern, m, sentences, admitted_at):
+                candidates.append((m.start(), -len(m.group()), pattern, m))
+    # Within a rule, overlapping matches are one problem: keep the earliest, then longest.
+    candidates.sort(key=lambda c: (c[0], c[1]))
+    findings: list[Finding] = []
+    taken: dict[Rule, list[tuple[int, int]]] = {}
+    for _, _, pattern, m in candidates:
+        spans = taken.setdefault(pattern.rule, [])
+        if any(m.start() < end and start < m.end() for start, end in spans):
+            continue
+        spans.append(m.span())
+        findings.append(_found(pattern, text, m))
 
     if Rule.OVER_APOLOGY in applicable:
         findings.extend(_over_apology(text, norm, sentences))
@@ -147,7 +151,7 @@ _MARK_MISSING = ":heavy_plus_sign:"
 def summarize(findings: list[Finding]) -> str:
     """Short plain-text lines for Slack, one per finding, blocking ones first."""
     if not findings:
-        return ":white_check_mark: Nothing to change: it owns the mistake and says what comes next."
+        return ":white_check_mark: Nothing to flag."
     ordered = sorted(findings, key=lambda f: (not f.blocking, f.start is None))
     lines = []
     for f in ordered:

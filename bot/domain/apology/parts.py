@@ -43,7 +43,7 @@ ADMISSION = compile_phrase("|".join((
 
 FIX = compile_phrase("|".join((
     r"(?:we|I)(?:'re| are| am|'m) (?:now |already |currently |also |still |urgently )?"
-    r"(?!sorry\b|aware\b|so\b|very\b|truly\b|deeply\b|really\b|writing\b)\w+ing",
+    r"(?!sorry\b|aware\b|so\b|very\b|truly\b|deeply\b|really\b|writing\b)[\w-]+ing",
     r"(?:we|I)(?:'ll| will| shall) (?!never\b|not\b)\w+",
     rf"(?:we|I)(?:'ve| have| had)? (?:now |already |also |just |then |since |immediately |"
     rf"today )?{_FIX_VERBS}",
@@ -78,11 +78,11 @@ _UPDATE_VERB = compile_phrase(
 
 _YOU = compile_phrase(r"you|your|yours|you're|you've|you'd")
 _HARM = compile_phrase(
-    r"wrong|incorrect|late|later than|delay\w*|twice|double|missing|lost|damaged|broken|faulty|spoil\w*|"
-    r"stale|defective|burnt|not|\w+n't|never|without|unable|cannot|down|outage|fail\w*|error|"
+    r"wrong|incorrect|late|later than|delay\w*|twice|double|missing|lost|damaged|broken|"
+    r"faulty|spoil\w*|stale|defective|burnt|not|\w+n't|never|without|unable|cannot|down|outage|fail\w*|error|"
     r"overcharg\w*|charged|billed|waited|missed|short|instead|mixed up|offline|unavailable|"
-    r"locked (?:\w+ )?out|no access|hit|hurt|affected|impacted|cost|stuck|blocked|expired|cancell?ed|"
-    r"duplicate|extra|for nothing"
+    r"locked (?:\w+ )?out|no access|hit|hurt|affected|impacted|cost|stuck|blocked|expired|"
+    r"cancell?ed|duplicate|extra|for nothing"
 )
 
 REMEDY = compile_phrase("|".join((

@@ -323,8 +323,8 @@ PATTERNS: tuple[Pattern, ...] = (
        "It blames the busy season; planning for it is our job.",
        "Drop the reason; say how late we are and what we are doing."),
     # HEDGING ----------------------------------------------------------------------------
-    _p(Rule.HEDGING, r"any inconvenience|(?:for|about|regarding|caused(?: you)?|cause(?: you)?) "
-       r"any (?:\w+ )?(?:inconvenience|trouble|frustration|confusion|disruption|distress|"
+    _p(Rule.HEDGING, r"any inconvenience|(?:(?<=for )|(?<=about )|(?<=regarding )|(?<=caused )|"
+       r"(?<=cause )|(?<=caused you )|(?<=cause you ))any (?:\w+ )?(?:inconvenience|trouble|frustration|confusion|disruption|distress|"
        r"discomfort|upset|disappointment|hassle|delays?|harm|worry|difficult(?:y|ies))",
        "“Any …” suggests there may have been none; we know there was.",
        "Name it: “We are sorry we sent your order two days late.”"),
