@@ -117,9 +117,9 @@ def _environment(template_dir: Path | None) -> jinja2.Environment:
     if template_dir is not None:
         loaders.append(jinja2.FileSystemLoader(str(template_dir)))
     loaders.append(jinja2.FileSystemLoader(str(PACKAGE_TEMPLATES)))
-    env = jinja2.Environment(  # noqa: S701 -- plain text for tickets, never HTML
+    env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
-        autoescape=False,
+        autoescape=False,  # noqa: S701 -- plain text for tickets and status posts, never HTML
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

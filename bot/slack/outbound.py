@@ -105,10 +105,10 @@ class Slack:
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         await self._call("views_open", None, trigger_id=trigger_id, view=view)
 
-    async def _call(self, method: str, channel: str | None, **kwargs: Any) -> Any:
+    async def _call(self, method: str, log_channel: str | None, /, **kwargs: Any) -> Any:
         try:
             return await getattr(self.client, method)(**kwargs)
         except SlackApiError as exc:
             code = str(exc.response.get("error", "unknown_error"))
-            log.warning("slack %s failed: %s (channel=%s)", method, code, channel)
-            raise SlackDeliveryError(code=code, channel=channel) from exc
+            log.warning("slack %s failed: %s (channel=%s)", method, code, log_channel)
+            raise SlackDeliveryError(code=code, channel=log_channel) from exc

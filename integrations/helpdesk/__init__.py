@@ -1,0 +1,1 @@
+"""Helpdesk integrations: Zendesk and Freshdesk behind one small interface (`base.py`)."""

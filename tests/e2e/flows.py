@@ -57,3 +57,8 @@ def _card_call(slack: SlackStandIn) -> Any:
         ):
             return call
     return None
+
+
+def replies(slack: SlackStandIn, channel: str, ts: str | None) -> list[Any]:
+    """The bot's replies in a thread (the parent message left out)."""
+    return [c for c in slack.thread(channel, ts or "") if c.params.get("thread_ts")]

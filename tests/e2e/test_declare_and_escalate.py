@@ -10,7 +10,16 @@ from bot.clock import FakeClock
 from bot.slack.ids import ActionId
 from storage import incidents
 from storage.models import Incident
-from tests.e2e.flows import BACKUP, BYSTANDER, DECLARER, ORIGIN, SUPERVISOR, declare, set_supervisor
+from tests.e2e.flows import (
+    BACKUP,
+    BYSTANDER,
+    DECLARER,
+    ORIGIN,
+    SUPERVISOR,
+    declare,
+    replies,
+    set_supervisor,
+)
 from tests.standins.slack_api import SlackStandIn
 from tests.support.bot import INCIDENT_CHANNEL, RunningBot, start_bot
 from tests.support.waiting import eventually
@@ -56,7 +65,7 @@ async def test_declare_posts_card_tells_supervisor_and_ack_updates_card(
     dm = await eventually(lambda: slack.dms_to(SUPERVISOR), what="the supervisor's DM")
     assert ActionId.ACKNOWLEDGE.value in json.dumps(dm[0].params["blocks"])
     card_ts = (await _incident(bot)).card_ts
-    thread = await eventually(lambda: slack.thread(INCIDENT_CHANNEL, card_ts), what="thread")
+    thread = await eventually(lambda: replies(slack, INCIDENT_CHANNEL, card_ts), what="thread")
     assert f"Told <@{SUPERVISOR}> first" in _texts(thread)
 
     dm_channel = dm[0].response["channel"]
@@ -123,7 +132,7 @@ async def test_no_supervisor_asks_declarer_then_escalates_on_pick(
     await declare(bot, slack)
     incident = await _incident(bot)
     assert incident.supervisor_id is None
-    thread = await eventually(lambda: slack.thread(INCIDENT_CHANNEL, incident.card_ts),
+    thread = await eventually(lambda: replies(slack, INCIDENT_CHANNEL, incident.card_ts),
                               what="the picker in the thread")
     assert ActionId.PICK_SUPERVISOR.value in _texts(thread)
     assert slack.dms_to(SUPERVISOR) == []

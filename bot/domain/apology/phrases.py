@@ -94,7 +94,8 @@ _BLAME_FIX = "Own it: “We sent your parcel with a courier that…” → “We
 _DEMAND = alt(
     "(?:unexpected(?:ly)?|unusually|exceptionally|extremely|very|record|higher than "
     "(?:usual|expected|normal)|high|heavy|peak|seasonal|huge|massive|overwhelming) "
-    "(?:high )?(?:demand|volumes?|traffic|order volumes?|call volumes?|numbers? of (?:orders|calls))"
+    "(?:high )?(?:demand|volumes?|traffic|order volumes?|call volumes?|"
+    "numbers? of (?:orders|calls))"
 )
 _EXCUSE_CAUSE = alt("due to", "because of", "owing to", "caused by", "(?:as )?a result of",
                     "thanks to", "with", "amid", "given", "since", "following", "facing",
@@ -128,7 +129,8 @@ _BAD_OUTCOME = alt(
     "mis-?sent", "mishandled", "held up", "cancell?ed", "overcharged", "double[- ]charged",
     "(?:charged|billed) twice", "charged (?:the )?wrong", "damaged", "broken", "deleted",
     "corrupted", "exposed", "leaked",
-    "(?:sent|shipped|posted|delivered) (?:out )?(?:twice|late|to the wrong|with the wrong|in error)",
+    "(?:sent|shipped|posted|delivered) (?:out )?(?:twice|late|to the wrong|with the wrong|"
+    "in error)",
     "not (?:sent|shipped|delivered|processed|refunded|updated|applied|paid)",
     "never (?:sent|shipped|delivered|processed|refunded)",
     "(?:accidentally|mistakenly|incorrectly|wrongly|erroneously|inadvertently) \\w+",
@@ -312,9 +314,9 @@ PATTERNS: tuple[Pattern, ...] = (
        "It blames circumstances instead of saying what we did.",
        "Leave the circumstances out; say what happened to them and what we are doing."),
     _p(Rule.EXCUSE, r"(?:the |heavy |severe |bad |a )?(?:weather|snow|storms?|strikes?|floods?|"
-       r"flooding|traffic|power (?:cut|outage|failure)|blackout|fire|flu|illness|sickness|heat ?wave"
-       r"|pandemic|virus) (?:\w+ ){0,3}?(?:slowed|delayed|disrupted|held up|caused|meant|closed|"
-       r"stopped|hit|forced|left)",
+       r"flooding|traffic|power (?:cut|outage|failure)|blackout|fire|flu|illness|sickness|"
+       r"heat ?wave|pandemic|virus) (?:\w+ ){0,3}?(?:slowed|delayed|disrupted|held up|caused|"
+       r"meant|closed|stopped|hit|forced|left)",
        "It blames the weather or the roads instead of saying what we did.",
        "Say how late we are and what we are doing about it."),
     _p(Rule.EXCUSE, r"(?:with|amid|due to|because of|given|owing to) the (?:christmas|holiday|"
@@ -324,8 +326,8 @@ PATTERNS: tuple[Pattern, ...] = (
        "Drop the reason; say how late we are and what we are doing."),
     # HEDGING ----------------------------------------------------------------------------
     _p(Rule.HEDGING, r"any inconvenience|(?:(?<=for )|(?<=about )|(?<=regarding )|(?<=caused )|"
-       r"(?<=cause )|(?<=caused you )|(?<=cause you ))any (?:\w+ )?(?:inconvenience|trouble|frustration|confusion|disruption|distress|"
-       r"discomfort|upset|disappointment|hassle|delays?|harm|worry|difficult(?:y|ies))",
+       r"(?<=cause )|(?<=caused you )|(?<=cause you ))any (?:\w+ )?(?:inconvenience|trouble|"
+       r"frustration|confusion|disruption|distress|discomfort|upset|disappointment|hassle|delays?|harm|worry|difficult(?:y|ies))",
        "“Any …” suggests there may have been none; we know there was.",
        "Name it: “We are sorry we sent your order two days late.”"),
     _p(Rule.HEDGING, r"inconvenienc(?:e|es|ed)",
@@ -335,7 +337,8 @@ PATTERNS: tuple[Pattern, ...] = (
        r"(?:(?:were|was|have been|has been|are|is|got|felt|feel) )?(?:in any way |at all )?"
        r"(?:affected|impacted|inconvenienced|upset|offended|disappointed|bothered|troubled|"
        r"frustrated|hurt|involved)|(?:if|should|in case|where) (?:you|your(?: \w+){0,2}?) (?:(?:be|"
-       r"are|were|was|is) )?(?:one of|among) (?:those|the)|(?:if|in case) (?:this|it|that|the \w+) (?:has |may have |might have )?"
+       r"are|were|was|is) )?(?:one of|among) (?:those|the)|(?:if|in case) (?:this|it|that|"
+       r"the \w+) (?:has |may have |might have )?"
        r"(?:affected|impacted|inconvenienced|upset|caused|disrupted|bothered)",
        "It doubts that the customer was hurt; we are writing because they were.",
        "Say what happened to them: “Your order arrived two days late.”"),
@@ -350,7 +353,8 @@ PATTERNS: tuple[Pattern, ...] = (
        r"(?:feel\w*|felt|upset|unhappy|disappointed|frustrated|concerned|worried|annoyed|"
        r"angry|dissatisfied|let down|confused)|"
        r"(?:it is|it's|it was) (?:possible|likely|probable|conceivable)|(?:is|are|was|were) "
-       r"(?:likely|possibly|potentially) (?:to have|affected|impacted)|(?:possibly|potentially|perhaps|maybe) (?:been )?(?:affected|impacted|"
+       r"(?:likely|possibly|potentially) (?:to have|affected|impacted)|(?:possibly|potentially|"
+       r"perhaps|maybe) (?:been )?(?:affected|impacted|"
        r"charged|delayed|wrong|incorrect|lost)|there (?:may|might|could) (?:be|have been) "
        r"(?:an? |some )?(?:issue|problem|error|mistake|delay|discrepancy|inaccurac\w+)",
        "It hedges about whether anything went wrong; we know it did.",
@@ -378,7 +382,8 @@ PATTERNS: tuple[Pattern, ...] = (
     _p(Rule.PASSIVE, r"(?:an?|the|some) (?:\w+ )?(?:error|issue|problem|mistake|fault|glitch|"
        r"outage|incident|failure|bug|mix-?up|oversight|slip|lapse|discrepancy|breach)s? "
        r"(?:occurred|has occurred|had occurred|happened|"
-       r"has happened|arose|has arisen|crept in|(?:was|were|(?:has|have) (?:now )?been) (?:experienced|encountered|"
+       r"has happened|arose|has arisen|crept in|(?:was|were|(?:has|have) (?:now )?been) "
+       r"(?:experienced|encountered|"
        r"introduced|discovered|detected|identified))",
        "It says the error “occurred”, as if nobody made it.", "Say “We made an error when…”."),
     _p(Rule.PASSIVE, r"(?:was|were|has been|have been) experienced",
