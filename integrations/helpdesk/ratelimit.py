@@ -160,7 +160,7 @@ class Budget:
         assert self.remaining is not None
         left = self.remaining - self.outstanding
         limit = self.limit or self.remaining or 1
-        if left > limit * self.reserve_fraction:
+        if left - 1 > limit * self.reserve_fraction:
             return 0.0
         reset_at = self.reset_at if self.reset_at is not None else now + self.window
         time_left = max(reset_at - now, 0.05)

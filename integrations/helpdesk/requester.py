@@ -214,7 +214,8 @@ class Requester:
 
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.attempts),
-            wait=wait_exponential_jitter(initial=self.backoff_initial, max=self.backoff_max),
+            wait=wait_exponential_jitter(multiplier=self.backoff_initial, max=self.backoff_max,
+                                         jitter=self.backoff_initial),
             retry=retry_if_exception_type(retry_on),
             sleep=self.sleep,
             reraise=True,
@@ -291,7 +292,7 @@ class Requester:
             retry_after = (parse_retry_after(response.headers["retry-after"])
                            if "retry-after" in response.headers else None)
             unavailable = HelpdeskUnavailable(
-                self.helpdesk, f"{self.display} is having trouble (HTTP {status})",
+                self.helpdesk, f"{self.display} is having trouble",
                 retry_after=retry_after, status=status, method=method, path=path)
             if idempotent:
                 log.warning("%s %s %s -> %d (attempt %d)", self.helpdesk, method, path,

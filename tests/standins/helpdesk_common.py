@@ -18,7 +18,6 @@ clock is injectable, real monotonic time by default.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import math
 import re
@@ -152,7 +151,6 @@ class HelpdeskStandIn:
         self.server_errors = 0  # injected 5xx sent
         self._runner: web.AppRunner | None = None
         self._release = asyncio.Event()
-        self._ids = itertools.count(1)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -295,3 +293,19 @@ class HelpdeskStandIn:
             response = self.error(exc.status, {"error": exc.reason})
         response.headers.update(headers)
         return response
+
+
+class FakeTime:
+    """A fake clock whose sleep moves time on at once, for clients and stand-ins alike."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += max(0.0, seconds)
+        await asyncio.sleep(0)

@@ -101,6 +101,7 @@ class ZendeskStandIn(HelpdeskStandIn):
         self._comment_ids = itertools.count(90_000_001)
         self._audit_ids = itertools.count(70_000_001)
         self._minutes = itertools.count(0)
+        self._search_cache: dict[str, Any] = {}
         self.agent_id = self.add_user("API Agent", email, role="agent")
 
     # -- seeding ---------------------------------------------------------------------------
@@ -359,8 +360,16 @@ class ZendeskStandIn(HelpdeskStandIn):
         return False
 
     def _found(self, query: str) -> list[dict[str, Any]]:
-        return [{**t, "result_type": "ticket"} for t in self.tickets.values()
-                if self._matches(t, query)]
+        # Cached per query while the data is unchanged, so paging is not O(n) a page.
+        key = (query, len(self.tickets), len(self.requests and [
+            r for r in self.requests[-1:] if r.method != "GET"]))
+        if self._search_cache.get("key") != key or any(
+                r.method != "GET" for r in self.requests[self._search_cache.get("seen", 0):]):
+            self._search_cache = {"key": key, "seen": len(self.requests), "found": [
+                {**t, "result_type": "ticket"} for t in self.tickets.values()
+                if self._matches(t, query)]}
+        self._search_cache["seen"] = len(self.requests)
+        return self._search_cache["found"]
 
     async def _search(self, request: web.Request) -> web.Response:
         query = request.query.get("query", "").strip()

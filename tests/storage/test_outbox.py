@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,19 +31,12 @@ from storage import outbox
 from storage.db import make_sessionmaker
 from storage.models import Incident
 from storage.outbox import NewMessage
-from tests.support.delivery_worker import prepare_database
 
 pytestmark = pytest.mark.storage
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=2)
 KEY = "apology:1:v1"
-
-
-@pytest.fixture
-async def db_url(tmp_path: Path) -> AsyncIterator[str]:
-    """The shared `db_url`, plus the outbox table until its migration exists."""
-    yield await prepare_database(tmp_path)
 
 
 @pytest.fixture
