@@ -18,6 +18,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from integrations.helpdesk.settings import validate_base_url
+
 SLACK_API_DEFAULT = "https://slack.com/api/"
 
 HINTS = {
@@ -68,8 +70,6 @@ class Settings(BaseSettings):
     def _helpdesk_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if not value:
             return None
-        from integrations.helpdesk.settings import validate_base_url
-
         return validate_base_url(str(info.field_name).split("_")[0], value)
 
     def incomplete_helpdesks(self) -> list[str]:

@@ -16,7 +16,9 @@ from bot.scheduling.scheduler import Scheduler
 from bot.scheduling.timers import TimerRunner
 from bot.services import escalation
 from bot.services.context import Deps, Options
+from bot.services.delivery import DeliveryWorker
 from bot.slack.outbound import Slack, make_client
+from integrations.helpdesk.settings import build_helpdesks
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker
 from storage.timers import ClaimedTimer
@@ -30,6 +32,7 @@ class Runtime:
     engine: AsyncEngine
     deps: Deps
     timers: TimerRunner
+    delivery: DeliveryWorker
     scheduler: Scheduler
     app: AsyncApp
 
@@ -41,6 +44,10 @@ class Runtime:
         secret = (settings.slack_signing_secret.get_secret_value()
                   if settings.slack_signing_secret else "")
         client = make_client(token, settings.slack_api_url)
+        helpdesks = build_helpdesks(
+            settings.zendesk_url, settings.zendesk_email, settings.zendesk_api_token,
+            settings.freshdesk_url, settings.freshdesk_api_key,
+            max_concurrency=settings.helpdesk_max_concurrency)
         deps = Deps(
             sessions=make_sessionmaker(engine),
             clock=clock,
@@ -51,6 +58,7 @@ class Runtime:
                 escalation_timeout=timedelta(minutes=settings.amends_escalation_timeout_minutes),
                 admin_user_ids=settings.admin_user_ids,
             ),
+            helpdesks=helpdesks,
         )
 
         async def escalation_timeout(timer: ClaimedTimer) -> None:
@@ -59,8 +67,10 @@ class Runtime:
 
         handlers = {escalation.ESCALATION_TIMER: escalation_timeout}
         runner = TimerRunner(deps.sessions, clock, handlers)
-        scheduler = Scheduler(runner, clock, settings.amends_scheduler_poll_seconds)
-        return cls(settings, engine, deps, runner, scheduler,
+        delivery = DeliveryWorker(deps.sessions, clock, helpdesks)
+        scheduler = Scheduler([runner.run_due, delivery.run_once], clock,
+                              settings.amends_scheduler_poll_seconds)
+        return cls(settings, engine, deps, runner, delivery, scheduler,
                    build_app(deps, client, secret))
 
     async def start(self, *, migrate_first: bool = True, schedule: bool = True) -> None:
@@ -68,10 +78,14 @@ class Runtime:
             await migrate.upgrade(self.engine)
         # Timers that fell due while we were down fire now, once, marked late.
         await self.timers.run_due()
+        # Customer messages a crash left half-sent are finished (the marker check stops repeats).
+        await self.delivery.run_once()
         if schedule:
             self.scheduler.start()
         log.info("amends started (replica %s)", self.timers.owner)
 
     async def close(self) -> None:
         self.scheduler.shutdown()
+        for helpdesk in self.deps.helpdesks.values():
+            await helpdesk.aclose()
         await self.engine.dispose()

@@ -7,8 +7,8 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from storage.db import make_engine
 import storage.outbox  # noqa: F401  (registers the outbox table on Base)
+from storage.db import make_engine
 from storage.models import Base
 
 config = context.config

@@ -72,9 +72,17 @@ async def claim_due(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+    if session.bind.dialect.name == "postgresql":
+        # The planner may re-run an `IN (subquery ... SKIP LOCKED)` and lease more than
+        # `limit` rows; a materialized CTE picks and locks them once.
+        picked = candidates.cte("picked").prefix_with("MATERIALIZED")
+        chosen = Timer.id.in_(select(picked.c.id))
+    else:
+        chosen = Timer.id.in_(candidates.scalar_subquery())
+    expired = (Timer.lease_until.is_(None)) | (Timer.lease_until < now)
     statement = (
         update(Timer)
-        .where(Timer.id.in_(candidates.scalar_subquery()))
+        .where(chosen, Timer.status == PENDING, expired)
         .values(lease_owner=owner, lease_until=now + lease, attempts=Timer.attempts + 1)
         .returning(Timer.id, Timer.incident_id, Timer.kind, Timer.key, Timer.due_at)
         .execution_options(synchronize_session=False)

@@ -1,6 +1,6 @@
 """APScheduler wakes the process; the database decides what is due.
 
-An interval job polls for due timers every second or so: a restart, or a timer
+Interval jobs poll for due timers and for outbox rows every second or so: a restart, or a timer
 created by another replica, is never missed, and nothing fires more than one
 poll interval late.
 """
@@ -8,28 +8,32 @@ poll interval late.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
-from bot.scheduling.timers import TimerRunner
 
 log = logging.getLogger(__name__)
 
 
 class Scheduler:
-    def __init__(self, runner: TimerRunner, clock: Clock, poll_seconds: float = 1.0) -> None:
-        self._runner = runner
+    def __init__(
+        self, jobs: Sequence[Callable[[], Awaitable[object]]], clock: Clock,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self._jobs = jobs
         self._clock = clock
         self._poll_seconds = poll_seconds
         self._scheduler = AsyncIOScheduler(timezone=UTC)
 
     def start(self) -> None:
-        self._scheduler.add_job(
-            self._runner.run_due, "interval", seconds=self._poll_seconds, id="poll-timers",
-            max_instances=1, coalesce=True, next_run_time=datetime.now(UTC),
-        )
+        for number, job in enumerate(self._jobs):
+            self._scheduler.add_job(
+                job, "interval", seconds=self._poll_seconds, id=f"poll-{number}",
+                max_instances=1, coalesce=True, next_run_time=datetime.now(UTC),
+            )
         self._scheduler.start()
 
     def shutdown(self) -> None:

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 
 from bot.domain import lifecycle
 from bot.domain.apology import Finding, MessageKind, check_message
-from bot.domain.delivery import TicketRef, choose_tickets, marker
+from bot.domain.cadence import Cadence, next_update_due
+from bot.domain.delivery import TicketRef, choose_tickets, marker, with_marker
 from bot.domain.lifecycle import Action, People, State
 from bot.domain.severity import Severity
 from bot.services.context import Deps
@@ -126,7 +127,7 @@ async def _enqueue(session: object, incident: Incident, message: CustomerMessage
     ref = marker(incident.id, message.id, message.version)
     key = f"{message.kind}:{incident.id}:v{message.version}"
     queue = [
-        outbox.NewRow(
+        outbox.NewMessage(
             incident_id=incident.id, message_key=key, helpdesk=t.helpdesk, ticket_id=t.ticket_id,
             customer_id=t.customer_id,
             body=personalise(message.body, names.get((t.helpdesk, t.customer_id)), ref),
@@ -138,12 +139,14 @@ async def _enqueue(session: object, incident: Incident, message: CustomerMessage
 
 
 def personalise(body: str, name: str | None, ref: str) -> str:
-    first = (name or "").split()[0] if name and name.strip() else None
+    first = name.split()[0] if name and name.strip() else None
     greeting = f"Hi {first}," if first else "Hello,"
-    return f"{greeting}\n\n{body.strip()}\n\n{ref}"
+    return with_marker(f"{greeting}\n\n{body.strip()}", ref)
 
 
-async def request_changes(deps: Deps, message_id: int, user_id: str, reason: str) -> CustomerMessage:
+async def request_changes(
+    deps: Deps, message_id: int, user_id: str, reason: str
+) -> CustomerMessage:
     now = deps.clock.now()
     async with deps.sessions() as session, session.begin():
         message = await messages.get(session, message_id)
@@ -183,7 +186,5 @@ async def _incident(session: object, incident_id: int) -> Incident:
 
 def default_next_update(now: datetime, severity: Severity) -> datetime:
     """The promise pre-filled in the form: the severity's cadence from now, on a round minute."""
-    interval = {Severity.CRITICAL: timedelta(minutes=30), Severity.MAJOR: timedelta(hours=2),
-                Severity.MINOR: timedelta(hours=24)}[severity]
-    due = now + interval
+    due = next_update_due(now, severity, Cadence.default())
     return due.replace(second=0, microsecond=0) + timedelta(minutes=(-due.minute) % 5)

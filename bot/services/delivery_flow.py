@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from bot.domain.messages import MessageContext, MessageKind, choose_scale, render_message
 from bot.domain.severity import Severity
@@ -41,7 +42,9 @@ async def draft_view(deps: Deps, incident_id: int, edit_of: int | None) -> dict[
         findings=[], customer_count=count, state=blocks.DraftState(incident_id, None, edit_of))
 
 
-def template_body(incident: Incident, count: int, next_update, remedy: str | None) -> str:
+def template_body(
+    incident: Incident, count: int, next_update: datetime, remedy: str | None
+) -> str:
     context = MessageContext(
         customer_name=None,
         what_happened=incident.what_happened,

@@ -11,7 +11,6 @@ from tests.standins.slack_api import SlackStandIn
 from tests.support.bot import BOT_TOKEN, RunningBot, start_bot
 
 
-
 @pytest.fixture
 async def slack() -> AsyncIterator[SlackStandIn]:
     async with SlackStandIn(token=BOT_TOKEN) as standin:

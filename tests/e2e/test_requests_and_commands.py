@@ -11,6 +11,7 @@ from tests.e2e.flows import DECLARER, ORIGIN, SUPERVISOR, declare, set_superviso
 from tests.standins.slack_api import SlackStandIn
 from tests.support.bot import SIGNING_SECRET, RunningBot
 from tests.support.slack_signing import sign
+from tests.support.waiting import eventually
 
 
 def _command_body(text: str = "declare Oops") -> bytes:
@@ -75,9 +76,18 @@ async def test_list_and_status_show_the_incident(bot: RunningBot, slack: SlackSt
     listed = (await bot.sender.slash_command(text="list", user_id=DECLARER)).json()
     assert "1 open incident" in listed["text"]
     assert "Invoices sent twice on 3 May" in str(listed["blocks"])
-    status = (await bot.sender.slash_command(text="status #1", user_id=DECLARER)).json()
-    assert "Declared" in status["text"] and f"<@{SUPERVISOR}>" in status["text"]
-    assert "supervisor told" in str(status["blocks"])
+
+    async def status() -> dict:
+        reply = await bot.sender.slash_command(text="status #1", user_id=DECLARER)
+        return reply.json()
+
+    shown = await eventually(lambda: _told(status()), what="status with the timeline")
+    assert "Declared" in shown["text"] and f"<@{SUPERVISOR}>" in shown["text"]
+
+
+async def _told(reply: object) -> dict | None:
+    body = await reply  # type: ignore[misc]
+    return body if "supervisor told" in str(body["blocks"]) else None
 
 
 async def test_admin_commands_are_limited_to_admins(
