@@ -68,7 +68,8 @@ class Runtime:
         handlers = {escalation.ESCALATION_TIMER: escalation_timeout}
         runner = TimerRunner(deps.sessions, clock, handlers)
         delivery = DeliveryWorker(deps.sessions, clock, helpdesks)
-        scheduler = Scheduler([runner.run_due, delivery.run_once], clock,
+        jobs = [deps.in_flight.track(runner.run_due), deps.in_flight.track(delivery.run_once)]
+        scheduler = Scheduler(jobs, clock,
                               settings.amends_scheduler_poll_seconds)
         return cls(settings, engine, deps, runner, delivery, scheduler,
                    build_app(deps, client, secret))
@@ -86,6 +87,7 @@ class Runtime:
 
     async def close(self) -> None:
         self.scheduler.shutdown()
+        await self.deps.in_flight.drain(within=10)
         for helpdesk in self.deps.helpdesks.values():
             await helpdesk.aclose()
         await self.engine.dispose()

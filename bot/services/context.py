@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from integrations.helpdesk.base import Helpdesk
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.inflight import InFlight
 from bot.slack.outbound import Slack
+from integrations.helpdesk.base import Helpdesk
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,3 +29,4 @@ class Deps:
     slack: Slack
     options: Options
     helpdesks: Mapping[str, Helpdesk] = field(default_factory=dict)
+    in_flight: InFlight = field(default_factory=InFlight)

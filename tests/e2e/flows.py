@@ -8,14 +8,16 @@ from typing import Any
 from bot.slack.ids import CallbackId
 from tests.standins.slack_api import SlackStandIn
 from tests.support.bot import RunningBot
-from tests.support.slack_signing import plain_text, radio
+from tests.support.slack_signing import plain_text, radio, static_select
 from tests.support.waiting import eventually
 
 DECLARER, SUPERVISOR, BACKUP, BYSTANDER = "U0DECLARER", "U0SUPERVISOR", "U0BACKUP", "U0BYSTANDER"
 ORIGIN = "C0ORIGIN"
 
 
-def declaration_values(**overrides: str) -> dict[str, dict[str, Any]]:
+def declaration_values(
+    scope: tuple[str | None, str | None, str | None] | None = None, **overrides: str
+) -> dict[str, dict[str, Any]]:
     fields = {
         "title": "Invoices sent twice on 3 May",
         "what_happened": "Our billing run sent every March invoice a second time.",
@@ -25,6 +27,11 @@ def declaration_values(**overrides: str) -> dict[str, dict[str, Any]]:
     fields.update({k: v for k, v in overrides.items() if k != "severity"})
     values = {name: {"value": plain_text(text)} for name, text in fields.items()}
     values["severity"] = {"value": radio(overrides.get("severity", "major"))}
+    if scope:
+        helpdesk, kind, value = scope
+        values["customers_helpdesk"] = {"value": static_select(helpdesk)}
+        values["customers_kind"] = {"value": static_select(kind)}
+        values["customers_value"] = {"value": plain_text(value)}
     return values
 
 
@@ -35,15 +42,16 @@ async def set_supervisor(bot: RunningBot, backup: bool = True) -> None:
 
 
 async def declare(
-    bot: RunningBot, slack: SlackStandIn, *, view_id: str = "V0DECLARE1", **overrides: str
-) -> dict[str, Any]:
+    bot: RunningBot, slack: SlackStandIn, *, view_id: str = "V0DECLARE1",
+    scope: tuple[str | None, str | None, str | None] | None = None, **overrides: str
+) -> Any:
     """Run `/amends declare`, submit the modal, and wait for the card; returns the card call."""
     response = await bot.sender.slash_command(text="declare Invoices sent twice",
                                               user_id=DECLARER, channel_id=ORIGIN)
     assert response.status_code == 200
     await eventually(lambda: slack.calls_to("views.open"), what="the declare modal")
     response = await bot.sender.view_submission(
-        DECLARER, CallbackId.DECLARE.value, declaration_values(**overrides),
+        DECLARER, CallbackId.DECLARE.value, declaration_values(scope, **overrides),
         private_metadata=json.dumps({"channel": ORIGIN}), view_id=view_id,
     )
     assert response.status_code == 200, response.text

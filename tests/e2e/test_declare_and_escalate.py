@@ -32,6 +32,16 @@ async def _incident(bot: RunningBot, incident_id: int = 1) -> Incident:
     return incident
 
 
+async def _with_card(bot: RunningBot) -> Incident:
+    """The incident once its card's ts is saved (the stand-in sees the post a moment earlier)."""
+
+    async def probe() -> Incident | None:
+        incident = await _incident(bot)
+        return incident if incident.card_ts else None
+
+    return await eventually(probe, what="the card's ts saved")
+
+
 async def _count(bot: RunningBot) -> int:
     async with bot.runtime.deps.sessions() as session:
         return (await session.execute(select(func.count(Incident.id)))).scalar_one()
@@ -64,10 +74,11 @@ async def test_declare_posts_card_tells_supervisor_and_ack_updates_card(
         assert expected in card_json
     dm = await eventually(lambda: slack.dms_to(SUPERVISOR), what="the supervisor's DM")
     assert ActionId.ACKNOWLEDGE.value in json.dumps(dm[0].params["blocks"])
-    card_ts = (await _incident(bot)).card_ts
+    card_ts = (await _with_card(bot)).card_ts
     thread = await eventually(lambda: replies(slack, INCIDENT_CHANNEL, card_ts), what="thread")
     assert f"Told <@{SUPERVISOR}> first" in _texts(thread)
 
+    await eventually(lambda: _has_event(bot, "supervisor_told"), what="supervisor_told recorded")
     dm_channel = dm[0].response["channel"]
     response = await bot.sender.block_action(
         **_ack_action(dm_channel, dm[0].response["ts"], SUPERVISOR))
@@ -76,7 +87,7 @@ async def test_declare_posts_card_tells_supervisor_and_ack_updates_card(
                                  json.dumps(c.params.get("blocks")).lower()
                                  for c in slack.calls_to("chat.update")),
                      what="the card updated in place")
-    incident = await _incident(bot)
+    incident = await _with_card(bot)
     assert incident.state == "escalated" and incident.acknowledged_by == SUPERVISOR
     assert await _kinds(bot) == ["declared", "supervisor_told", "acknowledged"]
     assert await _count(bot) == 1
@@ -88,7 +99,7 @@ async def test_acknowledge_by_someone_else_is_refused(
     """A bystander's click gets an ephemeral refusal and changes nothing."""
     await set_supervisor(bot)
     await declare(bot, slack)
-    incident = await _incident(bot)
+    incident = await _with_card(bot)
     await bot.sender.block_action(**_ack_action(INCIDENT_CHANNEL, incident.card_ts, BYSTANDER))
     refusal = await eventually(lambda: slack.calls_to("chat.postEphemeral"), what="refusal")
     assert refusal[0].params["user"] == BYSTANDER
@@ -101,7 +112,7 @@ async def test_double_click_acknowledges_once(bot: RunningBot, slack: SlackStand
     """Two clicks on Acknowledge record one acknowledgement; the second is told it is done."""
     await set_supervisor(bot)
     await declare(bot, slack)
-    incident = await _incident(bot)
+    incident = await _with_card(bot)
     for _ in range(2):
         await bot.sender.block_action(**_ack_action(INCIDENT_CHANNEL, incident.card_ts, SUPERVISOR))
     await eventually(lambda: slack.calls_to("chat.postEphemeral"), what="'already' note")
@@ -130,7 +141,7 @@ async def test_no_supervisor_asks_declarer_then_escalates_on_pick(
 ) -> None:
     """Without a supervisor the thread asks the declarer to pick one; picking tells them."""
     await declare(bot, slack)
-    incident = await _incident(bot)
+    incident = await _with_card(bot)
     assert incident.supervisor_id is None
     thread = await eventually(lambda: replies(slack, INCIDENT_CHANNEL, incident.card_ts),
                               what="the picker in the thread")
@@ -161,7 +172,7 @@ async def test_unacknowledged_escalation_climbs_to_backup_once(
     assert slack.dms_to(BACKUP) == []
     clock.advance(minutes=2)
     await eventually(lambda: slack.dms_to(BACKUP), what="the backup's DM")
-    incident = await _incident(bot)
+    incident = await _with_card(bot)
     thread = await eventually(
         lambda: "backup supervisor" in _texts(slack.thread(INCIDENT_CHANNEL, incident.card_ts)),
         what="the thread note")
@@ -174,6 +185,10 @@ async def test_unacknowledged_escalation_climbs_to_backup_once(
     dm = slack.dms_to(BACKUP)[0]
     await bot.sender.block_action(**_ack_action(dm.response["channel"], dm.response["ts"], BACKUP))
     await eventually(lambda: _state_is(bot, "escalated"), what="backup's acknowledgement")
+
+
+async def _has_event(bot: RunningBot, kind: str) -> bool:
+    return kind in await _kinds(bot)
 
 
 async def _state_is(bot: RunningBot, state: str) -> bool:

@@ -46,10 +46,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         await customers.run(deps, lookup_id)
 
-    app.action(ActionId.ACKNOWLEDGE.value)(on_acknowledge)
-    app.action(ActionId.REFRESH_CUSTOMERS.value)(on_lookup_again)
-    app.action(ActionId.RETRY_LOOKUP.value)(on_lookup_again)
-    app.action(ActionId.PICK_SUPERVISOR.value)(on_pick)
+    app.action(ActionId.ACKNOWLEDGE.value)(deps.in_flight.track(on_acknowledge))
+    app.action(ActionId.REFRESH_CUSTOMERS.value)(deps.in_flight.track(on_lookup_again))
+    app.action(ActionId.RETRY_LOOKUP.value)(deps.in_flight.track(on_lookup_again))
+    app.action(ActionId.PICK_SUPERVISOR.value)(deps.in_flight.track(on_pick))
 
 
 async def refuse(deps: Deps, body: dict[str, Any], text: str) -> None:

@@ -111,13 +111,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         await delivery_flow.retry_failed(deps, int(action["value"]))
 
-    app.action(ActionId.DRAFT_APOLOGY.value)(on_draft)
-    app.action(ActionId.EDIT_MESSAGE.value)(on_edit)
-    app.action(ActionId.APPROVE_MESSAGE.value)(on_approve)
-    app.action(ActionId.REQUEST_CHANGES.value)(on_request_changes)
-    app.action(ActionId.RETRY_DELIVERY.value)(on_retry)
-    app.view(CallbackId.DRAFT_APOLOGY.value)(on_submit)
-    app.view(CallbackId.REQUEST_CHANGES.value)(on_changes_submitted)
+    app.action(ActionId.DRAFT_APOLOGY.value)(deps.in_flight.track(on_draft))
+    app.action(ActionId.EDIT_MESSAGE.value)(deps.in_flight.track(on_edit))
+    app.action(ActionId.APPROVE_MESSAGE.value)(deps.in_flight.track(on_approve))
+    app.action(ActionId.REQUEST_CHANGES.value)(deps.in_flight.track(on_request_changes))
+    app.action(ActionId.RETRY_DELIVERY.value)(deps.in_flight.track(on_retry))
+    app.view(CallbackId.DRAFT_APOLOGY.value)(deps.in_flight.track(on_submit))
+    app.view(CallbackId.REQUEST_CHANGES.value)(deps.in_flight.track(on_changes_submitted))
 
 
 def _field_errors(values: dict[str, Any], now: datetime) -> dict[str, str]:

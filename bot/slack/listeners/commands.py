@@ -33,7 +33,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         text, blocks = await answer(deps, parsed, command["user_id"])
         await ack(text=text, blocks=blocks, response_type="ephemeral")
 
-    app.command(deps.options.command)(on_command)
+    app.command(deps.options.command)(deps.in_flight.track(on_command))
 
 
 async def _open_declare(deps: Deps, command: dict[str, Any], title: str) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from integrations.helpdesk.base import Scope, ScopeKind, parse_scope
-from integrations.helpdesk.errors import InvalidScope
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.domain.declaration import InvalidDeclaration, validate
@@ -14,6 +12,8 @@ from bot.services import customers, incidents
 from bot.services.context import Deps
 from bot.slack.blocks import modals
 from bot.slack.ids import CallbackId
+from integrations.helpdesk.base import Scope, ScopeKind, parse_scope
+from integrations.helpdesk.errors import InvalidScope
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -47,7 +47,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if lookup_id is not None:
             await customers.run(deps, lookup_id)
 
-    app.view(CallbackId.DECLARE.value)(on_declare)
+    app.view(CallbackId.DECLARE.value)(deps.in_flight.track(on_declare))
 
 
 def customer_scope(

@@ -1,0 +1,44 @@
+"""Work that outlives Slack's ack: tracked, so shutdown lets it finish before closing the
+database (a listener cut off mid-write would otherwise hang or lose its last step)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+
+
+class InFlight:
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def track(self, function: F) -> F:
+        """Wrap a listener or job; Bolt still sees its arguments (it unwraps)."""
+
+        @functools.wraps(function)
+        async def tracked(*args: Any, **kwargs: Any) -> Any:
+            task = asyncio.current_task()
+            if task is not None:
+                self._tasks.add(task)
+            try:
+                return await function(*args, **kwargs)
+            finally:
+                if task is not None:
+                    self._tasks.discard(task)
+
+        return tracked  # type: ignore[return-value]
+
+    async def drain(self, within: float) -> None:
+        pending = [t for t in self._tasks if not t.done() and t is not asyncio.current_task()]
+        if not pending:
+            return
+        log.info("waiting for %d unfinished task(s) before shutdown", len(pending))
+        _done, still = await asyncio.wait(pending, timeout=within)
+        for task in still:
+            task.cancel()
