@@ -330,3 +330,12 @@ async def rows(session: AsyncSession, message_key: str) -> Sequence[OutboxMessag
         .order_by(OutboxMessage.id)
     )
     return result.scalars().all()
+
+
+async def first_sent_at(session: AsyncSession, incident_id: int) -> datetime | None:
+    """When the incident's first customer message reached a ticket."""
+    result = await session.execute(
+        select(func.min(OutboxMessage.sent_at)).where(OutboxMessage.incident_id == incident_id,
+                                                      OutboxMessage.status == SENT)
+    )
+    return result.scalar_one_or_none()

@@ -8,6 +8,7 @@ the incident's state first, so a re-run does nothing twice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -41,9 +42,16 @@ class TimerRunner:
         self._lease = lease
         self._late_after = late_after
         self.owner = owner or f"replica-{uuid.uuid4().hex[:12]}"
+        # One pass at a time in this process: the poller, start-up and an explicit call
+        # must not both work through the same timers.
+        self._one_pass = asyncio.Lock()
 
     async def run_due(self) -> int:
         """Run every timer due now; returns how many this replica ran."""
+        async with self._one_pass:
+            return await self._run_due()
+
+    async def _run_due(self) -> int:
         ran = 0
         while True:
             async with self._sessions() as session, session.begin():

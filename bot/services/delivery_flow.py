@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from datetime import datetime
 
 from bot.domain.messages import MessageContext, MessageKind, choose_scale, render_message
@@ -19,6 +21,9 @@ from storage import customers, incidents, messages, outbox
 from storage.models import CustomerMessage, Incident
 
 log = logging.getLogger(__name__)
+
+# How long the thread's progress message follows a delivery that others help with.
+FOLLOW_FOR_SECONDS = 120
 
 
 async def draft_view(deps: Deps, incident_id: int, edit_of: int | None) -> dict[str, object]:
@@ -111,19 +116,28 @@ async def deliver(deps: Deps, message: CustomerMessage) -> None:
     async with deps.sessions() as session:
         incident = await incidents.get(session, message.incident_id)
     assert incident is not None
-    progress = await _progress(deps, incident, message, None)
+    progress, shown = await _progress(deps, incident, message, None, None)
     worker = DeliveryWorker(deps.sessions, deps.clock, deps.helpdesks)
-    await worker.run_until_idle()
-    await _progress(deps, incident, message, progress)
-    await _record_first_contact(deps, incident)
+    deadline = time.monotonic() + FOLLOW_FOR_SECONDS
+    while True:
+        await worker.run_until_idle()
+        # Another replica (or the background poller) may hold some rows: follow them too.
+        progress, shown = await _progress(deps, incident, message, progress, shown)
+        await _record_first_contact(deps, incident)
+        if shown is None or shown.pending == 0 or time.monotonic() > deadline:
+            return
+        await asyncio.sleep(0.25)
 
 
 async def _progress(
-    deps: Deps, incident: Incident, message: CustomerMessage, posted: Posted | None
-) -> Posted | None:
+    deps: Deps, incident: Incident, message: CustomerMessage, posted: Posted | None,
+    shown: outbox.Counts | None,
+) -> tuple[Posted | None, outbox.Counts | None]:
     async with deps.sessions() as session:
         counts = await outbox.progress(session, _key(message))
         failed = await outbox.failures(session, _key(message))
+    if posted and counts == shown:
+        return posted, shown
     failures = [(f"ticket {row.ticket_id}", row.last_error or "unknown") for row in failed]
     text, body = blocks.delivery_progress(message, counts.sent, counts.pending, counts.failed,
                                           failures)
@@ -131,11 +145,11 @@ async def _progress(
     try:
         if posted:
             await deps.slack.update(posted.channel, posted.ts, text, body)
-            return posted
-        return await deps.slack.post(channel, text, body, thread_ts=thread)
+            return posted, counts
+        return await deps.slack.post(channel, text, body, thread_ts=thread), counts
     except SlackDeliveryError as error:
         log.warning("delivery progress for message %s not shown: %s", message.id, error.code)
-        return posted
+        return posted, shown
 
 
 async def _record_first_contact(deps: Deps, incident: Incident) -> None:

@@ -1,0 +1,257 @@
+"""The apology: drafted from a template, checked, approved in the thread, delivered once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.slack.ids import ActionId, CallbackId
+from storage import incidents
+from tests.e2e.flows import BYSTANDER, DECLARER, SUPERVISOR, declare, set_supervisor
+from tests.standins.freshdesk import FreshdeskStandIn
+from tests.standins.slack_api import SlackStandIn
+from tests.standins.zendesk import ZendeskStandIn
+from tests.support.bot import INCIDENT_CHANNEL, RunningBot, start_bot
+from tests.support.slack_signing import datetimepicker, plain_text
+from tests.support.waiting import eventually
+
+GOOD = ("We made a mistake: our billing run charged you twice for March. Your card was charged "
+        "a second time. We are refunding the duplicate charge today. We will write to you "
+        "again by 17:00 today with the refund reference. We are adding a £10 credit to your "
+        "account.")
+BLAME = "Our payment provider caused a glitch. " + GOOD
+
+
+@pytest.fixture
+async def zendesk() -> AsyncIterator[ZendeskStandIn]:
+    async with ZendeskStandIn(rate_limit=700) as standin:
+        org = standin.add_org("Acme")
+        ana = standin.add_user("Ana Silva", "ana@acme.test", org_id=org)
+        bo = standin.add_user("Bo Chen", "bo@b.test")
+        standin.add_ticket(ana, "Charged twice", tags=["dup"], status="solved")
+        standin.add_ticket(ana, "Still charged twice", tags=["dup"])
+        standin.add_ticket(bo, "Two invoices", tags=["dup"])
+        yield standin
+
+
+@pytest.fixture
+async def bot(
+    slack: SlackStandIn, db_url: str, clock: FakeClock, zendesk: ZendeskStandIn
+) -> AsyncIterator[RunningBot]:
+    async with FreshdeskStandIn() as freshdesk:
+        running = await start_bot(
+            slack=slack, db_url=db_url, clock=clock, zendesk_url=zendesk.base_url,
+            zendesk_email=zendesk.email, zendesk_api_token=zendesk.token,
+            freshdesk_url=freshdesk.base_url, freshdesk_api_key=freshdesk.api_key)
+        yield running
+        await running.stop()
+
+
+async def _declared(bot: RunningBot, slack: SlackStandIn, *, acknowledge: bool = True) -> None:
+    await set_supervisor(bot)
+    await declare(bot, slack, scope=("zendesk", "tag", "dup"))
+
+    async def looked_up() -> bool:
+        async with bot.runtime.deps.sessions() as session:
+            kinds = [e.kind for e in await incidents.timeline(session, 1)]
+        return "customers_lookup_complete" in kinds and "supervisor_told" in kinds
+
+    await eventually(looked_up, within=10, what="customers found")
+    if acknowledge:
+        await bot.sender.block_action(SUPERVISOR, ActionId.ACKNOWLEDGE.value, "1",
+                                      block_id="ack:1", channel_id=INCIDENT_CHANNEL)
+        await eventually(lambda: _posted_with(slack, ActionId.DRAFT_APOLOGY.value),
+                         what="the Draft apology offer")
+
+
+def _posted_with(slack: SlackStandIn, needle: str) -> list[Any]:
+    return [c for c in slack.calls_to("chat.postMessage") if needle in json.dumps(c.params)]
+
+
+def _values(body: str, clock: FakeClock, override: str | None = None) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "body": {"value": plain_text(body)},
+        "next_update": {"value": datetimepicker(int((clock.now() + timedelta(hours=2))
+                                                    .timestamp()))},
+        "remedy": {"value": plain_text(None)},
+        "every_ticket": {"value": {"type": "checkboxes", "selected_options": []}},
+    }
+    if override:
+        values["override"] = {"value": plain_text(override)}
+    return values
+
+
+async def _submit(bot: RunningBot, body: str, clock: FakeClock, metadata: str,
+                  view_id: str = "V0APOLOGY", override: str | None = None) -> dict[str, Any]:
+    response = await bot.sender.view_submission(
+        DECLARER, CallbackId.DRAFT_APOLOGY.value, _values(body, clock, override),
+        private_metadata=metadata, view_id=view_id)
+    assert response.status_code == 200
+    return response.json() if response.content else {}
+
+
+async def _draft(bot: RunningBot, slack: SlackStandIn, clock: FakeClock, body: str = GOOD) -> int:
+    """Open the draft modal, submit `body`, and return the draft's message id."""
+    await bot.sender.block_action(DECLARER, ActionId.DRAFT_APOLOGY.value, "1",
+                                  channel_id=INCIDENT_CHANNEL)
+    opened = await eventually(lambda: slack.calls_to("views.open")[-1:]
+                              if len(slack.calls_to("views.open")) >= 2 else None,
+                              what="the apology modal")
+    view = opened[0].params["view"]
+    await _submit(bot, body, clock, view["private_metadata"])
+    drafts = await eventually(lambda: _posted_with(slack, ActionId.APPROVE_MESSAGE.value),
+                              what="the draft in the thread")
+    return int(json.dumps(drafts[-1].params).split('"draft:')[1].split('"')[0])
+
+
+def _comments(zendesk: ZendeskStandIn) -> dict[int, list[str]]:
+    return {tid: [c["body"] for c in comments if c["author_id"] == zendesk.agent_id]
+            for tid, comments in zendesk.comments.items()}
+
+
+async def test_draft_check_fix_approve_delivers_one_reply_per_customer(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock, zendesk: ZendeskStandIn
+) -> None:
+    """Template → findings → fix → approve: each customer's open ticket gets one reply."""
+    await _declared(bot, slack)
+    await bot.sender.block_action(DECLARER, ActionId.DRAFT_APOLOGY.value, "1",
+                                  channel_id=INCIDENT_CHANNEL)
+    opened = await eventually(lambda: [c for c in slack.calls_to("views.open")
+                                       if c.params["view"]["callback_id"] == "draft_apology"],
+                              what="the apology modal")
+    view = opened[0].params["view"]
+    template = view["blocks"][1]["element"]["initial_value"]
+    assert "billing run" in template  # the incident's facts are filled in
+    answer = await _submit(bot, BLAME, clock, view["private_metadata"])
+    assert answer["response_action"] == "update"
+    assert "payment provider" in json.dumps(answer["view"]["blocks"])  # the finding, shown
+    still = await _submit(bot, BLAME, clock, answer["view"]["private_metadata"])
+    assert still["response_action"] == "errors" and "override" in still["errors"]
+    await _submit(bot, GOOD, clock, answer["view"]["private_metadata"])
+    draft = await eventually(lambda: _posted_with(slack, ActionId.APPROVE_MESSAGE.value),
+                             what="the draft in the thread")
+    message_id = json.dumps(draft[0].params).split('"draft:')[1].split('"')[0]
+
+    await bot.sender.block_action(BYSTANDER, ActionId.APPROVE_MESSAGE.value, message_id,
+                                  channel_id=INCIDENT_CHANNEL)
+    refusal = await eventually(lambda: slack.calls_to("chat.postEphemeral"), what="refusal")
+    assert "Only the incident's supervisor" in refusal[0].params["text"]
+
+    await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, message_id,
+                                  channel_id=INCIDENT_CHANNEL)
+    await eventually(lambda: any("2 of 2 sent" in json.dumps(c.params)
+                                 for c in slack.calls_to("chat.update")),
+                     within=10, what="delivery complete")
+    comments = _comments(zendesk)
+    replied = {tid: bodies for tid, bodies in comments.items() if bodies}
+    assert sorted(len(b) for b in replied.values()) == [1, 1]  # Ana's open ticket, and Bo's
+    assert all("Ref: AMD-1-" in b[0] for b in replied.values())
+    assert any(b[0].startswith("Hi Ana,") for b in replied.values())
+    assert all("amends-incident-1" in zendesk.tickets[tid]["tags"] for tid in replied)
+
+    async def first_contact() -> Any:
+        async with bot.runtime.deps.sessions() as session:
+            incident = await incidents.get(session, 1)
+        return incident if incident and incident.first_contact_at else None
+
+    incident = await eventually(first_contact, what="first contact recorded")
+    assert incident.state == "customers_notified"
+
+
+async def test_approval_is_refused_before_the_supervisor_acknowledges(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock, zendesk: ZendeskStandIn
+) -> None:
+    """Nothing can be approved before the escalation was acknowledged."""
+    await _declared(bot, slack, acknowledge=False)
+    message_id = await _draft(bot, slack, clock)
+    await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, str(message_id),
+                                  channel_id=INCIDENT_CHANNEL)
+    refusal = await eventually(lambda: slack.calls_to("chat.postEphemeral"), what="refusal")
+    assert "acknowledge the incident before" in refusal[0].params["text"]
+    assert not any(_comments(zendesk).values())
+
+
+async def test_double_click_and_slack_retry_of_approval_send_once(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock, zendesk: ZendeskStandIn
+) -> None:
+    """Two clicks and a retried request approve once; each ticket still gets one reply."""
+    await _declared(bot, slack)
+    message_id = str(await _draft(bot, slack, clock))
+    for retry in (None, None, 1):
+        await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, message_id,
+                                      channel_id=INCIDENT_CHANNEL, trigger_id="T0SAME",
+                                      retry_num=retry)
+    await eventually(lambda: any("2 of 2 sent" in json.dumps(c.params)
+                                 for c in slack.calls_to("chat.update")),
+                     within=10, what="delivery complete")
+    assert sorted(len(b) for b in _comments(zendesk).values() if b) == [1, 1]
+    async with bot.runtime.deps.sessions() as session:
+        kinds = [e.kind for e in await incidents.timeline(session, 1)]
+    assert kinds.count("apology_approved") == 1
+
+
+async def test_request_changes_then_edit_makes_a_new_version(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock, zendesk: ZendeskStandIn
+) -> None:
+    """Request changes asks for a reason; Edit makes version 2, which needs its own approval."""
+    await _declared(bot, slack)
+    message_id = await _draft(bot, slack, clock)
+    await bot.sender.block_action(SUPERVISOR, ActionId.REQUEST_CHANGES.value, str(message_id),
+                                  channel_id=INCIDENT_CHANNEL)
+    reason_modal = await eventually(
+        lambda: [c for c in slack.calls_to("views.open")
+                 if c.params["view"]["callback_id"] == "request_changes"], what="reason modal")
+    empty = await bot.sender.view_submission(
+        SUPERVISOR, CallbackId.REQUEST_CHANGES.value, {"reason": {"value": plain_text("")}},
+        private_metadata=reason_modal[0].params["view"]["private_metadata"])
+    assert "reason" in empty.json()["errors"]
+    await bot.sender.view_submission(
+        SUPERVISOR, CallbackId.REQUEST_CHANGES.value,
+        {"reason": {"value": plain_text("Say which day the refund lands.")}},
+        private_metadata=reason_modal[0].params["view"]["private_metadata"])
+    await eventually(lambda: any("Changes requested" in json.dumps(c.params)
+                                 for c in slack.calls_to("chat.update")), what="decision shown")
+    await bot.sender.block_action(DECLARER, ActionId.EDIT_MESSAGE.value, str(message_id),
+                                  channel_id=INCIDENT_CHANNEL)
+    edit = await eventually(lambda: [c for c in slack.calls_to("views.open")
+                                     if c.params["view"]["callback_id"] == "draft_apology"
+                                     and f'"e": {message_id}'
+                                     in c.params["view"]["private_metadata"]],
+                            what="the edit modal")
+    await _submit(bot, GOOD + " The refund lands on Friday.", clock,
+                  edit[0].params["view"]["private_metadata"], view_id="V0EDIT")
+    await eventually(lambda: len(_posted_with(slack, ActionId.APPROVE_MESSAGE.value)) == 2,
+                     what="version 2 posted")
+    assert "Apology v2" in json.dumps(_posted_with(slack, ActionId.APPROVE_MESSAGE.value)[-1]
+                                      .params)
+    await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, str(message_id),
+                                  channel_id=INCIDENT_CHANNEL)
+    stale = await eventually(lambda: slack.calls_to("chat.postEphemeral"), what="stale refusal")
+    assert "replaced by a newer one" in stale[-1].params["text"]
+
+
+async def test_helpdesk_errors_during_delivery_end_with_one_reply_each(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock, zendesk: ZendeskStandIn
+) -> None:
+    """A 5xx and a timeout while posting are retried later; every ticket ends with one reply."""
+    await _declared(bot, slack)
+    message_id = str(await _draft(bot, slack, clock))
+    zendesk.faults.fail_next(3, status=503, path=r"^/api/v2/tickets/\d+(\.json)?$")
+    await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, message_id,
+                                  channel_id=INCIDENT_CHANNEL)
+    await eventually(lambda: any("pending" in json.dumps(c.params) and "sent" in
+                                 json.dumps(c.params) for c in slack.calls_to("chat.update")),
+                     within=10, what="a progress message")
+    for _ in range(10):
+        clock.advance(minutes=5)
+        replied = [b for b in _comments(zendesk).values() if b]
+        if len(replied) == 2:
+            break
+        await eventually(lambda: True)
+        await bot.runtime.delivery.run_until_idle()
+    assert sorted(len(b) for b in _comments(zendesk).values() if b) == [1, 1]
