@@ -14,7 +14,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.scheduling.scheduler import Scheduler
 from bot.scheduling.timers import TimerRunner
-from bot.services import escalation
+from bot.services import escalation, first_contact
 from bot.services.context import Deps, Options
 from bot.services.delivery import DeliveryWorker
 from bot.slack.outbound import Slack, make_client
@@ -65,7 +65,12 @@ class Runtime:
             if timer.incident_id is not None:
                 await escalation.on_escalation_timeout(deps, timer.incident_id)
 
-        handlers = {escalation.ESCALATION_TIMER: escalation_timeout}
+        async def first_contact_at_risk(timer: ClaimedTimer) -> None:
+            if timer.incident_id is not None:
+                await first_contact.on_at_risk(deps, timer.incident_id)
+
+        handlers = {escalation.ESCALATION_TIMER: escalation_timeout,
+                    first_contact.FIRST_CONTACT_TIMER: first_contact_at_risk}
         runner = TimerRunner(deps.sessions, clock, handlers)
         delivery = DeliveryWorker(deps.sessions, clock, helpdesks)
         jobs = [deps.in_flight.track(runner.run_due), deps.in_flight.track(delivery.run_once)]

@@ -6,6 +6,7 @@ import logging
 
 from bot.domain.declaration import Declaration
 from bot.domain.escalation import escalation_deadline
+from bot.services import first_contact
 from bot.services.context import Deps
 from bot.services.escalation import ESCALATION_TIMER, tell_supervisor
 from bot.slack.blocks import apology as apology_blocks
@@ -43,6 +44,8 @@ async def declare(
             idempotency_key=idempotency_key,
             now=now,
         )
+        if created:
+            await first_contact.schedule(session, incident)
         if created and supervisor:
             await timers.schedule(
                 session, kind=ESCALATION_TIMER, key=str(incident.id), incident_id=incident.id,

@@ -255,3 +255,21 @@ async def test_helpdesk_errors_during_delivery_end_with_one_reply_each(
         await eventually(lambda: True)
         await bot.runtime.delivery.run_until_idle()
     assert sorted(len(b) for b in _comments(zendesk).values() if b) == [1, 1]
+
+
+async def test_first_contact_target_about_to_pass_reminds_thread_and_supervisor(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    """Five minutes before the first-contact target, with nothing approved, people are told."""
+    await set_supervisor(bot)
+    await declare(bot, slack, severity="critical")
+    clock.advance(minutes=9)
+    await bot.runtime.timers.run_due()
+    assert not _posted_with(slack, "Customers have not heard from us")
+    clock.advance(minutes=2)  # critical: 15 min target, reminded at 10
+    await eventually(lambda: len(_posted_with(slack, "Customers have not heard from us")) >= 3,
+                     what="reminders in the thread and to the supervisor")
+    reminders = _posted_with(slack, "Customers have not heard from us")
+    assert {c.params["channel"] for c in reminders} >= {INCIDENT_CHANNEL, SUPERVISOR}
+    card = slack.calls_to("chat.postMessage")[0]
+    assert "First customer contact" in json.dumps(card.params["blocks"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.domain.cadence import FirstContactState, first_contact_status
 from bot.domain.lifecycle import State
 from bot.domain.severity import Severity
 from bot.slack.blocks.text import Block, context, duration, mrkdwn, plain, slack_date, user
@@ -22,6 +23,7 @@ def card(incident: Incident, now: datetime) -> tuple[str, list[Block]]:
         mrkdwn(f"*Supervisor*\n{_supervisors(incident)}"),
         mrkdwn(f"*Declared*\n{slack_date(incident.declared_at)}"),
         mrkdwn(f"*Age*\n{duration(now - incident.declared_at)}"),
+        mrkdwn(f"*First customer contact*\n{_first_contact(incident, severity, now)}"),
     ]
     blocks: list[Block] = [
         {"type": "header", "text": plain(title[:150])},
@@ -33,6 +35,22 @@ def card(incident: Incident, now: datetime) -> tuple[str, list[Block]]:
     ]
     text = f"Incident #{incident.id} ({severity.label}, {state.label}): {incident.title}"
     return text, blocks
+
+
+_CONTACT_ICON = {
+    FirstContactState.ON_TIME: ":hourglass_flowing_sand:",
+    FirstContactState.AT_RISK: ":warning:",
+    FirstContactState.LATE: ":red_circle:",
+}
+
+
+def _first_contact(incident: Incident, severity: Severity, now: datetime) -> str:
+    status = first_contact_status(incident.declared_at, incident.first_contact_at, severity, now)
+    target = duration(status.target)
+    if status.state is FirstContactState.MET:
+        mark = ":white_check_mark:" if status.met_on_time else ":heavy_exclamation_mark:"
+        return f"{mark} after {duration(status.elapsed)} (target {target})"
+    return f"{_CONTACT_ICON[status.state]} not yet, {duration(status.elapsed)} of {target}"
 
 
 def _state_text(incident: Incident, state: State) -> str:

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.domain.severity import Severity
-from bot.slack.blocks.text import Block, actions, button, context, section, slack_date, user
+from bot.slack.blocks.text import (
+    Block,
+    actions,
+    button,
+    context,
+    duration,
+    section,
+    slack_date,
+    user,
+)
 from bot.slack.ids import ActionId
 from storage.models import Incident
 
@@ -105,3 +114,12 @@ def supervisor_picked(incident: Incident, picked_by: str) -> Message:
 
 def section_only(text: str) -> list[Block]:
     return [section(text)]
+
+
+def first_contact_at_risk(
+    incident: Incident, elapsed: timedelta, target: timedelta
+) -> Message:
+    text = (f":alarm_clock: Customers have not heard from us about #{incident.id} yet: "
+            f"{duration(elapsed)} of the {duration(target)} target have gone. "
+            f"Draft the apology now, and {user(incident.supervisor_id)}, approve it in the thread.")
+    return text, [section(text)]

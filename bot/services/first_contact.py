@@ -1,0 +1,55 @@
+"""Rule 3: customers hear from us right away; the target by severity is chased by a reminder."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from bot.domain.cadence import first_contact_status, first_contact_target
+from bot.domain.severity import Severity
+from bot.services.context import Deps
+from bot.slack.blocks import messages as message_blocks
+from bot.slack.outbound import SlackDeliveryError
+from storage import incidents, messages, timers
+from storage.models import Incident
+
+log = logging.getLogger(__name__)
+
+FIRST_CONTACT_TIMER = "first_contact_at_risk"
+WARN_BEFORE = timedelta(minutes=5)
+
+
+async def schedule(session: object, incident: Incident) -> None:
+    """Called in the declaring transaction: remind a little before the target passes."""
+    target = first_contact_target(Severity(incident.severity))
+    due = incident.declared_at + max(target - WARN_BEFORE, timedelta(0))
+    await timers.schedule(session, kind=FIRST_CONTACT_TIMER, key=str(incident.id),  # type: ignore[arg-type]
+                          incident_id=incident.id, due_at=due)
+
+
+async def on_at_risk(deps: Deps, incident_id: int) -> None:
+    async with deps.sessions() as session:
+        incident = await incidents.get(session, incident_id)
+        if incident is None or incident.first_contact_at is not None:
+            return
+        if await messages.approved_any(session, incident_id):
+            return  # approved and on its way: the delivery progress says the rest
+    status = first_contact_status(incident.declared_at, None, Severity(incident.severity),
+                                  deps.clock.now(), WARN_BEFORE)
+    text, blocks = message_blocks.first_contact_at_risk(incident, status.elapsed, status.target)
+    if incident.card_ts and incident.channel_id:
+        await _post(deps, incident.channel_id, text, blocks, incident.card_ts)
+    for person in {incident.supervisor_id, incident.declarer_id} - {None}:
+        await _post(deps, person, text, blocks, None)  # type: ignore[arg-type]
+    minutes = int(status.elapsed.total_seconds() // 60)
+    async with deps.sessions() as session, session.begin():
+        await incidents.record(session, incident_id, "first_contact_at_risk", actor_id=None,
+                               now=deps.clock.now(), details={"elapsed_minutes": minutes})
+
+
+async def _post(deps: Deps, channel: str, text: str, blocks: list[dict[str, object]],
+                thread_ts: str | None) -> None:
+    try:
+        await deps.slack.post(channel, text, blocks, thread_ts=thread_ts)
+    except SlackDeliveryError as error:
+        log.warning("first-contact reminder not posted to %s: %s", channel, error.code)
