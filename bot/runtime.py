@@ -14,7 +14,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.scheduling.scheduler import Scheduler
 from bot.scheduling.timers import TimerRunner
-from bot.services import escalation, first_contact
+from bot.services import calls, escalation, first_contact
 from bot.services.context import Deps, Options
 from bot.services.delivery import DeliveryWorker
 from bot.slack.outbound import Slack, make_client
@@ -69,8 +69,13 @@ class Runtime:
             if timer.incident_id is not None:
                 await first_contact.on_at_risk(deps, timer.incident_id)
 
+        async def calls_not_taken(timer: ClaimedTimer) -> None:
+            if timer.incident_id is not None:
+                await calls.remind_not_taken(deps, timer.incident_id)
+
         handlers = {escalation.ESCALATION_TIMER: escalation_timeout,
-                    first_contact.FIRST_CONTACT_TIMER: first_contact_at_risk}
+                    first_contact.FIRST_CONTACT_TIMER: first_contact_at_risk,
+                    calls.CALLS_TIMER: calls_not_taken}
         runner = TimerRunner(deps.sessions, clock, handlers)
         delivery = DeliveryWorker(deps.sessions, clock, helpdesks)
         jobs = [deps.in_flight.track(runner.run_due), deps.in_flight.track(delivery.run_once)]

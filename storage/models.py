@@ -234,3 +234,29 @@ class CustomerMessage(Base):
     __table_args__ = (
         UniqueConstraint("incident_id", "kind", "version", name="uq_customer_messages_version"),
     )
+
+
+class CallTask(Base):
+    """One customer to call personally (few customers, or a VIP), and how the call went."""
+
+    __tablename__ = "call_tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    helpdesk: Mapped[str] = mapped_column(String(32))
+    customer_external_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(300))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(320))
+    vip: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open, taken, called
+    assignee_id: Mapped[str | None] = mapped_column(String(32))
+    result: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("incident_id", "helpdesk", "customer_external_id",
+                         name="uq_call_tasks_customer"),
+    )

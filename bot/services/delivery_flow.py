@@ -9,7 +9,7 @@ from datetime import datetime
 
 from bot.domain.messages import MessageContext, MessageKind, choose_scale, render_message
 from bot.domain.severity import Severity
-from bot.services import apology
+from bot.services import apology, calls
 from bot.services.context import Deps
 from bot.services.customers import where
 from bot.services.delivery import DeliveryWorker
@@ -95,6 +95,7 @@ async def show_decision(deps: Deps, message: CustomerMessage) -> None:
 
 async def after_approval(deps: Deps, message: CustomerMessage) -> None:
     await show_decision(deps, message)
+    await calls.post_call_list(deps, message.incident_id)
     await deliver(deps, message)
 
 

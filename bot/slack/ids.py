@@ -15,12 +15,15 @@ class ActionId(StrEnum):
     REQUEST_CHANGES = "message_request_changes"
     EDIT_MESSAGE = "message_edit"
     RETRY_DELIVERY = "delivery_retry"
+    CALL_TAKE = "call_take"
+    CALL_DONE = "call_done"
 
 
 class CallbackId(StrEnum):
     DECLARE = "declare_incident"
     DRAFT_APOLOGY = "draft_apology"
     REQUEST_CHANGES = "request_changes"
+    CALL_RESULT = "call_result"
 
 
 class Purpose(StrEnum):
@@ -31,6 +34,7 @@ class Purpose(StrEnum):
     SUPERVISOR_DM = "supervisor_dm"
     BACKUP_DM = "backup_dm"
     PICK_SUPERVISOR = "pick_supervisor"
+    CALL_LIST = "call_list"
 
 
 ACK_PROMPTS = (Purpose.THREAD_ESCALATION, Purpose.SUPERVISOR_DM, Purpose.BACKUP_DM)

@@ -273,3 +273,45 @@ async def test_first_contact_target_about_to_pass_reminds_thread_and_supervisor(
     assert {c.params["channel"] for c in reminders} >= {INCIDENT_CHANNEL, SUPERVISOR}
     card = slack.calls_to("chat.postMessage")[0]
     assert "First customer contact" in json.dumps(card.params["blocks"])
+
+
+async def test_few_customers_get_a_call_list_tracked_until_called(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    """With few customers the thread gets a call list; calls are taken, recorded, reminded."""
+    await _declared(bot, slack)
+    message_id = str(await _draft(bot, slack, clock))
+    await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, message_id,
+                                  channel_id=INCIDENT_CHANNEL)
+    listed = await eventually(lambda: _posted_with(slack, ActionId.CALL_TAKE.value),
+                              what="the call list")
+    blocks = listed[0].params["blocks"]
+    rows = [b for b in blocks if b.get("block_id", "").startswith("call:")]
+    assert len(rows) == 2 and "Ana Silva" in json.dumps(rows)
+    ana = next(r for r in rows if "Ana Silva" in json.dumps(r))
+    task_id = ana["accessory"]["value"]
+    await bot.sender.block_action(BYSTANDER, ActionId.CALL_TAKE.value, task_id,
+                                  channel_id=INCIDENT_CHANNEL)
+    await eventually(lambda: any("is calling" in json.dumps(c.params)
+                                 for c in slack.calls_to("chat.update")), what="call taken")
+    await bot.sender.block_action(DECLARER, ActionId.CALL_TAKE.value, task_id,
+                                  channel_id=INCIDENT_CHANNEL)
+    taken = await eventually(lambda: [c for c in slack.calls_to("chat.postEphemeral")
+                                      if "already took" in c.params["text"]],
+                             what="second taker refused")
+    assert taken[0].params["user"] == DECLARER
+    await bot.sender.block_action(BYSTANDER, ActionId.CALL_DONE.value, task_id,
+                                  channel_id=INCIDENT_CHANNEL)
+    modal = await eventually(lambda: [c for c in slack.calls_to("views.open")
+                                      if c.params["view"]["callback_id"] == "call_result"],
+                             what="the result modal")
+    await bot.sender.view_submission(
+        BYSTANDER, CallbackId.CALL_RESULT.value,
+        {"result": {"value": plain_text("Reached her; refund accepted.")}},
+        private_metadata=modal[0].params["view"]["private_metadata"])
+    await eventually(lambda: any("refund accepted" in json.dumps(c.params)
+                                 for c in slack.calls_to("chat.update")), what="result shown")
+    clock.advance(minutes=31)
+    reminder = await eventually(lambda: _posted_with(slack, "Nobody has taken 1 call"),
+                                what="the reminder for the call nobody took")
+    assert "Bo Chen" in json.dumps(reminder[0].params)

@@ -1,0 +1,65 @@
+"""The call list in the thread, one row per customer, and the call-result modal."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from bot.slack.blocks.text import Block, button, context, plain, section, user
+from bot.slack.ids import ActionId, CallbackId
+from storage.calls import CALLED, OPEN, TAKEN
+from storage.models import CallTask
+
+Message = tuple[str, list[Block]]
+
+
+def call_list(tasks: Sequence[CallTask]) -> Message:
+    done = sum(1 for t in tasks if t.status == CALLED)
+    head = (f":telephone_receiver: *Call list* — {len(tasks)} customer"
+            f"{'s' if len(tasks) != 1 else ''} to call personally ({done} called). "
+            "The written message goes out too.")
+    blocks: list[Block] = [section(head)]
+    for task in tasks[:45]:  # 50 blocks per message
+        blocks.append(_row(task))
+    if len(tasks) > 45:
+        blocks.append(context(f"…and {len(tasks) - 45} more in the CSV above."))
+    return head, blocks
+
+
+def _row(task: CallTask) -> Block:
+    contact = " · ".join(x for x in (task.phone, task.email) if x) or "no phone or e-mail on file"
+    star = ":star: " if task.vip else ""
+    text = f"{star}*{task.name}* — {contact}"
+    if task.status == TAKEN:
+        text += f"\n:telephone: {user(task.assignee_id)} is calling"
+    elif task.status == CALLED:
+        text += f"\n:white_check_mark: Called by {user(task.assignee_id)}: {task.result}"
+    row = section(text, block_id=f"call:{task.id}")
+    if task.status == OPEN:
+        row["accessory"] = button("I'll call", ActionId.CALL_TAKE, str(task.id))
+    elif task.status == TAKEN:
+        row["accessory"] = button("Called", ActionId.CALL_DONE, str(task.id), "primary")
+    return row
+
+
+def not_taken(tasks: Sequence[CallTask]) -> Message:
+    names = ", ".join(t.name for t in tasks[:10])
+    text = (f":telephone_receiver: Nobody has taken {len(tasks)} call"
+            f"{'s' if len(tasks) != 1 else ''} after 30 min: {names}. Click *I'll call* above.")
+    return text, [section(text)]
+
+
+def result_modal(task: CallTask) -> Block:
+    return {
+        "type": "modal", "callback_id": CallbackId.CALL_RESULT,
+        "private_metadata": json.dumps({"t": task.id}),
+        "title": plain("How did the call go?"), "submit": plain("Save"),
+        "close": plain("Cancel"),
+        "blocks": [
+            context(f"{task.name} · {task.phone or task.email or ''}"),
+            {"type": "input", "block_id": "result", "label": plain("Result of the call"),
+             "element": {"type": "plain_text_input", "action_id": "value", "multiline": True,
+                         "max_length": 1000,
+                         "placeholder": plain("e.g. Reached her; she accepts the refund.")}},
+        ],
+    }
