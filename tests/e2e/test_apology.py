@@ -69,6 +69,12 @@ async def _declared(bot: RunningBot, slack: SlackStandIn, *, acknowledge: bool =
                          what="the Draft apology offer")
 
 
+def _said(slack: SlackStandIn, needle: str) -> bool:
+    """Whether any message, posted or updated in place, carries `needle`."""
+    calls = slack.calls_to("chat.postMessage") + slack.calls_to("chat.update")
+    return any(needle in json.dumps(c.params) for c in calls)
+
+
 def _posted_with(slack: SlackStandIn, needle: str) -> list[Any]:
     return [c for c in slack.calls_to("chat.postMessage") if needle in json.dumps(c.params)]
 
@@ -144,8 +150,7 @@ async def test_draft_check_fix_approve_delivers_one_reply_per_customer(
 
     await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, message_id,
                                   channel_id=INCIDENT_CHANNEL)
-    await eventually(lambda: any("2 of 2 sent" in json.dumps(c.params)
-                                 for c in slack.calls_to("chat.update")),
+    await eventually(lambda: _said(slack, "2 of 2 sent"),
                      within=10, what="delivery complete")
     comments = _comments(zendesk)
     replied = {tid: bodies for tid, bodies in comments.items() if bodies}
@@ -186,8 +191,7 @@ async def test_double_click_and_slack_retry_of_approval_send_once(
         await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, message_id,
                                       channel_id=INCIDENT_CHANNEL, trigger_id="T0SAME",
                                       retry_num=retry)
-    await eventually(lambda: any("2 of 2 sent" in json.dumps(c.params)
-                                 for c in slack.calls_to("chat.update")),
+    await eventually(lambda: _said(slack, "2 of 2 sent"),
                      within=10, what="delivery complete")
     assert sorted(len(b) for b in _comments(zendesk).values() if b) == [1, 1]
     async with bot.runtime.deps.sessions() as session:
