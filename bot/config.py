@@ -38,6 +38,7 @@ HINTS = {
     "FRESHDESK_URL": "your Freshdesk address, https://yourcompany.freshdesk.com",
     "FRESHDESK_API_KEY": "a Freshdesk API key (Profile settings → View API key)",
     "HELPDESK_MAX_CONCURRENCY": "a whole number of parallel requests between 1 and 32",
+    "AMENDS_TEMPLATE_DIR": "a folder of .j2 message templates (copies of bot/templates)",
 }
 
 
@@ -64,6 +65,16 @@ class Settings(BaseSettings):
     freshdesk_url: str | None = None
     freshdesk_api_key: SecretStr | None = None
     helpdesk_max_concurrency: int = Field(default=8, ge=1, le=32)
+    amends_template_dir: Path | None = None
+
+    @field_validator("amends_template_dir")
+    @classmethod
+    def _template_dir(cls, value: Path | None) -> Path | None:
+        if value in (None, Path("")):
+            return None
+        if not value.is_dir():
+            raise ValueError("not a folder")
+        return value
 
     @field_validator("zendesk_url", "freshdesk_url")
     @classmethod
@@ -125,7 +136,7 @@ class Settings(BaseSettings):
 
     @property
     def socket_mode(self) -> bool:
-        return self.slack_app_token is not None
+        return bool(self.slack_app_token)
 
     def missing_slack_credentials(self) -> list[str]:
         missing = []

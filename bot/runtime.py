@@ -57,6 +57,7 @@ class Runtime:
                 incident_channel=settings.amends_incident_channel,
                 escalation_timeout=timedelta(minutes=settings.amends_escalation_timeout_minutes),
                 admin_user_ids=settings.admin_user_ids,
+                template_dir=settings.amends_template_dir,
             ),
             helpdesks=helpdesks,
         )

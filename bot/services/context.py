@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,6 +21,7 @@ class Options:
     incident_channel: str | None = None
     escalation_timeout: timedelta = timedelta(minutes=15)
     admin_user_ids: frozenset[str] = frozenset()
+    template_dir: Path | None = None  # a team's own message templates, tried first
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from datetime import datetime
+from pathlib import Path
 
 from bot.domain.messages import MessageContext, MessageKind, choose_scale, render_message
 from bot.domain.severity import Severity
@@ -41,14 +42,16 @@ async def draft_view(deps: Deps, incident_id: int, edit_of: int | None) -> dict[
     else:
         next_update = apology.default_next_update(now, severity)
         remedy, every = None, False
-        body = template_body(incident, count, next_update, remedy)
+        body = template_body(incident, count, next_update, remedy,
+                             deps.options.template_dir)
     return blocks.draft_modal(
         incident, body=body, next_update_at=next_update, remedy=remedy, every_ticket=every,
         findings=[], customer_count=count, state=blocks.DraftState(incident_id, None, edit_of))
 
 
 def template_body(
-    incident: Incident, count: int, next_update: datetime, remedy: str | None
+    incident: Incident, count: int, next_update: datetime, remedy: str | None,
+    template_dir: Path | None = None,
 ) -> str:
     context = MessageContext(
         customer_name=None,
@@ -61,7 +64,8 @@ def template_body(
         team_signature="The team",
         severity=Severity(incident.severity),
     )
-    text = render_message(MessageKind.APOLOGY, choose_scale(count), context=context)
+    text = render_message(MessageKind.APOLOGY, choose_scale(count), context=context,
+                          template_dir=template_dir)
     # The greeting is added per customer at delivery; the draft starts after it.
     first, _, rest = text.partition("\n")
     return rest.strip() if first.rstrip().endswith(",") and len(first) < 40 else text
@@ -139,7 +143,10 @@ async def _progress(
         failed = await outbox.failures(session, _key(message))
     if posted and counts == shown:
         return posted, shown
-    failures = [(f"ticket {row.ticket_id}", row.last_error or "unknown") for row in failed]
+        names = {(r.customer.helpdesk, r.customer.external_id): r.customer.name
+                 for r in await customers.all_rows(session, incident.id)} if failed else {}
+    failures = [(f"{names.get((row.helpdesk, row.customer_id), 'a customer')} "
+                 f"(ticket {row.ticket_id})", row.error or "unknown") for row in failed]
     text, body = blocks.delivery_progress(message, counts.sent, counts.pending, counts.failed,
                                           failures)
     channel, thread = where(incident)
