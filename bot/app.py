@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.context import Deps
-from bot.slack.listeners import actions, apology, calls, commands, views
+from bot.slack.listeners import actions, apology, calls, commands, events, views
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,7 @@ def build_app(deps: Deps, client: AsyncWebClient, signing_secret: str) -> AsyncA
     actions.register(app, deps)
     apology.register(app, deps)
     calls.register(app, deps)
+    events.register(app, deps)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

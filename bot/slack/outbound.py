@@ -102,6 +102,9 @@ class Slack:
         await self._call("files_upload_v2", channel, channel=channel, thread_ts=thread_ts,
                          filename=filename, title=title, content=content)
 
+    async def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        await self._call("views_publish", user_id, user_id=user_id, view=view)
+
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         await self._call("views_open", None, trigger_id=trigger_id, view=view)
 

@@ -174,6 +174,8 @@ async def test_approval_is_refused_before_the_supervisor_acknowledges(
     """Nothing can be approved before the escalation was acknowledged."""
     await _declared(bot, slack, acknowledge=False)
     message_id = await _draft(bot, slack, clock)
+    await eventually(lambda: "apology v1 by" in json.dumps(slack.home_view(SUPERVISOR) or {}),
+                     what="the approval waiting on the supervisor's Home")
     await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, str(message_id),
                                   channel_id=INCIDENT_CHANNEL)
     refusal = await eventually(lambda: slack.calls_to("chat.postEphemeral"), what="refusal")

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.services import customers, escalation, incidents
+from bot.services import customers, escalation, home, incidents
 from bot.services.context import Deps
 from bot.slack.ids import ActionId
 from bot.slack.outbound import SlackDeliveryError
@@ -23,6 +23,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         await incidents.refresh_card(deps, incident.id)
         await incidents.offer_apology(deps, incident)
+        await home.refresh(deps, _people(incident))
 
     async def on_pick(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
@@ -50,6 +51,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(ActionId.REFRESH_CUSTOMERS.value)(deps.in_flight.track(on_lookup_again))
     app.action(ActionId.RETRY_LOOKUP.value)(deps.in_flight.track(on_lookup_again))
     app.action(ActionId.PICK_SUPERVISOR.value)(deps.in_flight.track(on_pick))
+
+
+def _people(incident: Any) -> list[str | None]:
+    return [incident.declarer_id, incident.supervisor_id, incident.backup_supervisor_id]
 
 
 async def refuse(deps: Deps, body: dict[str, Any], text: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.domain.severity import Severity
-from bot.services import apology, delivery_flow
+from bot.services import apology, delivery_flow, home
 from bot.services.context import Deps
 from bot.services.escalation import Refusal
 from bot.slack.blocks import apology as blocks
@@ -69,6 +69,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         if created:
             await delivery_flow.post_draft(deps, incident, message, count)
+            await home.refresh(deps, [incident.supervisor_id, incident.backup_supervisor_id])
 
     async def on_approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
@@ -78,6 +79,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except Refusal as refusal:
             await refuse(deps, body, str(refusal))
             return
+        await home.refresh(deps, [body["user"]["id"]])
         await delivery_flow.after_approval(deps, message)
 
     async def on_request_changes(

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.domain.declaration import InvalidDeclaration, validate
-from bot.services import customers, incidents
+from bot.services import customers, home, incidents
 from bot.services.context import Deps
 from bot.slack.blocks import modals
 from bot.slack.ids import CallbackId
@@ -44,6 +44,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         if created:
             await incidents.announce(deps, incident)
+            await home.refresh(deps, [incident.declarer_id, incident.supervisor_id])
         if lookup_id is not None:
             await customers.run(deps, lookup_id)
 
