@@ -253,3 +253,34 @@ async def test_card_channel_not_found_keeps_incident_and_tells_declarer(
     assert await _count(bot) == 1
     assert "card_failed" in await _kinds(bot)
     await eventually(lambda: slack.dms_to(SUPERVISOR), what="supervisor still told first")
+
+
+async def test_slack_rate_limit_on_the_card_is_retried(
+    bot: RunningBot, slack: SlackStandIn
+) -> None:
+    """A 429 with Retry-After on the card is waited out and retried; the card appears once."""
+    await set_supervisor(bot)
+    slack.rate_limit("chat.postMessage", retry_after=0, times=1,
+                     when=lambda params: params.get("channel") == INCIDENT_CHANNEL)
+    await declare(bot, slack)
+    cards = await eventually(
+        lambda: [c for c in slack.calls_to("chat.postMessage", ok=True)
+                 if c.params["channel"] == INCIDENT_CHANNEL and not c.params.get("thread_ts")],
+        what="the card after the retry")
+    assert len(cards) == 1
+    assert len([c for c in slack.calls_to("chat.postMessage") if c.status == 429]) == 1
+    assert "card_failed" not in await _kinds(bot)
+
+
+async def test_not_in_channel_tells_the_declarer_to_invite_the_bot(
+    bot: RunningBot, slack: SlackStandIn
+) -> None:
+    """not_in_channel on the card: the declarer is told to invite the bot; nothing is lost."""
+    from bot.slack.ids import CallbackId
+    from tests.e2e.flows import declaration_values
+
+    slack.not_in_channel(INCIDENT_CHANNEL)
+    await bot.sender.view_submission(DECLARER, CallbackId.DECLARE.value, declaration_values())
+    dm = await eventually(lambda: slack.dms_to(DECLARER), what="the declarer told")
+    assert "/invite @amends" in dm[0].params["text"]
+    assert await _count(bot) == 1
