@@ -250,8 +250,7 @@ async def test_helpdesk_errors_during_delivery_end_with_one_reply_each(
     zendesk.faults.fail_next(3, status=503, path=r"^/api/v2/tickets/\d+(\.json)?$")
     await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, message_id,
                                   channel_id=INCIDENT_CHANNEL)
-    await eventually(lambda: any("pending" in json.dumps(c.params) and "sent" in
-                                 json.dumps(c.params) for c in slack.calls_to("chat.update")),
+    await eventually(lambda: _said(slack, ":outbox_tray: Apology v1:"),
                      within=10, what="a progress message")
     for _ in range(10):
         clock.advance(minutes=5)
