@@ -38,6 +38,7 @@ HINTS = {
     "FRESHDESK_URL": "your Freshdesk address, https://yourcompany.freshdesk.com",
     "FRESHDESK_API_KEY": "a Freshdesk API key (Profile settings → View API key)",
     "HELPDESK_MAX_CONCURRENCY": "a whole number of parallel requests between 1 and 32",
+    "AMENDS_UPDATES_NEED_APPROVAL": "true or false",
     "AMENDS_TEMPLATE_DIR": "a folder of .j2 message templates (copies of bot/templates)",
 }
 
@@ -66,6 +67,7 @@ class Settings(BaseSettings):
     freshdesk_api_key: SecretStr | None = None
     helpdesk_max_concurrency: int = Field(default=8, ge=1, le=32)
     amends_template_dir: Path | None = None
+    amends_updates_need_approval: bool = False
 
     @field_validator("amends_template_dir")
     @classmethod

@@ -58,6 +58,7 @@ class Runtime:
                 escalation_timeout=timedelta(minutes=settings.amends_escalation_timeout_minutes),
                 admin_user_ids=settings.admin_user_ids,
                 template_dir=settings.amends_template_dir,
+                updates_need_approval=settings.amends_updates_need_approval,
             ),
             helpdesks=helpdesks,
         )

@@ -339,3 +339,13 @@ async def first_sent_at(session: AsyncSession, incident_id: int) -> datetime | N
                                                       OutboxMessage.status == SENT)
     )
     return result.scalar_one_or_none()
+
+
+async def tickets_by_customer(
+    session: AsyncSession, incident_id: int
+) -> dict[tuple[str, str], str]:
+    """(helpdesk, customer) → the ticket where the incident's first message to them went."""
+    result = await session.execute(
+        select(OutboxMessage.helpdesk, OutboxMessage.customer_id, OutboxMessage.ticket_id)
+        .where(OutboxMessage.incident_id == incident_id).order_by(OutboxMessage.id.desc()))
+    return {(helpdesk, customer): ticket for helpdesk, customer, ticket in result.all()}

@@ -59,7 +59,13 @@ class Customers:
     incident_id: int
 
 
-Command = Help | Declare | Status | ListOpen | SetSupervisor | SetOncall | ShowTeam | Customers
+@dataclass(frozen=True, slots=True)
+class Update:
+    incident_id: int
+
+
+Command = (Help | Declare | Status | ListOpen | SetSupervisor | SetOncall | ShowTeam | Customers
+           | Update)
 
 
 def parse(text: str, command_name: str = "/amends") -> Command:
@@ -75,6 +81,8 @@ def parse(text: str, command_name: str = "/amends") -> Command:
             return Declare(title=rest)
         case "status":
             return Status(_incident_id(args, f"{command_name} status 12"))
+        case "update":
+            return Update(_incident_id(args, f"{command_name} update 12"))
         case "customers":
             return Customers(_incident_id(args, f"{command_name} customers 12"))
         case "list":

@@ -38,8 +38,12 @@ def views_of(findings: list[Finding]) -> list[FindingView]:
             for f in findings]
 
 
-def check(body: str, severity: Severity) -> list[Finding]:
-    return check_message(body, kind=MessageKind.APOLOGY, severity=severity)
+UPDATE = "update"
+_KINDS = {APOLOGY: MessageKind.APOLOGY, UPDATE: MessageKind.UPDATE}
+
+
+def check(body: str, severity: Severity, kind: str = APOLOGY) -> list[Finding]:
+    return check_message(body, kind=_KINDS[kind], severity=severity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,21 +56,22 @@ class Draft:
     override_reason: str | None
     author_id: str
     idempotency_key: str
+    kind: str = APOLOGY
 
 
 async def save_draft(deps: Deps, draft: Draft) -> tuple[CustomerMessage, bool]:
     async with deps.sessions() as session, session.begin():
         incident = await _incident(session, draft.incident_id)
-        findings = check(draft.body, Severity(incident.severity))
+        findings = check(draft.body, Severity(incident.severity), draft.kind)
         message, created = await messages.add_version(
-            session, incident_id=draft.incident_id, kind=APOLOGY, body=draft.body,
+            session, incident_id=draft.incident_id, kind=draft.kind, body=draft.body,
             remedy=draft.remedy, next_update_at=draft.next_update_at,
             every_ticket=draft.every_ticket,
             findings=[_finding_json(f) for f in findings],
             override_reason=draft.override_reason, author_id=draft.author_id,
             idempotency_key=draft.idempotency_key, now=deps.clock.now())
         if created:
-            await incidents.record(session, draft.incident_id, "apology_drafted",
+            await incidents.record(session, draft.incident_id, f"{draft.kind}_drafted",
                                    actor_id=draft.author_id, now=deps.clock.now(),
                                    details={"version": message.version,
                                             "findings": [str(f.rule) for f in findings],
@@ -83,8 +88,13 @@ def stored_findings(message: CustomerMessage) -> list[FindingView]:
     return [FindingView(**f) for f in message.findings or []]  # type: ignore[arg-type]
 
 
-async def approve(deps: Deps, message_id: int, user_id: str) -> tuple[CustomerMessage, int]:
-    """Freeze the version and queue one reply per ticket, in one transaction."""
+async def approve(
+    deps: Deps, message_id: int, user_id: str, *, self_approved: bool = False
+) -> tuple[CustomerMessage, int]:
+    """Freeze the version and queue one reply per ticket, in one transaction.
+
+    `self_approved`: an update that the team lets go out without a supervisor's approval.
+    """
     now = deps.clock.now()
     async with deps.sessions() as session, session.begin():
         message = await messages.get(session, message_id)
@@ -93,7 +103,7 @@ async def approve(deps: Deps, message_id: int, user_id: str) -> tuple[CustomerMe
         incident = await _incident(session, message.incident_id)
         roles = People(incident.declarer_id, incident.supervisor_id,
                        incident.backup_supervisor_id).roles_of(user_id)
-        if not roles & lifecycle.SUPERVISORS:
+        if not self_approved and not roles & lifecycle.SUPERVISORS:
             raise Refusal("Only the incident's supervisor or backup supervisor can approve.")
         if State(incident.state) is State.DECLARED:
             raise Refusal("The supervisor has to acknowledge the incident before any message "
@@ -104,15 +114,34 @@ async def approve(deps: Deps, message_id: int, user_id: str) -> tuple[CustomerMe
                                      by=user_id, now=now):
             await session.refresh(message)
             raise Refusal(_not_pending(message))
+        await _advance(session, incident, message.kind, roles, now)
         queued = await _enqueue(session, incident, message, now)
-        if State(incident.state) is State.ESCALATED:
-            target = lifecycle.next_state(State.ESCALATED, Action.NOTIFY_CUSTOMERS, roles)
-            await incidents.move_state(session, incident.id, expected=State.ESCALATED,
-                                       target=target, now=now)
-        await incidents.record(session, incident.id, "apology_approved", actor_id=user_id,
-                               now=now, details={"version": message.version, "tickets": queued})
+        await incidents.record(session, incident.id, f"{message.kind}_approved",
+                               actor_id=user_id, now=now,
+                               details={"version": message.version, "tickets": queued,
+                                        "self_approved": self_approved})
         await session.refresh(message)
     return message, queued
+
+
+async def _advance(
+    session: object, incident: Incident, kind: str, roles: frozenset[lifecycle.Role],
+    now: datetime,
+) -> None:
+    """The first apology notifies customers; an update needs them notified already."""
+    state = State(incident.state)
+    if kind == APOLOGY:
+        if state is State.ESCALATED:
+            target = lifecycle.next_state(state, Action.NOTIFY_CUSTOMERS,
+                                          roles | {lifecycle.Role.SYSTEM})
+            await incidents.move_state(session, incident.id, expected=state,  # type: ignore[arg-type]
+                                       target=target, now=now)
+        return
+    if state not in (State.CUSTOMERS_NOTIFIED, State.UPDATING):
+        raise Refusal("Send the apology first: updates follow it.")
+    if state is State.CUSTOMERS_NOTIFIED:
+        await incidents.move_state(session, incident.id, expected=state,  # type: ignore[arg-type]
+                                   target=State.UPDATING, now=now)
 
 
 async def _enqueue(session: object, incident: Incident, message: CustomerMessage,
@@ -124,6 +153,11 @@ async def _enqueue(session: object, incident: Incident, message: CustomerMessage
         [TicketRef(t.helpdesk, t.external_id, t.customer_external_id, t.status,
                    t.ticket_updated_at) for t in tickets],
         every_ticket=message.every_ticket)
+    if message.kind != APOLOGY and not message.every_ticket:
+        # An update goes on the ticket where the customer already has our apology.
+        earlier = await outbox.tickets_by_customer(session, incident.id)  # type: ignore[arg-type]
+        chosen = [TicketRef(t.helpdesk, earlier.get((t.helpdesk, t.customer_id), t.ticket_id),
+                            t.customer_id, t.status, t.updated_at) for t in chosen]
     ref = marker(incident.id, message.id, message.version)
     key = f"{message.kind}:{incident.id}:v{message.version}"
     queue = [

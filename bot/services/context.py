@@ -22,6 +22,7 @@ class Options:
     escalation_timeout: timedelta = timedelta(minutes=15)
     admin_user_ids: frozenset[str] = frozenset()
     template_dir: Path | None = None  # a team's own message templates, tried first
+    updates_need_approval: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 FOLLOW_FOR_SECONDS = 120
 
 
-async def draft_view(deps: Deps, incident_id: int, edit_of: int | None) -> dict[str, object]:
+async def draft_view(
+    deps: Deps, incident_id: int, edit_of: int | None, kind: str = apology.APOLOGY
+) -> dict[str, object]:
     now = deps.clock.now()
     async with deps.sessions() as session:
         incident = await incidents.get(session, incident_id)
@@ -37,21 +39,23 @@ async def draft_view(deps: Deps, incident_id: int, edit_of: int | None) -> dict[
         previous = await messages.get(session, edit_of) if edit_of else None
     severity = Severity(incident.severity)
     if previous is not None:
+        kind = previous.kind
         body, remedy, every = previous.body, previous.remedy, previous.every_ticket
         next_update = previous.next_update_at or apology.default_next_update(now, severity)
     else:
         next_update = apology.default_next_update(now, severity)
         remedy, every = None, False
         body = template_body(incident, count, next_update, remedy,
-                             deps.options.template_dir)
+                             deps.options.template_dir, kind)
     return blocks.draft_modal(
         incident, body=body, next_update_at=next_update, remedy=remedy, every_ticket=every,
-        findings=[], customer_count=count, state=blocks.DraftState(incident_id, None, edit_of))
+        findings=[], customer_count=count,
+        state=blocks.DraftState(incident_id, None, edit_of, kind))
 
 
 def template_body(
     incident: Incident, count: int, next_update: datetime, remedy: str | None,
-    template_dir: Path | None = None,
+    template_dir: Path | None = None, kind: str = apology.APOLOGY,
 ) -> str:
     context = MessageContext(
         customer_name=None,
@@ -64,7 +68,8 @@ def template_body(
         team_signature="The team",
         severity=Severity(incident.severity),
     )
-    text = render_message(MessageKind.APOLOGY, choose_scale(count), context=context,
+    message_kind = MessageKind.UPDATE if kind == apology.UPDATE else MessageKind.APOLOGY
+    text = render_message(message_kind, choose_scale(count), context=context,
                           template_dir=template_dir)
     # The greeting is added per customer at delivery; the draft starts after it.
     first, _, rest = text.partition("\n")

@@ -16,6 +16,7 @@ class ActionId(StrEnum):
     EDIT_MESSAGE = "message_edit"
     RETRY_DELIVERY = "delivery_retry"
     CALL_TAKE = "call_take"
+    POST_UPDATE = "update_post"
     CALL_DONE = "call_done"
 
 

@@ -320,3 +320,39 @@ async def test_few_customers_get_a_call_list_tracked_until_called(
     reminder = await eventually(lambda: _posted_with(slack, "Nobody has taken 1 call"),
                                 what="the reminder for the call nobody took")
     assert "Bo Chen" in json.dumps(reminder[0].params)
+
+
+UPDATE = ("Here is where we are: we have refunded the duplicate charge for everyone. "
+          "Our next update will reach you by 17:00 today.")
+
+
+async def test_update_goes_out_once_on_the_same_ticket_without_approval(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock, zendesk: ZendeskStandIn
+) -> None:
+    """Post update (no approval by default): each customer gets it once, on the apology's ticket."""
+    await _declared(bot, slack)
+    message_id = str(await _draft(bot, slack, clock))
+    await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, message_id,
+                                  channel_id=INCIDENT_CHANNEL)
+    await eventually(lambda: _said(slack, ActionId.POST_UPDATE.value), within=10,
+                     what="the Post update button once delivered")
+    apology_tickets = {tid for tid, bodies in _comments(zendesk).items() if bodies}
+    await bot.sender.block_action(DECLARER, ActionId.POST_UPDATE.value, "1",
+                                  channel_id=INCIDENT_CHANNEL)
+    modal = await eventually(lambda: [c for c in slack.calls_to("views.open")
+                                      if '"k": "update"' in c.params["view"]["private_metadata"]],
+                             what="the update modal")
+    assert modal[0].params["view"]["title"]["text"] == "Update"
+    await _submit(bot, UPDATE, clock, modal[0].params["view"]["private_metadata"],
+                  view_id="V0UPDATE")
+    await eventually(lambda: _said(slack, "Update v1: 2 of 2 sent"), within=10,
+                     what="the update delivered")
+    comments = _comments(zendesk)
+    assert {tid for tid, bodies in comments.items() if len(bodies) == 2} == apology_tickets
+    assert all(sum("refunded the duplicate" in b for b in bodies) <= 1
+               for bodies in comments.values())
+    async with bot.runtime.deps.sessions() as session:
+        incident = await incidents.get(session, 1)
+    assert incident is not None and incident.state == "updating"
+    command = (await bot.sender.slash_command(text="update one", user_id=DECLARER)).json()
+    assert "Give one incident number" in command["text"]

@@ -33,14 +33,20 @@ class DraftState:
     incident_id: int
     checked_digest: str | None = None
     edit_of: int | None = None
+    kind: str = "apology"  # or "update"
 
     def to_metadata(self) -> str:
-        return json.dumps({"i": self.incident_id, "c": self.checked_digest, "e": self.edit_of})
+        return json.dumps({"i": self.incident_id, "c": self.checked_digest, "e": self.edit_of,
+                           "k": self.kind})
 
     @classmethod
     def from_metadata(cls, raw: str) -> DraftState:
         data = json.loads(raw or "{}")
-        return cls(int(data["i"]), data.get("c"), data.get("e"))
+        return cls(int(data["i"]), data.get("c"), data.get("e"), data.get("k", "apology"))
+
+
+def label(kind: str) -> str:
+    return "Update" if kind == "update" else "Apology"
 
 
 def draft_modal(
@@ -74,7 +80,7 @@ def draft_modal(
         "type": "modal",
         "callback_id": CallbackId.DRAFT_APOLOGY,
         "private_metadata": state.to_metadata(),
-        "title": plain("Apology"),
+        "title": plain(label(state.kind)),
         "submit": plain("Check & post" if not findings else "Re-check & post"),
         "close": plain("Cancel"),
         "blocks": blocks,
@@ -130,7 +136,8 @@ def draft_in_thread(
     message: CustomerMessage, findings: Sequence[FindingView], customer_count: int
 ) -> tuple[str, list[Block]]:
     quoted = "\n".join(f"> {line}" for line in message.body.splitlines())
-    head = (f":memo: *Apology v{message.version}* drafted by {user(message.author_id)} for "
+    by = user(message.author_id)
+    head = (f":memo: *{label(message.kind)} v{message.version}* drafted by {by} for "
             f"{customer_count:,} customer{'s' if customer_count != 1 else ''}. "
             "Only the supervisor or backup can approve.")
     blocks: list[Block] = [section(head), section(quoted[:2900]),
@@ -150,10 +157,11 @@ def draft_in_thread(
 
 def decided(message: CustomerMessage, verb: str) -> tuple[str, list[Block]]:
     quoted = "\n".join(f"> {line}" for line in message.body.splitlines())
-    head = (f":white_check_mark: Apology v{message.version} {verb} by {user(message.decided_by)}"
+    name = label(message.kind)
+    head = (f":white_check_mark: {name} v{message.version} {verb} by {user(message.decided_by)}"
             if message.status == "approved" else
-            f":leftwards_arrow_with_hook: Changes requested on apology v{message.version} by "
-            f"{user(message.decided_by)}: {message.change_request}")
+            f":leftwards_arrow_with_hook: Changes requested on {name.lower()} "
+            f"v{message.version} by {user(message.decided_by)}: {message.change_request}")
     blocks = [section(head), section(quoted[:2900])]
     if message.status != "approved":
         blocks.append(actions(f"draft:{message.id}",
@@ -185,7 +193,7 @@ def delivery_progress(
     failures: Sequence[tuple[str, str]],
 ) -> tuple[str, list[Block]]:
     total = sent + pending + failed
-    text = (f":outbox_tray: Apology v{message.version}: {sent:,} of {total:,} sent · "
+    text = (f":outbox_tray: {label(message.kind)} v{message.version}: {sent:,} of {total:,} sent · "
             f"{pending:,} pending · {failed:,} failed")
     blocks: list[Block] = [section(text)]
     if failures:
@@ -196,4 +204,6 @@ def delivery_progress(
             "Retry failed", ActionId.RETRY_DELIVERY, str(message.id), "primary")))
     elif pending == 0 and total:
         blocks.append(context("Every affected customer has the message on their ticket."))
+        blocks.append(actions(f"delivered:{message.id}", button(
+            "Post update", ActionId.POST_UPDATE, str(message.incident_id))))
     return text, blocks

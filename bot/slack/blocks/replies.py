@@ -19,6 +19,7 @@ def help_text(command: str, unknown: str | None = None) -> Reply:
         f"`{command} list` — open incidents",
         f"`{command} status 12` — one incident and its timeline",
         f"`{command} customers 12` — the affected customers found in the helpdesk",
+        f"`{command} update 12` — post an update to the affected customers",
         f"`{command} team` — who answers to whom, and who is on call",
         f"`{command} supervisor @member @supervisor [backup @backup]` — set a supervisor",
         f"`{command} oncall @first @second …` — set the on-call rotation, in order",

@@ -22,7 +22,7 @@ from storage import customers, incidents, messages
 def register(app: AsyncApp, deps: Deps) -> None:
     async def on_draft(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        await _open_draft(deps, body, incident_id=int(action["value"]), edit_of=None)
+        await open_draft(deps, body, incident_id=int(action["value"]), edit_of=None)
 
     async def on_edit(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
@@ -31,7 +31,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if message is None:
             await refuse(deps, body, "That draft no longer exists.")
             return
-        await _open_draft(deps, body, incident_id=message.incident_id, edit_of=message.id)
+        await open_draft(deps, body, incident_id=message.incident_id, edit_of=message.id)
 
     async def on_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         state = blocks.DraftState.from_metadata(view.get("private_metadata", ""))
@@ -46,7 +46,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if errors:
             await ack(response_action="errors", errors=errors)
             return
-        findings = apology.check(values[blocks.BODY], Severity(incident.severity))
+        findings = apology.check(values[blocks.BODY], Severity(incident.severity), state.kind)
         digest = apology.digest(values[blocks.BODY])
         next_update = datetime.fromtimestamp(int(values[blocks.NEXT_UPDATE]), UTC)
         if findings and digest != state.checked_digest:
@@ -55,7 +55,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 incident, body=values[blocks.BODY], next_update_at=next_update,
                 remedy=values[blocks.REMEDY], every_ticket=values[blocks.EVERY_TICKET],
                 findings=apology.views_of(findings), customer_count=count,
-                state=blocks.DraftState(state.incident_id, digest, state.edit_of)))
+                state=blocks.DraftState(state.incident_id, digest, state.edit_of, state.kind)))
             return
         if any(f.blocking for f in findings) and not values[blocks.OVERRIDE]:
             await ack(response_action="errors", errors={
@@ -65,11 +65,23 @@ def register(app: AsyncApp, deps: Deps) -> None:
             incident_id=incident.id, body=values[blocks.BODY], next_update_at=next_update,
             remedy=values[blocks.REMEDY], every_ticket=values[blocks.EVERY_TICKET],
             override_reason=values[blocks.OVERRIDE] if findings else None,
-            author_id=body["user"]["id"], idempotency_key=f"view:{view['id']}"))
+            author_id=body["user"]["id"], idempotency_key=f"view:{view['id']}",
+            kind=state.kind))
         await ack()
-        if created:
-            await delivery_flow.post_draft(deps, incident, message, count)
-            await home.refresh(deps, [incident.supervisor_id, incident.backup_supervisor_id])
+        if not created:
+            return
+        if state.kind == apology.UPDATE and not deps.options.updates_need_approval:
+            await _send_update(deps, body, message.id)
+            return
+        await delivery_flow.post_draft(deps, incident, message, count)
+        await home.refresh(deps, [incident.supervisor_id, incident.backup_supervisor_id])
+
+    async def on_post_update(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]
+    ) -> None:
+        await ack()
+        await open_draft(deps, body, incident_id=int(action["value"]), edit_of=None,
+                         kind=apology.UPDATE)
 
     async def on_approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
@@ -118,6 +130,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(ActionId.APPROVE_MESSAGE.value)(deps.in_flight.track(on_approve))
     app.action(ActionId.REQUEST_CHANGES.value)(deps.in_flight.track(on_request_changes))
     app.action(ActionId.RETRY_DELIVERY.value)(deps.in_flight.track(on_retry))
+    app.action(ActionId.POST_UPDATE.value)(deps.in_flight.track(on_post_update))
     app.view(CallbackId.DRAFT_APOLOGY.value)(deps.in_flight.track(on_submit))
     app.view(CallbackId.REQUEST_CHANGES.value)(deps.in_flight.track(on_changes_submitted))
 
@@ -134,11 +147,23 @@ def _field_errors(values: dict[str, Any], now: datetime) -> dict[str, str]:
     return errors
 
 
-async def _open_draft(
-    deps: Deps, body: dict[str, Any], *, incident_id: int, edit_of: int | None
+async def _send_update(deps: Deps, body: dict[str, Any], message_id: int) -> None:
+    """Updates go out without a supervisor's approval unless the team asks for it."""
+    try:
+        message, _queued = await apology.approve(deps, message_id, body["user"]["id"],
+                                                 self_approved=True)
+    except Refusal as refusal:
+        await refuse(deps, body, str(refusal))
+        return
+    await delivery_flow.deliver(deps, message)
+
+
+async def open_draft(
+    deps: Deps, body: dict[str, Any], *, incident_id: int, edit_of: int | None,
+    kind: str = apology.APOLOGY,
 ) -> None:
     try:
-        view = await delivery_flow.draft_view(deps, incident_id, edit_of)
+        view = await delivery_flow.draft_view(deps, incident_id, edit_of, kind)
         await deps.slack.open_view(body["trigger_id"], view)
     except Refusal as refusal:
         await refuse(deps, body, str(refusal))

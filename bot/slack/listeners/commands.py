@@ -8,7 +8,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.domain import commands
+from bot.services import apology, delivery_flow
 from bot.services.context import Deps
+from bot.services.escalation import Refusal
 from bot.slack.blocks import customers as customer_blocks
 from bot.slack.blocks import modals, replies
 from bot.slack.outbound import SlackDeliveryError
@@ -30,6 +32,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack()
             await _open_declare(deps, command, parsed.title)
             return
+        if isinstance(parsed, commands.Update):
+            await ack()
+            await _open_update(deps, command, parsed.incident_id)
+            return
         text, blocks = await answer(deps, parsed, command["user_id"])
         await ack(text=text, blocks=blocks, response_type="ephemeral")
 
@@ -45,6 +51,15 @@ async def _open_declare(deps: Deps, command: dict[str, Any], title: str) -> None
         await deps.slack.ephemeral(command["channel_id"], command["user_id"],
                                    "Slack did not let me open the form in time. Please run "
                                    f"`{deps.options.command} declare` again.")
+
+
+async def _open_update(deps: Deps, command: dict[str, Any], incident_id: int) -> None:
+    try:
+        view = await delivery_flow.draft_view(deps, incident_id, None, apology.UPDATE)
+        await deps.slack.open_view(command["trigger_id"], view)
+    except (Refusal, SlackDeliveryError) as error:
+        text = str(error) if isinstance(error, Refusal) else "Slack did not let me open the form."
+        await deps.slack.ephemeral(command["channel_id"], command["user_id"], text)
 
 
 async def answer(deps: Deps, parsed: commands.Command, user_id: str) -> replies.Reply:
