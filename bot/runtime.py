@@ -14,7 +14,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.scheduling.scheduler import Scheduler
 from bot.scheduling.timers import TimerRunner
-from bot.services import calls, escalation, first_contact
+from bot.services import calls, escalation, first_contact, reminders
 from bot.services.context import Deps, Options
 from bot.services.delivery import DeliveryWorker
 from bot.slack.outbound import Slack, make_client
@@ -75,7 +75,12 @@ class Runtime:
             if timer.incident_id is not None:
                 await calls.remind_not_taken(deps, timer.incident_id)
 
+        async def update_reminder(timer: ClaimedTimer) -> None:
+            if timer.incident_id is not None:
+                await reminders.on_timer(deps, timer.incident_id, timer.late)
+
         handlers = {escalation.ESCALATION_TIMER: escalation_timeout,
+                    reminders.REMINDER_TIMER: update_reminder,
                     first_contact.FIRST_CONTACT_TIMER: first_contact_at_risk,
                     calls.CALLS_TIMER: calls_not_taken}
         runner = TimerRunner(deps.sessions, clock, handlers)

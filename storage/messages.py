@@ -89,3 +89,11 @@ async def approved_any(session: AsyncSession, incident_id: int) -> bool:
                                          CustomerMessage.status == APPROVED).limit(1)
     )
     return result.first() is not None
+
+
+async def latest_approved(session: AsyncSession, incident_id: int) -> CustomerMessage | None:
+    result = await session.execute(
+        select(CustomerMessage)
+        .where(CustomerMessage.incident_id == incident_id, CustomerMessage.status == APPROVED)
+        .order_by(CustomerMessage.decided_at.desc(), CustomerMessage.id.desc()).limit(1))
+    return result.scalar_one_or_none()

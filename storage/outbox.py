@@ -349,3 +349,11 @@ async def tickets_by_customer(
         select(OutboxMessage.helpdesk, OutboxMessage.customer_id, OutboxMessage.ticket_id)
         .where(OutboxMessage.incident_id == incident_id).order_by(OutboxMessage.id.desc()))
     return {(helpdesk, customer): ticket for helpdesk, customer, ticket in result.all()}
+
+
+async def last_sent_at(session: AsyncSession, incident_id: int) -> datetime | None:
+    """When the incident's most recent customer message reached a ticket."""
+    result = await session.execute(
+        select(func.max(OutboxMessage.sent_at)).where(OutboxMessage.incident_id == incident_id,
+                                                      OutboxMessage.status == SENT))
+    return result.scalar_one_or_none()

@@ -118,3 +118,12 @@ async def next_due(session: AsyncSession) -> datetime | None:
         select(Timer.due_at).where(Timer.status == PENDING).order_by(Timer.due_at).limit(1)
     )
     return result.scalar_one_or_none()
+
+
+async def record_once(session: AsyncSession, *, kind: str, key: str, now: datetime) -> bool:
+    """A ledger entry that can be written once: True for the first writer of (kind, key)."""
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(Timer).values(
+        kind=kind, key=key, due_at=now, status=DONE, done_at=now, attempts=0, late=False,
+    ).on_conflict_do_nothing(index_elements=["kind", "key"]).returning(Timer.id)
+    return (await session.execute(statement)).first() is not None

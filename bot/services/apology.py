@@ -18,6 +18,7 @@ from bot.domain.cadence import Cadence, next_update_due
 from bot.domain.delivery import TicketRef, choose_tickets, marker, with_marker
 from bot.domain.lifecycle import Action, People, State
 from bot.domain.severity import Severity
+from bot.services import reminders
 from bot.services.context import Deps
 from bot.services.escalation import Refusal
 from bot.slack.blocks.apology import FindingView
@@ -116,6 +117,7 @@ async def approve(
             raise Refusal(_not_pending(message))
         await _advance(session, incident, message.kind, roles, now)
         queued = await _enqueue(session, incident, message, now)
+        await reminders.reschedule(session, incident, now)
         await incidents.record(session, incident.id, f"{message.kind}_approved",
                                actor_id=user_id, now=now,
                                details={"version": message.version, "tickets": queued,

@@ -10,11 +10,12 @@ from pathlib import Path
 
 from bot.domain.messages import MessageContext, MessageKind, choose_scale, render_message
 from bot.domain.severity import Severity
-from bot.services import apology, calls
+from bot.services import apology, calls, reminders
 from bot.services.context import Deps
 from bot.services.customers import where
 from bot.services.delivery import DeliveryWorker
 from bot.services.escalation import Refusal
+from bot.services.incidents import refresh_card
 from bot.slack.blocks import apology as blocks
 from bot.slack.blocks.text import slack_date
 from bot.slack.outbound import Posted, SlackDeliveryError
@@ -104,6 +105,8 @@ async def show_decision(deps: Deps, message: CustomerMessage) -> None:
 
 async def after_approval(deps: Deps, message: CustomerMessage) -> None:
     await show_decision(deps, message)
+    await reminders.acted_on(deps, message.incident_id, message.decided_by or "",
+                             f"{blocks.label(message.kind).lower()} v{message.version} approved")
     await calls.post_call_list(deps, message.incident_id)
     await deliver(deps, message)
 
@@ -135,6 +138,7 @@ async def deliver(deps: Deps, message: CustomerMessage) -> None:
         progress, shown = await _progress(deps, incident, message, progress, shown)
         await _record_first_contact(deps, incident)
         if shown is None or shown.pending == 0 or time.monotonic() > deadline:
+            await refresh_card(deps, incident.id)
             return
         await asyncio.sleep(0.25)
 
@@ -178,7 +182,5 @@ async def _record_first_contact(deps: Deps, incident: Incident) -> None:
                                                                     1)})
         await incidents.set_fields(session, incident.id, deps.clock.now(),
                                    first_contact_at=first)
-    from bot.services.incidents import refresh_card
-
     await refresh_card(deps, incident.id)
     log.info("incident %s first customer contact at %s", incident.id, slack_date(first))

@@ -14,7 +14,8 @@ from bot.slack.blocks import card as card_blocks
 from bot.slack.blocks import messages
 from bot.slack.ids import Purpose
 from bot.slack.outbound import SlackDeliveryError
-from storage import incidents, people, timers
+from storage import incidents, outbox, people, timers
+from storage import messages as stored_messages
 from storage.models import Incident
 
 log = logging.getLogger(__name__)
@@ -92,9 +93,12 @@ async def post_card(deps: Deps, incident: Incident) -> None:
 async def refresh_card(deps: Deps, incident_id: int) -> None:
     async with deps.sessions() as session:
         incident = await incidents.get(session, incident_id)
+        latest = await stored_messages.latest_approved(session, incident_id)
+        last_sent = await outbox.last_sent_at(session, incident_id)
     if incident is None or not incident.card_ts or not incident.channel_id:
         return
-    text, blocks = card_blocks.card(incident, deps.clock.now())
+    text, blocks = card_blocks.card(incident, deps.clock.now(), last_update_at=last_sent,
+                                    next_due=latest.next_update_at if latest else None)
     try:
         await deps.slack.update(incident.channel_id, incident.card_ts, text, blocks)
     except SlackDeliveryError:

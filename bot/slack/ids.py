@@ -17,6 +17,7 @@ class ActionId(StrEnum):
     RETRY_DELIVERY = "delivery_retry"
     CALL_TAKE = "call_take"
     POST_UPDATE = "update_post"
+    SNOOZE = "reminder_snooze"
     CALL_DONE = "call_done"
 
 
@@ -36,6 +37,7 @@ class Purpose(StrEnum):
     BACKUP_DM = "backup_dm"
     PICK_SUPERVISOR = "pick_supervisor"
     CALL_LIST = "call_list"
+    REMINDER = "reminder"
 
 
 ACK_PROMPTS = (Purpose.THREAD_ESCALATION, Purpose.SUPERVISOR_DM, Purpose.BACKUP_DM)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain.cadence import FirstContactState, first_contact_status
+from bot.domain.cadence import FirstContactState, card_line, first_contact_status
 from bot.domain.lifecycle import State
 from bot.domain.severity import Severity
 from bot.slack.blocks.text import Block, context, duration, mrkdwn, plain, slack_date, user
 from storage.models import Incident
 
 
-def card(incident: Incident, now: datetime) -> tuple[str, list[Block]]:
+def card(
+    incident: Incident, now: datetime, *, last_update_at: datetime | None = None,
+    next_due: datetime | None = None,
+) -> tuple[str, list[Block]]:
     """(fallback text, blocks) for the incident's card."""
     severity = Severity(incident.severity)
     state = State(incident.state)
@@ -24,6 +27,7 @@ def card(incident: Incident, now: datetime) -> tuple[str, list[Block]]:
         mrkdwn(f"*Declared*\n{slack_date(incident.declared_at)}"),
         mrkdwn(f"*Age*\n{duration(now - incident.declared_at)}"),
         mrkdwn(f"*First customer contact*\n{_first_contact(incident, severity, now)}"),
+        mrkdwn(f"*Customer updates*\n{_schedule(last_update_at, next_due, now)}"),
     ]
     blocks: list[Block] = [
         {"type": "header", "text": plain(title[:150])},
@@ -51,6 +55,14 @@ def _first_contact(incident: Incident, severity: Severity, now: datetime) -> str
         mark = ":white_check_mark:" if status.met_on_time else ":heavy_exclamation_mark:"
         return f"{mark} after {duration(status.elapsed)} (target {target})"
     return f"{_CONTACT_ICON[status.state]} not yet, {duration(status.elapsed)} of {target}"
+
+
+def _schedule(last: datetime | None, due: datetime | None, now: datetime) -> str:
+    line = card_line(last, due, now)
+    if line.due is None or line.due_label is None:
+        return line.last
+    mark = ":red_circle: " if line.overdue else ""
+    return f"{mark}{line.last} · {line.due_label} {slack_date(line.due, '{time}')}"
 
 
 def _state_text(incident: Incident, state: State) -> str:

@@ -9,10 +9,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.domain.severity import Severity
-from bot.services import apology, delivery_flow, home
+from bot.services import apology, delivery_flow, home, reminders
 from bot.services.context import Deps
 from bot.services.escalation import Refusal
 from bot.slack.blocks import apology as blocks
+from bot.slack.blocks import reminders as reminder_blocks
 from bot.slack.ids import ActionId, CallbackId
 from bot.slack.listeners.actions import refuse
 from bot.slack.outbound import SlackDeliveryError
@@ -83,6 +84,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await open_draft(deps, body, incident_id=int(action["value"]), edit_of=None,
                          kind=apology.UPDATE)
 
+    async def on_snooze(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        incident_id, minutes = (int(part) for part in action["value"].split(":"))
+        until = await reminders.snooze_for(deps, incident_id, body["user"]["id"], minutes)
+        container = body.get("container") or {}
+        channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+        if channel and container.get("message_ts"):
+            text, blocks_ = reminder_blocks.snoozed(incident_id, until, body["user"]["id"])
+            try:
+                await deps.slack.update(channel, container["message_ts"], text, blocks_)
+            except SlackDeliveryError:
+                pass  # the snooze is saved; only the note in Slack is missing
+
     async def on_approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         try:
@@ -131,6 +145,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(ActionId.REQUEST_CHANGES.value)(deps.in_flight.track(on_request_changes))
     app.action(ActionId.RETRY_DELIVERY.value)(deps.in_flight.track(on_retry))
     app.action(ActionId.POST_UPDATE.value)(deps.in_flight.track(on_post_update))
+    app.action(ActionId.SNOOZE.value)(deps.in_flight.track(on_snooze))
     app.view(CallbackId.DRAFT_APOLOGY.value)(deps.in_flight.track(on_submit))
     app.view(CallbackId.REQUEST_CHANGES.value)(deps.in_flight.track(on_changes_submitted))
 
@@ -155,6 +170,8 @@ async def _send_update(deps: Deps, body: dict[str, Any], message_id: int) -> Non
     except Refusal as refusal:
         await refuse(deps, body, str(refusal))
         return
+    await reminders.acted_on(deps, message.incident_id, body["user"]["id"],
+                             f"update v{message.version} sent")
     await delivery_flow.deliver(deps, message)
 
 

@@ -1,0 +1,125 @@
+"""Rule 6: the promised next update is kept. Reminders are timers in the database; the
+pure policy (`bot.domain.reminders`) decides which one is current, and a once-only
+ledger of reminder keys makes sure nobody gets the same reminder twice."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.lifecycle import State
+from bot.domain.reminders import (
+    Reminder,
+    ReminderKind,
+    ReminderPlan,
+    due_reminders,
+    next_reminder_at,
+    snooze,
+)
+from bot.services.context import Deps
+from bot.services.customers import where
+from bot.slack.blocks import reminders as blocks
+from bot.slack.ids import Purpose
+from bot.slack.outbound import SlackDeliveryError
+from storage import incidents, messages, people, timers
+from storage.models import Incident
+
+log = logging.getLogger(__name__)
+
+REMINDER_TIMER = "update_reminder"
+SENT_LEDGER = "reminder_sent"
+_CLOSED = {State.RESOLVED, State.FOLLOWED_UP, State.REVIEWED, State.CLOSED}
+
+
+async def plan_for(session: AsyncSession, incident: Incident) -> ReminderPlan:
+    latest = await messages.latest_approved(session, incident.id)
+    rota = await people.oncall(session)
+    return ReminderPlan(
+        incident_id=str(incident.id),
+        next_update_due=latest.next_update_at if latest else None,
+        resolved=State(incident.state) in _CLOSED,
+        # The latest approved message is the last update; its promise is the deadline.
+        last_update_sent_at=latest.decided_at if latest else None,
+        snoozed_until=await _snoozed_until(session, incident.id),
+        on_call_user_id=rota[0] if rota else None,
+        owner_user_id=incident.declarer_id,
+        supervisor_user_id=incident.supervisor_id,
+    )
+
+
+async def _snoozed_until(session: AsyncSession, incident_id: int) -> datetime | None:
+    snoozes = [e for e in await incidents.timeline(session, incident_id)
+               if e.kind == "reminder_snoozed"]
+    if not snoozes:
+        return None
+    return datetime.fromisoformat(snoozes[-1].details["until"])
+
+
+async def reschedule(session: AsyncSession, incident: Incident, now: datetime) -> None:
+    """Make sure a timer exists for the next reminder (idempotent; stale ones do nothing)."""
+    at = next_reminder_at(await plan_for(session, incident), now)
+    if at is not None:
+        await timers.schedule(session, kind=REMINDER_TIMER, key=f"{incident.id}:{at.isoformat()}",
+                              incident_id=incident.id, due_at=at)
+
+
+async def on_timer(deps: Deps, incident_id: int, late: bool) -> None:
+    now = deps.clock.now()
+    async with deps.sessions() as session, session.begin():
+        incident = await incidents.get(session, incident_id)
+        if incident is None:
+            return
+        plan = await plan_for(session, incident)
+        fresh = [r for r in due_reminders(plan, now)
+                 if await timers.record_once(session, kind=SENT_LEDGER, key=r.key, now=now)]
+        await reschedule(session, incident, now)
+    for reminder in fresh:
+        await _send(deps, incident, reminder, late)
+
+
+async def _send(deps: Deps, incident: Incident, reminder: Reminder, late: bool) -> None:
+    text, body = blocks.reminder(incident, reminder, deps.clock.now(), late=late)
+    targets: list[tuple[str, str | None, str]] = [
+        (user_id, None, Purpose.REMINDER) for user_id in reminder.recipients]
+    if reminder.to_thread or reminder.kind is not ReminderKind.BEFORE_DUE:
+        channel, thread = where(incident)
+        targets.append((channel, thread, Purpose.REMINDER))
+    for channel, thread, purpose in targets:
+        try:
+            posted = await deps.slack.post(channel, text, body, thread_ts=thread)
+        except SlackDeliveryError as error:
+            log.warning("reminder for incident %s not posted: %s", incident.id, error.code)
+            continue
+        async with deps.sessions() as session, session.begin():
+            await incidents.remember_message(session, incident.id, purpose, posted.channel,
+                                             posted.ts, deps.clock.now())
+    async with deps.sessions() as session, session.begin():
+        await incidents.record(session, incident.id, f"reminder_{reminder.kind}", actor_id=None,
+                               now=deps.clock.now(), details={"key": reminder.key, "late": late})
+
+
+async def snooze_for(deps: Deps, incident_id: int, user_id: str, minutes: int) -> datetime:
+    now = deps.clock.now()
+    until = snooze(now, minutes)
+    async with deps.sessions() as session, session.begin():
+        incident = await incidents.get(session, incident_id)
+        if incident is None:
+            return until
+        await incidents.record(session, incident_id, "reminder_snoozed", actor_id=user_id,
+                               now=now, details={"until": until.isoformat()})
+        await reschedule(session, incident, now)
+    return until
+
+
+async def acted_on(deps: Deps, incident_id: int, by: str, what: str) -> None:
+    """Reminders that were dealt with are updated in place, not left dangling."""
+    async with deps.sessions() as session:
+        posted = await incidents.messages(session, incident_id, [Purpose.REMINDER])
+    text, body = blocks.done(incident_id, by, what)
+    for message in posted:
+        try:
+            await deps.slack.update(message.channel_id, message.ts, text, body)
+        except SlackDeliveryError as error:
+            log.warning("reminder %s not updated: %s", message.id, error.code)

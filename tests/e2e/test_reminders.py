@@ -1,0 +1,145 @@
+"""Promised updates: reminders before they fall due, escalation when missed, no noise."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.slack.ids import ActionId
+from tests.e2e.flows import BACKUP, DECLARER, SUPERVISOR
+from tests.e2e.test_apology import UPDATE, _declared, _draft, _said, _submit
+from tests.standins.freshdesk import FreshdeskStandIn
+from tests.standins.slack_api import SlackStandIn
+from tests.standins.zendesk import ZendeskStandIn
+from tests.support.bot import INCIDENT_CHANNEL, RunningBot, start_bot
+from tests.support.waiting import eventually
+
+ONCALL = "U0ONCALL"
+
+
+@pytest.fixture
+async def zendesk() -> AsyncIterator[ZendeskStandIn]:
+    async with ZendeskStandIn(rate_limit=700) as standin:
+        ana = standin.add_user("Ana Silva", "ana@acme.test")
+        standin.add_ticket(ana, "Charged twice", tags=["dup"])
+        yield standin
+
+
+def _settings(zendesk: ZendeskStandIn, freshdesk: FreshdeskStandIn) -> dict[str, Any]:
+    return {"zendesk_url": zendesk.base_url, "zendesk_email": zendesk.email,
+            "zendesk_api_token": zendesk.token, "freshdesk_url": freshdesk.base_url,
+            "freshdesk_api_key": freshdesk.api_key}
+
+
+@pytest.fixture
+async def freshdesk() -> AsyncIterator[FreshdeskStandIn]:
+    async with FreshdeskStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture
+async def bot(slack: SlackStandIn, db_url: str, clock: FakeClock, zendesk: ZendeskStandIn,
+              freshdesk: FreshdeskStandIn) -> AsyncIterator[RunningBot]:
+    running = await start_bot(slack=slack, db_url=db_url, clock=clock,
+                              **_settings(zendesk, freshdesk))
+    yield running
+    await running.stop()
+
+
+def _reminders_to(slack: SlackStandIn, user_id: str, needle: str) -> list[Any]:
+    return [c for c in slack.dms_to(user_id) if needle in c.params.get("text", "")]
+
+
+async def _apology_sent(bot: RunningBot, slack: SlackStandIn, clock: FakeClock) -> None:
+    await bot.sender.slash_command(text=f"oncall <@{ONCALL}>", user_id=SUPERVISOR)
+    await _declared(bot, slack)
+    message_id = str(await _draft(bot, slack, clock))  # promises an update in 2 h
+    await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, message_id,
+                                  channel_id=INCIDENT_CHANNEL)
+    await eventually(lambda: _said(slack, "1 of 1 sent"), within=10, what="apology sent")
+
+
+async def test_before_due_then_overdue_then_an_update_moves_the_next_reminder(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    """DM to on-call and owner before due; thread + supervisor when missed; update resets."""
+    await _apology_sent(bot, slack, clock)
+    clock.advance(minutes=100)  # 2 h promise, reminded 15 min before
+    await bot.runtime.timers.run_due()
+    assert not _reminders_to(slack, ONCALL, "is due at")
+    clock.advance(minutes=6)
+    await eventually(lambda: _reminders_to(slack, ONCALL, "is due at"), what="on-call DM")
+    await eventually(lambda: _reminders_to(slack, DECLARER, "is due at"), what="owner DM")
+    assert ActionId.SNOOZE.value in json.dumps(_reminders_to(slack, ONCALL, "is due at")[0]
+                                               .params)
+    await bot.runtime.timers.run_due()
+    assert len(_reminders_to(slack, ONCALL, "is due at")) == 1  # never twice
+    assert not _reminders_to(slack, SUPERVISOR, "overdue")
+
+    clock.advance(minutes=16)
+    await eventually(lambda: _reminders_to(slack, SUPERVISOR, "overdue"), what="supervisor DM")
+    await eventually(lambda: [c for c in slack.calls_to("chat.postMessage")
+                              if c.params["channel"] == INCIDENT_CHANNEL
+                              and "overdue" in c.params.get("text", "")], what="thread note")
+
+    await bot.sender.block_action(ONCALL, ActionId.POST_UPDATE.value, "1",
+                                  channel_id=INCIDENT_CHANNEL)
+    modal = await eventually(lambda: [c for c in slack.calls_to("views.open")
+                                      if '"k": "update"' in c.params["view"]["private_metadata"]],
+                             what="the update modal")
+    await _submit(bot, UPDATE, clock, modal[0].params["view"]["private_metadata"],
+                  view_id="V0UPD")
+    await eventually(lambda: any("Done: update v1 sent" in c.params.get("text", "")
+                                 for c in slack.calls_to("chat.update")),
+                     what="reminders updated in place")
+    before = len(_reminders_to(slack, SUPERVISOR, "overdue"))
+    clock.advance(minutes=40)  # an escalation was due at +30 min on the old promise
+    await bot.runtime.timers.run_due()
+    assert len(_reminders_to(slack, SUPERVISOR, "overdue")) == before
+    clock.advance(minutes=66)  # the new promise (2 h after the update) is 15 min away
+    await eventually(lambda: len(_reminders_to(slack, ONCALL, "is due at")) == 2,
+                     what="the next before-due reminder")
+
+
+async def test_snooze_silences_then_reminds_again(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    """Snooze 15 min updates the reminder in place and reminds again after it."""
+    await _apology_sent(bot, slack, clock)
+    clock.advance(minutes=106)
+    dm = await eventually(lambda: _reminders_to(slack, ONCALL, "is due at"), what="DM")
+    await bot.sender.block_action(ONCALL, ActionId.SNOOZE.value, "1:15",
+                                  channel_id=dm[0].response["channel"],
+                                  message_ts=dm[0].response["ts"])
+    await eventually(lambda: any("snoozed" in c.params.get("text", "")
+                                 for c in slack.calls_to("chat.update")), what="snoozed note")
+    clock.advance(minutes=10)
+    await bot.runtime.timers.run_due()
+    assert len(_reminders_to(slack, ONCALL, "overdue")) == 0
+    clock.advance(minutes=6)  # past due: overdue is never silenced
+    await eventually(lambda: _reminders_to(slack, SUPERVISOR, "overdue"), what="overdue")
+
+
+async def test_a_reminder_due_while_down_fires_once_marked_late(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock, db_url: str,
+    zendesk: ZendeskStandIn, freshdesk: FreshdeskStandIn,
+) -> None:
+    """After a restart the overdue reminder that fell due during downtime fires once, late."""
+    await _apology_sent(bot, slack, clock)
+    await bot.stop()
+    clock.advance(minutes=125)
+    again = await start_bot(slack=slack, db_url=db_url, clock=clock,
+                            **_settings(zendesk, freshdesk))
+    try:
+        late = await eventually(lambda: _reminders_to(slack, SUPERVISOR, "overdue"),
+                                what="the late reminder")
+        assert "Sent late" in json.dumps(late[0].params["blocks"])
+        await again.runtime.timers.run_due()
+        assert len(_reminders_to(slack, SUPERVISOR, "overdue")) == 1
+        assert not _reminders_to(slack, BACKUP, "overdue")
+    finally:
+        await again.stop()
