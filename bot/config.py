@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     Field,
@@ -39,6 +40,9 @@ HINTS = {
     "FRESHDESK_API_KEY": "a Freshdesk API key (Profile settings → View API key)",
     "HELPDESK_MAX_CONCURRENCY": "a whole number of parallel requests between 1 and 32",
     "AMENDS_UPDATES_NEED_APPROVAL": "true or false",
+    "AMENDS_TEAM_TIMEZONE": "an IANA time zone such as Europe/London",
+    "AMENDS_ONCALL_HANDOVER": "a weekday and a 24-hour time, e.g. monday 09:00",
+    "AMENDS_ONCALL_PERIOD_DAYS": "a whole number of days between 1 and 60",
     "AMENDS_TEMPLATE_DIR": "a folder of .j2 message templates (copies of bot/templates)",
 }
 
@@ -68,6 +72,26 @@ class Settings(BaseSettings):
     helpdesk_max_concurrency: int = Field(default=8, ge=1, le=32)
     amends_template_dir: Path | None = None
     amends_updates_need_approval: bool = False
+    amends_team_timezone: str = "UTC"
+    amends_oncall_handover: str = "monday 09:00"
+    amends_oncall_period_days: int = Field(default=7, ge=1, le=60)
+
+    @field_validator("amends_team_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not a time zone") from None
+        return value
+
+    @field_validator("amends_oncall_handover")
+    @classmethod
+    def _handover(cls, value: str) -> str:
+        if not re.fullmatch(r"(?i)(monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+                            r" ([01]\d|2[0-3]):[0-5]\d", value.strip()):
+            raise ValueError("not a weekday and time")
+        return value.strip().lower()
 
     @field_validator("amends_template_dir")
     @classmethod

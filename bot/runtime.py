@@ -59,6 +59,9 @@ class Runtime:
                 admin_user_ids=settings.admin_user_ids,
                 template_dir=settings.amends_template_dir,
                 updates_need_approval=settings.amends_updates_need_approval,
+                team_timezone=settings.amends_team_timezone,
+                oncall_handover=settings.amends_oncall_handover,
+                oncall_period_days=settings.amends_oncall_period_days,
             ),
             helpdesks=helpdesks,
         )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OncallEntry, Person
@@ -50,3 +50,10 @@ async def set_oncall(session: AsyncSession, user_ids: Sequence[str], now: dateti
 async def oncall(session: AsyncSession) -> list[str]:
     result = await session.execute(select(OncallEntry.user_id).order_by(OncallEntry.position))
     return list(result.scalars().all())
+
+
+async def oncall_since(session: AsyncSession) -> date | None:
+    """The day the rotation was last set: the first person's turn starts from there."""
+    result = await session.execute(select(func.min(OncallEntry.updated_at)))
+    when = result.scalar_one_or_none()
+    return when.date() if when else None

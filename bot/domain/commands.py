@@ -55,6 +55,11 @@ class ShowTeam:
 
 
 @dataclass(frozen=True, slots=True)
+class ShowOncall:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
 class Customers:
     incident_id: int
 
@@ -65,7 +70,7 @@ class Update:
 
 
 Command = (Help | Declare | Status | ListOpen | SetSupervisor | SetOncall | ShowTeam | Customers
-           | Update)
+           | Update | ShowOncall)
 
 
 def parse(text: str, command_name: str = "/amends") -> Command:
@@ -124,10 +129,10 @@ def _supervisor(args: list[str], name: str) -> SetSupervisor:
     return SetSupervisor(member, supervisor, backup[0] if backup else None)
 
 
-def _oncall(args: list[str], name: str) -> SetOncall:
+def _oncall(args: list[str], name: str) -> SetOncall | ShowOncall:
     usage = f"Usage: `{name} oncall @first @second …` (in rotation order)."
     if not args:
-        raise CommandError(usage)
+        return ShowOncall()
     ids = [mention(a) for a in args]
     if any(i is None for i in ids):
         raise CommandError(f"Mention people with @, picked from Slack's list. {usage}")

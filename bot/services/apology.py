@@ -117,7 +117,7 @@ async def approve(
             raise Refusal(_not_pending(message))
         await _advance(session, incident, message.kind, roles, now)
         queued = await _enqueue(session, incident, message, now)
-        await reminders.reschedule(session, incident, now)
+        await reminders.reschedule(session, incident, deps.options, now)
         await incidents.record(session, incident.id, f"{message.kind}_approved",
                                actor_id=user_id, now=now,
                                details={"version": message.version, "tickets": queued,

@@ -23,6 +23,9 @@ class Options:
     admin_user_ids: frozenset[str] = frozenset()
     template_dir: Path | None = None  # a team's own message templates, tried first
     updates_need_approval: bool = False
+    team_timezone: str = "UTC"
+    oncall_handover: str = "monday 09:00"
+    oncall_period_days: int = 7
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,12 +18,14 @@ from bot.domain.reminders import (
     next_reminder_at,
     snooze,
 )
-from bot.services.context import Deps
+from bot.domain.rotation import who_is_on_call
+from bot.services import oncall
+from bot.services.context import Deps, Options
 from bot.services.customers import where
 from bot.slack.blocks import reminders as blocks
 from bot.slack.ids import Purpose
 from bot.slack.outbound import SlackDeliveryError
-from storage import incidents, messages, people, timers
+from storage import incidents, messages, timers
 from storage.models import Incident
 
 log = logging.getLogger(__name__)
@@ -33,9 +35,11 @@ SENT_LEDGER = "reminder_sent"
 _CLOSED = {State.RESOLVED, State.FOLLOWED_UP, State.REVIEWED, State.CLOSED}
 
 
-async def plan_for(session: AsyncSession, incident: Incident) -> ReminderPlan:
+async def plan_for(
+    session: AsyncSession, incident: Incident, options: Options, now: datetime
+) -> ReminderPlan:
     latest = await messages.latest_approved(session, incident.id)
-    rota = await people.oncall(session)
+    turn = await oncall.rotation(session, options)
     return ReminderPlan(
         incident_id=str(incident.id),
         next_update_due=latest.next_update_at if latest else None,
@@ -43,7 +47,7 @@ async def plan_for(session: AsyncSession, incident: Incident) -> ReminderPlan:
         # The latest approved message is the last update; its promise is the deadline.
         last_update_sent_at=latest.decided_at if latest else None,
         snoozed_until=await _snoozed_until(session, incident.id),
-        on_call_user_id=rota[0] if rota else None,
+        on_call_user_id=who_is_on_call(turn, (), now).user_id if turn else None,
         owner_user_id=incident.declarer_id,
         supervisor_user_id=incident.supervisor_id,
     )
@@ -57,9 +61,11 @@ async def _snoozed_until(session: AsyncSession, incident_id: int) -> datetime | 
     return datetime.fromisoformat(snoozes[-1].details["until"])
 
 
-async def reschedule(session: AsyncSession, incident: Incident, now: datetime) -> None:
+async def reschedule(
+    session: AsyncSession, incident: Incident, options: Options, now: datetime
+) -> None:
     """Make sure a timer exists for the next reminder (idempotent; stale ones do nothing)."""
-    at = next_reminder_at(await plan_for(session, incident), now)
+    at = next_reminder_at(await plan_for(session, incident, options, now), now)
     if at is not None:
         await timers.schedule(session, kind=REMINDER_TIMER, key=f"{incident.id}:{at.isoformat()}",
                               incident_id=incident.id, due_at=at)
@@ -71,10 +77,10 @@ async def on_timer(deps: Deps, incident_id: int, late: bool) -> None:
         incident = await incidents.get(session, incident_id)
         if incident is None:
             return
-        plan = await plan_for(session, incident)
+        plan = await plan_for(session, incident, deps.options, now)
         fresh = [r for r in due_reminders(plan, now)
                  if await timers.record_once(session, kind=SENT_LEDGER, key=r.key, now=now)]
-        await reschedule(session, incident, now)
+        await reschedule(session, incident, deps.options, now)
     for reminder in fresh:
         await _send(deps, incident, reminder, late)
 
@@ -109,7 +115,7 @@ async def snooze_for(deps: Deps, incident_id: int, user_id: str, minutes: int) -
             return until
         await incidents.record(session, incident_id, "reminder_snoozed", actor_id=user_id,
                                now=now, details={"until": until.isoformat()})
-        await reschedule(session, incident, now)
+        await reschedule(session, incident, deps.options, now)
     return until
 
 

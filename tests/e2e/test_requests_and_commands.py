@@ -118,3 +118,18 @@ async def test_healthz_checks_the_database(bot: RunningBot) -> None:
         response = await client.get(f"{bot.base_url}/healthz")
     assert response.status_code == 200
     assert response.json() == {"ok": True, "database": "ok"}
+
+
+async def test_oncall_shows_who_is_on_call_now_and_next(bot: RunningBot, clock) -> None:
+    """`/amends oncall` names the current person and the next, turning weekly on Monday 09:00."""
+    nobody = (await bot.sender.slash_command(text="oncall", user_id=DECLARER)).json()
+    assert nobody["text"].startswith("Nobody is on call")
+    await bot.sender.slash_command(text=f"oncall <@{DECLARER}> <@{SUPERVISOR}>",
+                                   user_id=SUPERVISOR)
+    now = (await bot.sender.slash_command(text="oncall", user_id=DECLARER)).json()
+    assert now["text"].startswith(f":pager: On call now: <@{DECLARER}> until <!date^")
+    assert f"Next: <@{SUPERVISOR}> from <!date^{int(clock.now().timestamp()) + 7 * 86400}^" \
+        in now["text"]
+    clock.advance(days=7, minutes=1)
+    later = (await bot.sender.slash_command(text="oncall", user_id=DECLARER)).json()
+    assert later["text"].startswith(f":pager: On call now: <@{SUPERVISOR}>")

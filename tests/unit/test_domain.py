@@ -84,6 +84,7 @@ def test_declaration_validation() -> None:
     ("supervisor <@U1|ann> <@U2>", commands.SetSupervisor("U1", "U2", None)),
     ("supervisor <@U1> <@U2> backup <@U3>", commands.SetSupervisor("U1", "U2", "U3")),
     ("oncall <@U1> <@U2> <@U1>", commands.SetOncall(("U1", "U2"))),
+    ("oncall", commands.ShowOncall()),
 ])
 def test_command_parsing(text: str, expected: commands.Command) -> None:
     """Each sub-command parses to its value."""
@@ -98,7 +99,6 @@ def test_command_parsing(text: str, expected: commands.Command) -> None:
     ("supervisor <@U1> <@U1>", "own supervisor"),
     ("supervisor <@U1> <@U2> backup <@U2>", "other than the supervisor"),
     ("supervisor <@U1> <@U2> spare <@U3>", "Usage"),
-    ("oncall", "Usage"),
 ])
 def test_command_errors_explain_what_to_type(text: str, message: str) -> None:
     """Bad arguments raise CommandError with a short explanation."""

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.domain.lifecycle import State
+from bot.domain.rotation import OnCall
 from bot.domain.severity import Severity
 from bot.slack.blocks.text import Block, context, duration, section, slack_date, user
 from storage.models import Incident, Person, TimelineEvent
@@ -23,6 +24,7 @@ def help_text(command: str, unknown: str | None = None) -> Reply:
         f"`{command} team` — who answers to whom, and who is on call",
         f"`{command} supervisor @member @supervisor [backup @backup]` — set a supervisor",
         f"`{command} oncall @first @second …` — set the on-call rotation, in order",
+        f"`{command} oncall` — who is on call now, and who is next",
         f"`{command} help` — this list",
     ]
     head = f"I don't know `{unknown}`. " if unknown else ""
@@ -60,6 +62,18 @@ def status(incident: Incident, events: Sequence[TimelineEvent], now: datetime) -
         for e in events[-20:]
     )
     return head, [section(head), section(f"*Timeline*\n{timeline or '—'}")]
+
+
+def oncall(current: OnCall | None, upcoming: OnCall | None, command: str) -> Reply:
+    if current is None:
+        return plain_reply(f"Nobody is on call. Set the rotation with "
+                           f"`{command} oncall @first @second …`.")
+    text = f":pager: On call now: {user(current.user_id)}"
+    if current.until:
+        text += f" until {slack_date(current.until)}"
+    if upcoming is not None:
+        text += f". Next: {user(upcoming.user_id)} from {slack_date(upcoming.since)}"
+    return plain_reply(text + ".")
 
 
 def team(people: Sequence[Person], oncall: Sequence[str], admins: frozenset[str]) -> Reply:

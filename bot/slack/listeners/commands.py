@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.domain import commands
-from bot.services import apology, delivery_flow
+from bot.services import apology, delivery_flow, oncall
 from bot.services.context import Deps
 from bot.services.escalation import Refusal
 from bot.slack.blocks import customers as customer_blocks
@@ -83,6 +83,10 @@ async def answer(deps: Deps, parsed: commands.Command, user_id: str) -> replies.
                 everyone = await people.everyone(session)
                 rota = await people.oncall(session)
             return replies.team(everyone, rota, deps.options.admin_user_ids)
+        case commands.ShowOncall():
+            async with deps.sessions() as session:
+                current, upcoming = await oncall.now_and_next(session, deps.options, now)
+            return replies.oncall(current, upcoming, name)
         case commands.SetSupervisor() | commands.SetOncall():
             return await _admin(deps, parsed, user_id)
         case commands.Customers(incident_id=incident_id):

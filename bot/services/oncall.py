@@ -1,0 +1,35 @@
+"""Who is on call now and next: the stored order, turned by the team's hand-over rule."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.rotation import OnCall, Rotation, next_on_call, who_is_on_call
+from bot.services.context import Options
+from storage import people
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+async def rotation(session: AsyncSession, options: Options) -> Rotation | None:
+    order = await people.oncall(session)
+    if not order:
+        return None
+    anchor = await people.oncall_since(session)
+    day, at = options.oncall_handover.split()
+    hours, minutes = (int(part) for part in at.split(":"))
+    return Rotation(
+        user_ids=tuple(order), tz=options.team_timezone,
+        anchor=anchor or date(2026, 1, 5), handover_weekday=_WEEKDAYS.index(day),
+        handover_time=time(hours, minutes), period_days=options.oncall_period_days)
+
+
+async def now_and_next(
+    session: AsyncSession, options: Options, now: object
+) -> tuple[OnCall | None, OnCall | None]:
+    turn = await rotation(session, options)
+    if turn is None:
+        return None, None
+    return who_is_on_call(turn, (), now), next_on_call(turn, (), now)  # type: ignore[arg-type]
