@@ -78,15 +78,17 @@ class Runtime:
             if timer.incident_id is not None:
                 await calls.remind_not_taken(deps, timer.incident_id)
 
+        batch = reminders.Batch(deps)
+
         async def update_reminder(timer: ClaimedTimer) -> None:
             if timer.incident_id is not None:
-                await reminders.on_timer(deps, timer.incident_id, timer.late)
+                await batch.on_timer(timer.incident_id, timer.late)
 
         handlers = {escalation.ESCALATION_TIMER: escalation_timeout,
                     reminders.REMINDER_TIMER: update_reminder,
                     first_contact.FIRST_CONTACT_TIMER: first_contact_at_risk,
                     calls.CALLS_TIMER: calls_not_taken}
-        runner = TimerRunner(deps.sessions, clock, handlers)
+        runner = TimerRunner(deps.sessions, clock, handlers, after_pass=batch.flush)
         delivery = DeliveryWorker(deps.sessions, clock, helpdesks)
         jobs = [deps.in_flight.track(runner.run_due), deps.in_flight.track(delivery.run_once)]
         scheduler = Scheduler(jobs, clock,

@@ -35,6 +35,7 @@ class TimerRunner:
         lease: timedelta = timedelta(minutes=2),
         late_after: timedelta = timedelta(seconds=30),
         owner: str | None = None,
+        after_pass: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
@@ -45,11 +46,16 @@ class TimerRunner:
         # One pass at a time in this process: the poller, start-up and an explicit call
         # must not both work through the same timers.
         self._one_pass = asyncio.Lock()
+        # Called once after a pass that ran timers: lets handlers batch what they found.
+        self._after_pass = after_pass
 
     async def run_due(self) -> int:
         """Run every timer due now; returns how many this replica ran."""
         async with self._one_pass:
-            return await self._run_due()
+            ran = await self._run_due()
+            if ran and self._after_pass is not None:
+                await self._after_pass()
+            return ran
 
     async def _run_due(self) -> int:
         ran = 0

@@ -14,6 +14,7 @@ from bot.domain.reminders import (
     Reminder,
     ReminderKind,
     ReminderPlan,
+    batch_for_people,
     due_reminders,
     next_reminder_at,
     snooze,
@@ -71,7 +72,27 @@ async def reschedule(
                               incident_id=incident.id, due_at=at)
 
 
-async def on_timer(deps: Deps, incident_id: int, late: bool) -> None:
+class Batch:
+    """Reminders found during one pass of the timers, sent together at its end, so a
+    person with several reminders due at once gets one message listing them."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self._found: list[tuple[Incident, Reminder, bool]] = []
+
+    async def on_timer(self, incident_id: int, late: bool) -> None:
+        self._found.extend(await collect(self.deps, incident_id, late))
+
+    async def flush(self) -> None:
+        found, self._found = self._found, []
+        if found:
+            await send(self.deps, found)
+
+
+async def collect(
+    deps: Deps, incident_id: int, late: bool
+) -> list[tuple[Incident, Reminder, bool]]:
+    """The reminders now due for an incident, each claimed once in the ledger."""
     now = deps.clock.now()
     async with deps.sessions() as session, session.begin():
         incident = await incidents.get(session, incident_id)
@@ -81,29 +102,42 @@ async def on_timer(deps: Deps, incident_id: int, late: bool) -> None:
         fresh = [r for r in due_reminders(plan, now)
                  if await timers.record_once(session, kind=SENT_LEDGER, key=r.key, now=now)]
         await reschedule(session, incident, deps.options, now)
-    for reminder in fresh:
-        await _send(deps, incident, reminder, late)
+        for reminder in fresh:
+            await incidents.record(session, incident.id, f"reminder_{reminder.kind}",
+                                   actor_id=None, now=now,
+                                   details={"key": reminder.key, "late": late})
+    return [(incident, reminder, late) for reminder in fresh]
 
 
-async def _send(deps: Deps, incident: Incident, reminder: Reminder, late: bool) -> None:
-    text, body = blocks.reminder(incident, reminder, deps.clock.now(), late=late)
-    targets: list[tuple[str, str | None, str]] = [
-        (user_id, None, Purpose.REMINDER) for user_id in reminder.recipients]
-    if reminder.to_thread or reminder.kind is not ReminderKind.BEFORE_DUE:
-        channel, thread = where(incident)
-        targets.append((channel, thread, Purpose.REMINDER))
-    for channel, thread, purpose in targets:
-        try:
-            posted = await deps.slack.post(channel, text, body, thread_ts=thread)
-        except SlackDeliveryError as error:
-            log.warning("reminder for incident %s not posted: %s", incident.id, error.code)
-            continue
-        async with deps.sessions() as session, session.begin():
-            await incidents.remember_message(session, incident.id, purpose, posted.channel,
-                                             posted.ts, deps.clock.now())
+async def send(deps: Deps, found: list[tuple[Incident, Reminder, bool]]) -> None:
+    """Threads get one note per incident; each person gets one DM listing theirs."""
+    now = deps.clock.now()
+    for incident, reminder, late in found:
+        if reminder.to_thread or reminder.kind is not ReminderKind.BEFORE_DUE:
+            channel, thread = where(incident)
+            await _post(deps, [incident.id], channel, thread,
+                        *blocks.reminder(incident, reminder, now, late=late))
+    by_incident = {reminder.key: (incident, late) for incident, reminder, late in found}
+    for user_id, theirs in batch_for_people([r for _i, r, _l in found]).items():
+        items = [(by_incident[r.key][0], r, by_incident[r.key][1]) for r in theirs]
+        if len(items) == 1:
+            message = blocks.reminder(*items[0][:2], now, late=items[0][2])
+        else:
+            message = blocks.several(items, now)
+        await _post(deps, [i.id for i, _r, _l in items], user_id, None, *message)
+
+
+async def _post(deps: Deps, incident_ids: list[int], channel: str, thread: str | None,
+                text: str, body: list[dict[str, object]]) -> None:
+    try:
+        posted = await deps.slack.post(channel, text, body, thread_ts=thread)
+    except SlackDeliveryError as error:
+        log.warning("reminder for incidents %s not posted: %s", incident_ids, error.code)
+        return
     async with deps.sessions() as session, session.begin():
-        await incidents.record(session, incident.id, f"reminder_{reminder.kind}", actor_id=None,
-                               now=deps.clock.now(), details={"key": reminder.key, "late": late})
+        for incident_id in incident_ids:
+            await incidents.remember_message(session, incident_id, Purpose.REMINDER,
+                                             posted.channel, posted.ts, deps.clock.now())
 
 
 async def snooze_for(deps: Deps, incident_id: int, user_id: str, minutes: int) -> datetime:

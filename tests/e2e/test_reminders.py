@@ -143,3 +143,39 @@ async def test_a_reminder_due_while_down_fires_once_marked_late(
         assert not _reminders_to(slack, BACKUP, "overdue")
     finally:
         await again.stop()
+
+
+async def test_several_reminders_due_at_once_make_one_message_per_person(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    """Two incidents whose updates fall due together: on-call gets one DM listing both."""
+    from datetime import timedelta
+
+    from bot.domain.declaration import Declaration
+    from bot.domain.severity import Severity
+    from bot.services import reminders
+    from storage import incidents, messages
+
+    await bot.sender.slash_command(text=f"oncall <@{ONCALL}>", user_id=SUPERVISOR)
+    now = clock.now()
+    due = now + timedelta(hours=2)
+    async with bot.runtime.deps.sessions() as session, session.begin():
+        for n in (1, 2):
+            incident, _ = await incidents.create(
+                session, declaration=Declaration(f"Mistake {n}", "a", "b", "c", Severity.MAJOR),
+                declarer_id=f"U0OWNER{n}", supervisor_id=SUPERVISOR, backup_supervisor_id=None,
+                origin_channel_id=None, channel_id=None, idempotency_key=f"k{n}", now=now)
+            message, _ = await messages.add_version(
+                session, incident_id=incident.id, kind="apology", body="We made a mistake.",
+                remedy=None, next_update_at=due, every_ticket=False, findings=[],
+                override_reason=None, author_id=f"U0OWNER{n}", idempotency_key=f"m{n}", now=now)
+            await messages.decide(session, message.id, status=messages.APPROVED, by=SUPERVISOR,
+                                  now=now)
+            await reminders.reschedule(session, incident, bot.runtime.deps.options, now)
+    clock.advance(minutes=106)
+    dm = await eventually(lambda: _reminders_to(slack, ONCALL, "2 customer updates need you"),
+                          what="one DM listing both")
+    assert "Mistake 1" in json.dumps(dm[0].params) and "Mistake 2" in json.dumps(dm[0].params)
+    await eventually(lambda: _reminders_to(slack, "U0OWNER1", "is due at"), what="owner DM")
+    assert len(slack.dms_to(ONCALL)) == 1
+    assert len(_reminders_to(slack, "U0OWNER1", "is due at")) == 1  # owners: one each

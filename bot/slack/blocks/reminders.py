@@ -41,6 +41,23 @@ def reminder(incident: Incident, item: Reminder, now: datetime, *, late: bool) -
     return text, body
 
 
+def several(items: list[tuple[Incident, Reminder, bool]], now: datetime) -> Message:
+    """One DM for a person with several reminders due at once."""
+    text = f":alarm_clock: {len(items)} customer updates need you:"
+    body: list[Block] = [section(text)]
+    for incident, item, _late in items[:12]:
+        state = ("overdue by " + duration(item.overdue_by(now))
+                 if item.kind is not ReminderKind.BEFORE_DUE
+                 else "due at " + slack_date(item.due, "{time}"))
+        line = section(f"• #{incident.id} {incident.title}: {state}",
+                       block_id=f"remind:{incident.id}:{item.key[-40:]}")
+        line["accessory"] = button("Post update", ActionId.POST_UPDATE, str(incident.id))
+        body.append(line)
+    if any(late for _i, _r, late in items):
+        body.append(context("Some were sent late: the bot was not running when they fell due."))
+    return text, body
+
+
 def done(incident_id: int, by: str, what: str) -> Message:
     text = f":white_check_mark: Done: {what} on #{incident_id} by {user(by)}."
     return text, [section(text)]
