@@ -179,3 +179,47 @@ async def test_several_reminders_due_at_once_make_one_message_per_person(
     await eventually(lambda: _reminders_to(slack, "U0OWNER1", "is due at"), what="owner DM")
     assert len(slack.dms_to(ONCALL)) == 1
     assert len(_reminders_to(slack, "U0OWNER1", "is due at")) == 1  # owners: one each
+
+
+async def test_two_bot_processes_on_one_database_send_each_reminder_once(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock, db_url: str,
+    zendesk: ZendeskStandIn, freshdesk: FreshdeskStandIn,
+) -> None:
+    """Two replicas polling the same database: every reminder goes out exactly once."""
+    from datetime import timedelta
+
+    from bot.domain.declaration import Declaration
+    from bot.domain.severity import Severity
+    from bot.services import reminders
+    from storage import incidents, messages
+
+    other = await start_bot(slack=slack, db_url=db_url, clock=clock,
+                            **_settings(zendesk, freshdesk))
+    try:
+        now = clock.now()
+        async with bot.runtime.deps.sessions() as session, session.begin():
+            for n in range(1, 6):
+                incident, _ = await incidents.create(
+                    session, declaration=Declaration(f"M{n}", "a", "b", "c", Severity.MAJOR),
+                    declarer_id=f"U0OWNER{n}", supervisor_id=SUPERVISOR,
+                    backup_supervisor_id=None, origin_channel_id=None, channel_id=None,
+                    idempotency_key=f"k{n}", now=now)
+                message, _ = await messages.add_version(
+                    session, incident_id=incident.id, kind="apology", body="We erred.",
+                    remedy=None, next_update_at=now + timedelta(minutes=20 + n),
+                    every_ticket=False, findings=[], override_reason=None,
+                    author_id=f"U0OWNER{n}", idempotency_key=f"m{n}", now=now)
+                await messages.decide(session, message.id, status=messages.APPROVED,
+                                      by=SUPERVISOR, now=now)
+                await reminders.reschedule(session, incident, bot.runtime.deps.options, now)
+        clock.advance(minutes=26)  # every promise is now missed: one overdue note each
+        for n in range(1, 6):
+            # No card here, so the "thread" note goes to the declarer's DM.
+            await eventually(lambda n=n: _reminders_to(slack, f"U0OWNER{n}", "overdue"),
+                             what=f"incident {n}'s overdue note")
+        await bot.runtime.timers.run_due()
+        await other.runtime.timers.run_due()
+        for n in range(1, 6):
+            assert len(_reminders_to(slack, f"U0OWNER{n}", "overdue")) == 1
+    finally:
+        await other.stop()
