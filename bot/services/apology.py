@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from bot.domain import lifecycle
 from bot.domain.apology import Finding, MessageKind, check_message
-from bot.domain.cadence import Cadence, next_update_due
+from bot.domain.cadence import Cadence, next_update_due, promise_text
 from bot.domain.delivery import TicketRef, choose_tickets, marker, with_marker
 from bot.domain.lifecycle import Action, People, State
 from bot.domain.severity import Severity
@@ -43,8 +43,21 @@ UPDATE = "update"
 _KINDS = {APOLOGY: MessageKind.APOLOGY, UPDATE: MessageKind.UPDATE}
 
 
-def check(body: str, severity: Severity, kind: str = APOLOGY) -> list[Finding]:
-    return check_message(body, kind=_KINDS[kind], severity=severity)
+# Written in drafts where the promised time goes; each customer reads it in their own zone.
+NEXT_UPDATE_TOKEN = "{next_update_time}"  # noqa: S105 - a placeholder, not a secret
+
+
+def when_text(due: datetime, customer_tz: str | None, team_tz: str, now: datetime) -> str:
+    text = promise_text(due, customer_tz, team_tz, now)
+    return text.removeprefix("by ")
+
+
+def check(
+    body: str, severity: Severity, kind: str = APOLOGY, *, sample_time: str = "15:30 UTC"
+) -> list[Finding]:
+    """Check the text as a customer will read it (the time token filled in)."""
+    filled = body.replace(NEXT_UPDATE_TOKEN, sample_time)
+    return check_message(filled, kind=_KINDS[kind], severity=severity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +129,7 @@ async def approve(
             await session.refresh(message)
             raise Refusal(_not_pending(message))
         await _advance(session, incident, message.kind, roles, now)
-        queued = await _enqueue(session, incident, message, now)
+        queued = await _enqueue(session, incident, message, now, deps.options.team_timezone)
         await reminders.reschedule(session, incident, deps.options, now)
         await incidents.record(session, incident.id, f"{message.kind}_approved",
                                actor_id=user_id, now=now,
@@ -146,11 +159,19 @@ async def _advance(
                                    target=State.UPDATING, now=now)
 
 
+def _when(message: CustomerMessage, customer_tz: str | None, team_tz: str,
+          now: datetime) -> str | None:
+    if message.next_update_at is None:
+        return None
+    return when_text(message.next_update_at, customer_tz, team_tz, now)
+
+
 async def _enqueue(session: object, incident: Incident, message: CustomerMessage,
-                   now: datetime) -> int:
+                   now: datetime, team_tz: str = "UTC") -> int:
     rows = await customers.all_rows(session, incident.id)  # type: ignore[arg-type]
     tickets = await customers.tickets(session, incident.id)  # type: ignore[arg-type]
     names = {(r.customer.helpdesk, r.customer.external_id): r.customer.name for r in rows}
+    zones = {(r.customer.helpdesk, r.customer.external_id): r.customer.time_zone for r in rows}
     chosen = choose_tickets(
         [TicketRef(t.helpdesk, t.external_id, t.customer_external_id, t.status,
                    t.ticket_updated_at) for t in tickets],
@@ -166,7 +187,9 @@ async def _enqueue(session: object, incident: Incident, message: CustomerMessage
         outbox.NewMessage(
             incident_id=incident.id, message_key=key, helpdesk=t.helpdesk, ticket_id=t.ticket_id,
             customer_id=t.customer_id,
-            body=personalise(message.body, names.get((t.helpdesk, t.customer_id)), ref),
+            body=personalise(message.body, names.get((t.helpdesk, t.customer_id)), ref,
+                             _when(message, zones.get((t.helpdesk, t.customer_id)), team_tz,
+                                   now)),
             marker=ref)
         for t in chosen
     ]
@@ -174,9 +197,11 @@ async def _enqueue(session: object, incident: Incident, message: CustomerMessage
     return len(queue)
 
 
-def personalise(body: str, name: str | None, ref: str) -> str:
+def personalise(body: str, name: str | None, ref: str, when: str | None = None) -> str:
     first = name.split()[0] if name and name.strip() else None
     greeting = f"Hi {first}," if first else "Hello,"
+    if when:
+        body = body.replace(NEXT_UPDATE_TOKEN, when)
     return with_marker(f"{greeting}\n\n{body.strip()}", ref)
 
 

@@ -63,7 +63,7 @@ def template_body(
         what_happened=incident.what_happened,
         impact=incident.who_is_affected,
         what_we_do=incident.proposed_fix,
-        next_update_at_text=next_update.strftime("%H:%M UTC on %A %d %B"),
+        next_update_at_text=apology.NEXT_UPDATE_TOKEN,
         remedy=remedy,
         incident_ref=f"#{incident.id}",
         team_signature="The team",

@@ -356,3 +356,37 @@ async def test_update_goes_out_once_on_the_same_ticket_without_approval(
     assert incident is not None and incident.state == "updating"
     command = (await bot.sender.slash_command(text="update one", user_id=DECLARER)).json()
     assert "Give one incident number" in command["text"]
+
+
+async def test_promised_time_is_written_in_each_customers_time_zone(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock, zendesk: ZendeskStandIn
+) -> None:
+    """The template's time token becomes the promise in the customer's own zone."""
+    for user in zendesk.users.values():
+        if user["name"] == "Bo Chen":
+            user["iana_time_zone"], user["time_zone"] = "America/New_York", "Eastern Time"
+    await _declared(bot, slack)
+    template_body = None
+
+    await bot.sender.block_action(DECLARER, ActionId.DRAFT_APOLOGY.value, "1",
+                                  channel_id=INCIDENT_CHANNEL)
+    opened = await eventually(lambda: [c for c in slack.calls_to("views.open")
+                                       if c.params["view"]["callback_id"] == "draft_apology"],
+                              what="the apology modal")
+    template_body = opened[0].params["view"]["blocks"][1]["element"]["initial_value"]
+    assert "{next_update_time}" in template_body
+    answer = await _submit(bot, template_body, clock,
+                           opened[0].params["view"]["private_metadata"])
+    assert answer == {}, answer  # the template passes the check as it stands
+    draft = await eventually(lambda: _posted_with(slack, ActionId.APPROVE_MESSAGE.value),
+                             what="the draft")
+    message_id = json.dumps(draft[0].params).split('"draft:')[1].split('"')[0]
+    await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, message_id,
+                                  channel_id=INCIDENT_CHANNEL)
+    await eventually(lambda: _said(slack, "2 of 2 sent"), within=10, what="delivered")
+    bodies = [b[0] for b in _comments(zendesk).values() if b]
+    bo = next(b for b in bodies if b.startswith("Hi Bo,"))
+    ana = next(b for b in bodies if b.startswith("Hi Ana,"))
+    assert "(America/New_York)" in bo and "EST" in bo  # 11:00 UTC in January is 06:00 EST
+    assert "GMT" in ana or "Europe/London" in ana
+    assert "{next_update_time}" not in bo + ana

@@ -67,7 +67,8 @@ def draft_modal(
         _input(NEXT_UPDATE, "When they will hear from us next", {
             "type": "datetimepicker", "action_id": INPUT,
             "initial_date_time": int(next_update_at.timestamp())},
-            hint="Write the same time in the message: customers are promised it."),
+            hint="{next_update_time} in the message becomes this time, in each customer's "
+                 "own time zone."),
         _input(REMEDY, "What we offer them (optional)", {
             "type": "plain_text_input", "action_id": INPUT, "max_length": 500,
             **({"initial_value": remedy} if remedy else {})}, optional=True),

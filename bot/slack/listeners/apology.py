@@ -47,7 +47,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if errors:
             await ack(response_action="errors", errors=errors)
             return
-        findings = apology.check(values[blocks.BODY], Severity(incident.severity), state.kind)
+        findings = apology.check(values[blocks.BODY], Severity(incident.severity), state.kind,
+                                 sample_time=apology.when_text(
+                                     _when(values), None, deps.options.team_timezone,
+                                     deps.clock.now()))
         digest = apology.digest(values[blocks.BODY])
         next_update = datetime.fromtimestamp(int(values[blocks.NEXT_UPDATE]), UTC)
         if findings and digest != state.checked_digest:
@@ -148,6 +151,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(ActionId.SNOOZE.value)(deps.in_flight.track(on_snooze))
     app.view(CallbackId.DRAFT_APOLOGY.value)(deps.in_flight.track(on_submit))
     app.view(CallbackId.REQUEST_CHANGES.value)(deps.in_flight.track(on_changes_submitted))
+
+
+def _when(values: dict[str, Any]) -> datetime:
+    return datetime.fromtimestamp(int(values[blocks.NEXT_UPDATE]), UTC)
 
 
 def _field_errors(values: dict[str, Any], now: datetime) -> dict[str, str]:
