@@ -111,14 +111,8 @@ async def approve(
     """
     now = deps.clock.now()
     async with deps.sessions() as session, session.begin():
-        message = await messages.get(session, message_id)
-        if message is None:
-            raise Refusal("That draft no longer exists.")
-        incident = await _incident(session, message.incident_id)
-        roles = People(incident.declarer_id, incident.supervisor_id,
-                       incident.backup_supervisor_id).roles_of(user_id)
-        if not self_approved and not roles & lifecycle.SUPERVISORS:
-            raise Refusal("Only the incident's supervisor or backup supervisor can approve.")
+        message, incident, roles = await _for_decision(
+            session, message_id, user_id, None if self_approved else "approve")
         if State(incident.state) is State.DECLARED:
             raise Refusal("The supervisor has to acknowledge the incident before any message "
                           "to customers can be approved.")
@@ -210,15 +204,8 @@ async def request_changes(
 ) -> CustomerMessage:
     now = deps.clock.now()
     async with deps.sessions() as session, session.begin():
-        message = await messages.get(session, message_id)
-        if message is None:
-            raise Refusal("That draft no longer exists.")
-        incident = await _incident(session, message.incident_id)
-        roles = People(incident.declarer_id, incident.supervisor_id,
-                       incident.backup_supervisor_id).roles_of(user_id)
-        if not roles & lifecycle.SUPERVISORS:
-            raise Refusal("Only the incident's supervisor or backup supervisor can ask for "
-                          "changes.")
+        message, incident, _roles = await _for_decision(session, message_id, user_id,
+                                                        "ask for changes")
         if not await messages.decide(session, message_id, status=messages.CHANGES_REQUESTED,
                                      by=user_id, now=now, change_request=reason):
             await session.refresh(message)
@@ -228,6 +215,23 @@ async def request_changes(
                                details={"version": message.version, "reason": reason})
         await session.refresh(message)
     return message
+
+
+async def _for_decision(
+    session: object, message_id: int, user_id: str, supervisors_only: str | None
+) -> tuple[CustomerMessage, Incident, frozenset[lifecycle.Role]]:
+    """The version, its incident and the person's roles; refuses non-supervisors when
+    `supervisors_only` names what they tried to do."""
+    message = await messages.get(session, message_id)  # type: ignore[arg-type]
+    if message is None:
+        raise Refusal("That draft no longer exists.")
+    incident = await _incident(session, message.incident_id)
+    roles = People(incident.declarer_id, incident.supervisor_id,
+                   incident.backup_supervisor_id).roles_of(user_id)
+    if supervisors_only and not roles & lifecycle.SUPERVISORS:
+        raise Refusal(f"Only the incident's supervisor or backup supervisor can "
+                      f"{supervisors_only}.")
+    return message, incident, roles
 
 
 def _not_pending(message: CustomerMessage) -> str:
