@@ -38,6 +38,10 @@ HINTS = {
     "ZENDESK_API_TOKEN": "a Zendesk API token (Admin Center → Apps and integrations → APIs)",
     "FRESHDESK_URL": "your Freshdesk address, https://yourcompany.freshdesk.com",
     "FRESHDESK_API_KEY": "a Freshdesk API key (Profile settings → View API key)",
+    "ZENDESK_WEBHOOK_SECRET": "the signing secret of the Zendesk webhook that posts to "
+                              "/webhooks/zendesk (Admin Center → Webhooks → Signing secret)",
+    "FRESHDESK_WEBHOOK_SECRET": "a long random string, also sent by the Freshdesk automation "
+                                "as the X-Amends-Webhook-Secret header",
     "HELPDESK_MAX_CONCURRENCY": "a whole number of parallel requests between 1 and 32",
     "AMENDS_UPDATES_NEED_APPROVAL": "true or false",
     "AMENDS_TEAM_TIMEZONE": "an IANA time zone such as Europe/London",
@@ -69,6 +73,8 @@ class Settings(BaseSettings):
     zendesk_api_token: SecretStr | None = None
     freshdesk_url: str | None = None
     freshdesk_api_key: SecretStr | None = None
+    zendesk_webhook_secret: SecretStr | None = None
+    freshdesk_webhook_secret: SecretStr | None = None
     helpdesk_max_concurrency: int = Field(default=8, ge=1, le=32)
     amends_template_dir: Path | None = None
     amends_updates_need_approval: bool = False

@@ -6,13 +6,16 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from pydantic import SecretStr
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot import webhooks
 from bot.runtime import Runtime
+from bot.services import chases
 from storage.db import ping
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,31 @@ def create_asgi_app(make_runtime: Callable[[], Awaitable[Runtime]]) -> Starlette
     async def slack_events(request: Request) -> Response:
         return await state["handler"].handle(request)  # type: ignore[attr-defined]
 
+    async def zendesk_webhook(request: Request) -> Response:
+        runtime = state["runtime"]
+        secret = _secret(runtime.settings.zendesk_webhook_secret)
+        if not secret:
+            return Response(status_code=404)  # chase detection by webhook is off
+        body = await _body(request)
+        if body is None:
+            return JSONResponse({"ok": False, "error": "too large"}, status_code=413)
+        if not webhooks.zendesk_signed(secret, request.headers.get(webhooks.ZENDESK_TIMESTAMP),
+                                       body, request.headers.get(webhooks.ZENDESK_SIGNATURE)):
+            return JSONResponse({"ok": False, "error": "bad signature"}, status_code=401)
+        return await _comment(runtime, "zendesk", body)
+
+    async def freshdesk_webhook(request: Request) -> Response:
+        runtime = state["runtime"]
+        secret = _secret(runtime.settings.freshdesk_webhook_secret)
+        if not secret:
+            return Response(status_code=404)
+        body = await _body(request)
+        if body is None:
+            return JSONResponse({"ok": False, "error": "too large"}, status_code=413)
+        if not webhooks.shared_secret_ok(secret, request.headers.get(webhooks.FRESHDESK_HEADER)):
+            return JSONResponse({"ok": False, "error": "bad secret"}, status_code=401)
+        return await _comment(runtime, "freshdesk", body)
+
     async def healthz(_request: Request) -> Response:
         try:
             await ping(state["runtime"].engine)
@@ -47,6 +75,34 @@ def create_asgi_app(make_runtime: Callable[[], Awaitable[Runtime]]) -> Starlette
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/webhooks/zendesk", zendesk_webhook, methods=["POST"]),
+            Route("/webhooks/freshdesk", freshdesk_webhook, methods=["POST"]),
         ],
         lifespan=lifespan,
     )
+
+
+def _secret(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value else ""
+
+
+async def _body(request: Request) -> bytes | None:
+    """The raw body (signatures cover its exact bytes), or None past the size limit."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > webhooks.MAX_BODY:
+            return None
+    return bytes(body)
+
+
+async def _comment(runtime: Runtime, helpdesk: str, body: bytes) -> Response:
+    """Record a chase (if it is one) and answer at once; Slack hears about it afterwards."""
+    try:
+        comment = webhooks.parse_comment(body)
+    except webhooks.BadPayload as error:
+        return JSONResponse({"ok": False, "error": str(error)}, status_code=400)
+    chase_id = await chases.receive(runtime.deps, helpdesk, comment)
+    if chase_id is not None:
+        chases.notify_later(runtime.deps, chase_id)
+    return JSONResponse({"ok": True, "chase": chase_id is not None})

@@ -260,3 +260,24 @@ class CallTask(Base):
         UniqueConstraint("incident_id", "helpdesk", "customer_external_id",
                          name="uq_call_tasks_customer"),
     )
+
+
+class Chase(Base):
+    """A customer asked us for news on an incident (rule 6): one row per helpdesk comment."""
+
+    __tablename__ = "chases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    helpdesk: Mapped[str] = mapped_column(String(32))
+    ticket_id: Mapped[str] = mapped_column(String(64))
+    customer_id: Mapped[str] = mapped_column(String(64))
+    comment_id: Mapped[str] = mapped_column(String(128))
+    excerpt: Mapped[str] = mapped_column(String(300))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    our_last_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("helpdesk", "comment_id", name="uq_chases_comment"),
+        Index("ix_chases_incident", "incident_id"),
+    )

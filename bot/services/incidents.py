@@ -14,7 +14,7 @@ from bot.slack.blocks import card as card_blocks
 from bot.slack.blocks import messages
 from bot.slack.ids import Purpose
 from bot.slack.outbound import SlackDeliveryError
-from storage import incidents, outbox, people, timers
+from storage import chases, incidents, outbox, people, timers
 from storage import messages as stored_messages
 from storage.models import Incident
 
@@ -95,10 +95,12 @@ async def refresh_card(deps: Deps, incident_id: int) -> None:
         incident = await incidents.get(session, incident_id)
         latest = await stored_messages.latest_approved(session, incident_id)
         last_sent = await outbox.last_sent_at(session, incident_id)
+        chase_count = await chases.count(session, incident_id)
     if incident is None or not incident.card_ts or not incident.channel_id:
         return
     text, blocks = card_blocks.card(incident, deps.clock.now(), last_update_at=last_sent,
-                                    next_due=latest.next_update_at if latest else None)
+                                    next_due=latest.next_update_at if latest else None,
+                                    chase_count=chase_count)
     try:
         await deps.slack.update(incident.channel_id, incident.card_ts, text, blocks)
     except SlackDeliveryError:

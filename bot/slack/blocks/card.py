@@ -13,7 +13,7 @@ from storage.models import Incident
 
 def card(
     incident: Incident, now: datetime, *, last_update_at: datetime | None = None,
-    next_due: datetime | None = None,
+    next_due: datetime | None = None, chase_count: int = 0,
 ) -> tuple[str, list[Block]]:
     """(fallback text, blocks) for the incident's card."""
     severity = Severity(incident.severity)
@@ -29,6 +29,9 @@ def card(
         mrkdwn(f"*First customer contact*\n{_first_contact(incident, severity, now)}"),
         mrkdwn(f"*Customer updates*\n{_schedule(last_update_at, next_due, now)}"),
     ]
+    if chase_count:
+        # Rule 6: every chase is a customer who had to ask us for news.
+        fields.append(mrkdwn(f":rotating_light: *Chases: {chase_count}*"))
     blocks: list[Block] = [
         {"type": "header", "text": plain(title[:150])},
         {"type": "section", "fields": fields},

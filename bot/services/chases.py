@@ -1,0 +1,111 @@
+"""Rule 6: a customer who has to ask us for news is a failure we raise at once.
+
+A helpdesk webhook says a comment was written. `receive` decides (bot.domain.chases)
+and records the chase and its timeline event in one transaction, quickly, while
+the helpdesk waits for its 200; `notify` does the Slack work afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from bot.domain.cadence import Cadence
+from bot.domain.chases import HelpdeskComment, Watched, decide, excerpt, supervisor_needed
+from bot.domain.severity import Severity
+from bot.services.context import Deps
+from bot.services.customers import where
+from bot.services.incidents import refresh_card
+from bot.slack.blocks import chases as blocks
+from bot.slack.outbound import SlackDeliveryError
+from bot.webhooks import WebhookComment
+from storage import chases, incidents, outbox
+
+log = logging.getLogger(__name__)
+
+CHASED = "customer_chased"
+_background: set[asyncio.Task[Any]] = set()
+
+
+async def receive(deps: Deps, helpdesk: str, comment: WebhookComment) -> int | None:
+    """The new chase's id; None when the comment is no chase or was recorded before."""
+    now = deps.clock.now()
+    written = HelpdeskComment(
+        ticket_id=comment.ticket_id, requester_id=comment.requester_id,
+        author_id=comment.author_id, public=comment.public,
+        created_at=comment.created_at or now, body=comment.body)
+    async with deps.sessions() as session, session.begin():
+        for watch in await chases.watching(session, helpdesk, comment.ticket_id,
+                                           comment.requester_id):
+            last = await outbox.last_sent_at(session, watch.incident.id)
+            decision = decide(written, Watched(watch.incident.declared_at, watch.ticket_ids,
+                                               watch.customer_ids, last))
+            if not decision.is_chase:
+                log.info("comment %s on %s ticket %s: %s for incident %s", comment.comment_id,
+                         helpdesk, comment.ticket_id, decision.verdict.value, watch.incident.id)
+                continue
+            chase_id = await chases.add(
+                session, incident_id=watch.incident.id, helpdesk=helpdesk,
+                ticket_id=comment.ticket_id, customer_id=comment.requester_id,
+                comment_id=comment.comment_id, excerpt=excerpt(comment.body), received_at=now,
+                our_last_update_at=last)
+            if chase_id is None:
+                return None  # the helpdesk delivered this comment again
+            since = decision.since_update
+            await incidents.record(
+                session, watch.incident.id, CHASED, actor_id=None, now=now,
+                details={"helpdesk": helpdesk, "ticket_id": comment.ticket_id,
+                         "customer_id": comment.requester_id, "comment_id": comment.comment_id,
+                         "seconds_since_update": int(since.total_seconds()) if since else None})
+            return chase_id
+    return None
+
+
+def notify_later(deps: Deps, chase_id: int) -> None:
+    """Start the Slack work without holding the helpdesk's request; shutdown waits for it."""
+    task = asyncio.create_task(deps.in_flight.track(_notify_logged)(deps, chase_id))
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+async def _notify_logged(deps: Deps, chase_id: int) -> None:
+    try:
+        await notify(deps, chase_id)
+    except Exception:  # noqa: BLE001 - a background task: the log is the only place to say it
+        log.exception("chase %s could not be raised in Slack", chase_id)
+
+
+async def notify(deps: Deps, chase_id: int) -> None:
+    """Thread message naming the customer; a DM to the supervisor when updates are overdue."""
+    async with deps.sessions() as session:
+        chase = await chases.get(session, chase_id)
+        if chase is None:
+            return
+        incident = await incidents.get(session, chase.incident_id)
+        if incident is None:
+            return
+        name = await chases.customer_name(session, incident.id, chase.helpdesk,
+                                          chase.customer_id)
+        total = await chases.count(session, incident.id)
+        last_sent = await outbox.last_sent_at(session, incident.id)
+    had_update = chase.our_last_update_at is not None
+    since = chase.received_at - (chase.our_last_update_at or incident.declared_at)
+    channel, thread_ts = where(incident)
+    text, thread_blocks = blocks.in_thread(chase, name, since, had_update=had_update, total=total)
+    try:
+        await deps.slack.post(channel, text, thread_blocks, thread_ts=thread_ts)
+    except SlackDeliveryError as error:
+        log.warning("chase %s not posted for incident %s: %s", chase_id, incident.id, error.code)
+    cadence = Cadence.default().interval(Severity(incident.severity))
+    supervisor = incident.supervisor_id or incident.backup_supervisor_id
+    if supervisor and supervisor_needed(last_sent, incident.declared_at, deps.clock.now(),
+                                        cadence):
+        dm_text, dm_blocks = blocks.supervisor_dm(incident, name, since, cadence,
+                                                  had_update=had_update)
+        try:
+            await deps.slack.dm(supervisor, dm_text, dm_blocks)
+        except SlackDeliveryError as error:
+            log.warning("supervisor of incident %s not told of chase: %s", incident.id,
+                        error.code)
+    await refresh_card(deps, incident.id)
