@@ -5,6 +5,10 @@ Each corpus sentence carries the phrase rules it must trigger (none for a good o
 Per rule: TP = expected and found, FP = found but not expected, FN = expected, not found.
 The baseline flags a rule when any of a few bare keywords appears (e.g. "inconvenience"
 for hedging, "supplier" for blame) — what a first attempt would do.
+
+The `holdout` section is written before a round of tuning and run once after it; its
+first-run figures are noted in the corpus. Once tuned on, a held-out set moves into
+`sentences` and a new one is written.
 """
 
 from __future__ import annotations

@@ -99,3 +99,13 @@ async def customer_name(
             AffectedCustomer.incident_id == incident_id, AffectedCustomer.helpdesk == helpdesk,
             AffectedCustomer.external_id == customer_id))
     return result.scalar_one_or_none()
+
+
+async def since(
+    session: AsyncSession, when: datetime, limit: int = 15
+) -> Sequence[tuple[Chase, str]]:
+    """Chases received after `when`, newest first, with the incident's title."""
+    result = await session.execute(
+        select(Chase, Incident.title).join(Incident, Incident.id == Chase.incident_id)
+        .where(Chase.received_at >= when).order_by(Chase.received_at.desc()).limit(limit))
+    return [(chase, title) for chase, title in result.all()]

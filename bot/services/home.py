@@ -9,6 +9,7 @@ from datetime import timedelta
 from bot.services.context import Deps
 from bot.slack.blocks.home import home
 from bot.slack.outbound import SlackDeliveryError
+from storage import chases
 from storage import home as queries
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,7 @@ async def publish(deps: Deps, user_id: str) -> None:
             mine=await queries.involving(session, user_id),
             approvals=await queries.waiting_for(session, user_id),
             due_soon=await queries.promised_updates(session, now + timedelta(hours=1)),
+            chases=await chases.since(session, now - timedelta(hours=24)),
             now=now, command=deps.options.command)
     try:
         await deps.slack.publish_home(user_id, view)

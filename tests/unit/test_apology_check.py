@@ -209,6 +209,50 @@ def test_third_parties_are_fine_when_not_blamed() -> None:
     assert _phrase_rules("Our courier lost your parcel.") == {Rule.BLAME}
 
 
+def test_could_have_hedges_only_when_it_is_not_about_us() -> None:
+    """“Your card could have been charged twice” hedges; “we could have caught this” owns it."""
+    assert _phrase_rules("Your card could have been charged twice.") >= {Rule.HEDGING}
+    assert _phrase_rules("We could have caught this before it reached you.") == set()
+    assert Rule.HEDGING not in _phrase_rules("No one could have predicted it.")
+
+
+def test_minimising_needs_a_minimising_cue() -> None:
+    """“Only/just a small …”, “technically”, “a one-off” minimise; “just a few days” does not."""
+    assert _phrase_rules("It was just a small delay.") == {Rule.DENIAL}
+    assert _phrase_rules("The parcel was technically delivered.") >= {Rule.DENIAL}
+    assert _phrase_rules("This was a one-off.") == {Rule.DENIAL}
+    assert _phrase_rules("Your replacement will arrive in just a few days.") == set()
+
+
+def test_good_news_reassurance_is_denial_only_before_the_admission() -> None:
+    """“Fortunately, no money was taken” before owning it is denial; after, it is fine."""
+    assert _phrase_rules("Fortunately, no money left your account.") == {Rule.DENIAL}
+    assert _phrase_rules("We made a mistake. Fortunately, no money left your account.") == set()
+    assert _phrase_rules("Fortunately, you do not need to do anything.") == set()
+
+
+def test_excuses_about_staff_volume_and_hard_times() -> None:
+    """Staff off sick, more orders than planned, a hard month for us: excuses; empathy is not."""
+    assert _phrase_rules("Two of our drivers were off sick, so we fell behind.") == {Rule.EXCUSE}
+    assert _phrase_rules("We had far more orders than we planned for.") == {Rule.EXCUSE}
+    assert _phrase_rules("It has been a hard month for the whole team.") == {Rule.EXCUSE}
+    assert _phrase_rules("We know this has been a difficult week for you.") == set()
+
+
+def test_company_names_with_a_suffix_count_as_third_parties() -> None:
+    """“Caused by Swift Freight Ltd” blames; sending with them, and owning it, does not."""
+    assert _phrase_rules("The delay was caused by Swift Freight Ltd.") == {Rule.BLAME}
+    assert _phrase_rules("Acme Logistics lost your parcel.") == {Rule.BLAME}
+    assert _phrase_rules("We sent it with Swift Freight Ltd and chose the wrong service.") == set()
+    assert _phrase_rules("Our Payments team will call you at 10:00.") == set()
+
+
+def test_known_for_is_praise_but_have_known_for_is_not() -> None:
+    """“Known across the city for…” advertises; “we have known for two days” admits."""
+    assert _phrase_rules("We are known across the city for fast delivery.") == {Rule.SELF_PRAISE}
+    assert _phrase_rules("We have known for two days and should have told you.") == set()
+
+
 def test_over_apology_counts_apologies_against_plans() -> None:
     """One apology is right; three, or more sorry sentences than plan sentences, is not."""
     assert _phrase_rules("We are sorry. We are re-sending it today.") == set()

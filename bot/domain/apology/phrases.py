@@ -58,8 +58,12 @@ _THIRD = alt(
     r"external (?:company|firm|team|service|agency)", r"(?:shipping|delivery|logistics|"
     r"hosting|haulage|courier|cloud) (?:company|firm|driver|service|partner)s?",
     r"hauliers?", r"payment processors?", r"post office", r"postal service", r"distributors?",
-    r"wholesalers?", r"agency", r"outsourcing (?:partner|company|firm)", r"banks?",
+    r"wholesalers?", r"agency", r"outsourcing (?:partner|company|firm)", r"banks?(?! holidays?)",
     r"printers?", r"labs?", r"laborator(?:y|ies)", r"factory", r"mill", r"customs",
+    r"warehouses?", r"depots?", r"(?:sorting|distribution|fulfil?ment) (?:centre|center|hub|"
+    r"office|partner)s?", r"(?:payment )?processors?",
+    r"(?:other |outside |external |separate )?(?:company|firm|business|outfit|organi[sz]ation) "
+    r"(?:that|who|which)(?! we\b)",
 )
 # Well-known carriers, clouds and payment firms, matched with their usual capitals so
 # that "ups and downs" or "a square box" do not count.
@@ -70,7 +74,19 @@ _NAMED = "(?-i:" + alt(
     "Google(?: Cloud)?", "GCP", "Cloudflare", "Akamai", "Fastly", "Heroku", "DigitalOcean",
     "Stripe", "PayPal", "Adyen", "Braintree", "Klarna", "Twilio", "SendGrid", "Mailchimp",
     "Shopify", "Salesforce", "Okta", "GitHub",
+    # Any capitalised name with a company suffix: "Swift Freight Ltd", "Acme Logistics".
+    r"(?!(?:The|Our|We|This|That|Your|An?)\s)(?:[A-Z][\w&'-]*\s){1,3}(?:Ltd|Limited|Inc|LLC|GmbH|plc|PLC|Co|Corp|Logistics|Couriers?|"
+    r"Express|Freight|Haulage|Payments|Bank|Group|Systems|Solutions|Technologies|Services)\b\.?",
 ) + ")"
+# Causes that point at someone; "thanks to" is left out ("thanks to Maria, we found it").
+_BLAME_CAUSE = alt("due to", "because of", "caused by", "owing to", "the fault of",
+                   "blame (?:lies )?(?:with|on)", "(?:was|is) down to", "on account of")
+# A capitalised name of one to three words, that is not a day, month or season.
+_ORG_NAME = ("(?-i:(?!(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|"
+             "February|March|April|May|June|July|August|September|October|November|December|"
+             "Christmas|Easter|Black Friday|Cyber Monday|Boxing Day|New Year|Covid|COVID|"
+             "Brexit|Ramadan|Diwali|Thanksgiving|Storm|Hurricane|Typhoon|I)\\b)"
+             "[A-Z][\\w&'-]+(?: (?:[A-Z][\\w&'-]+|&))*)")
 _DET = alt("the", "our", "a", "an", "their", "one of (?:our|the)")
 _FAIL = alt(
     "failed", "let (?:us|you) down", "made (?:a|an) (?:\\w+ )?(?:error|mistake)",
@@ -84,7 +100,14 @@ _FAIL = alt(
     "refused", "declined", "blocked", "bounced", "overbooked", "miscounted", "misread", "missed",
     "returned (?:it|them|your)", "held (?:\\w+ ){0,3}?(?:at|for|over|up|back)",
     "(?:\\w+ed|put|sent|gave|took|made|held|kept|left|got|sold|set|read) (?:\\w+ ){0,3}?(?:wrong|"
-    "incorrect(?:ly)?|in error|by mistake|twice|late)",
+    "incorrect(?:ly)?|in error|by mistake|twice|late|faulty|defective|damaged|broken|"
+    "substandard|contaminated|out-of-date)",
+    "(?:was|were|had been|kept|started) \\w+ing (?:\\w+ ){0,3}?(?:twice|wrong(?:ly)?|"
+    "incorrect(?:ly)?|late|in error|by mistake)",
+    # Reporting a third party's failure to the customer is still pointing at them.
+    "(?:tells?|told|informs?|informed|says|said|reports?|reported|advised|advises|has "
+    "confirmed|have confirmed|confirmed) (?:us |me )?(?:that )?[^.;!?\\n]{0,50}?(?:broke down|"
+    "broken down|lost|damaged|delayed|failed|mistake|error|fault|wrong|late|missed|outage)",
 )
 _RELATIVE = r"(?:\s+(?:who|that|which|we)\b[^.,;!?\n]{0,30}?)?"
 
@@ -129,6 +152,8 @@ _BAD_OUTCOME = alt(
     "mis-?sent", "mishandled", "held up", "cancell?ed", "overcharged", "double[- ]charged",
     "(?:charged|billed) twice", "charged (?:the )?wrong", "damaged", "broken", "deleted",
     "corrupted", "exposed", "leaked",
+    "(?:sent|shipped|posted|delivered|addressed|forwarded|emailed) (?:out )?to (?:the |an |your )?"
+    "(?:old|previous|former|outdated|incorrect|wrong)",
     "(?:sent|shipped|posted|delivered) (?:out )?(?:twice|late|to the wrong|with the wrong|"
     "in error)",
     "not (?:sent|shipped|delivered|processed|refunded|updated|applied|paid)",
@@ -138,6 +163,10 @@ _BAD_OUTCOME = alt(
     "for|from|under) (?:the|an?) (?:wrong|incorrect)",
     "(?:\\w+ed|sent|given|shown|taken|made|put|set|sold|told|paid) (?:twice|late|in error|by "
     "mistake|incorrectly|wrongly)",
+    "(?:\\w+ed|sent|given|shown|taken|made|put|set|sold|told|paid) (?:[\\w-]+ ){1,4}?(?:in error|"
+    "by mistake|by accident|accidentally|mistakenly|wrongly|incorrectly)",
+    "(?:shared|disclosed|sent|shown|forwarded|emailed) (?:to|with) (?:another|other|the wrong|"
+    "someone else|a different)",
 )
 
 _PASSIVE_FIX = "Name who did it — us: “Your order was delayed” → “We sent your order late.”"
@@ -167,8 +196,9 @@ PATTERNS: tuple[Pattern, ...] = (
        "It blames “the system”; the system is ours and so is what it did.",
        "Say “We charged you twice”, not “The system charged you twice”.",
        guard=Guard.NO_AGENT),
-    _p(Rule.BLAME, rf"{_EXCUSE_CAUSE} (?:an? |the )?(?:system|computer|technical|software|IT) "
-       r"(?:error|glitch|fault|failure|hiccup|problem|issue|bug)",
+    _p(Rule.BLAME, rf"{_EXCUSE_CAUSE} (?:an? |the |some )?(?:system|computer|technical|software|IT)"
+       r" (?:errors?|glitch(?:es)?|faults?|failures?|hiccups?|problems?|issues?|bugs?|"
+       r"difficult(?:y|ies))",
        "It blames a faceless technical fault instead of saying what we got wrong.",
        "Say what we did: “We released a faulty update that…”."),
     _p(Rule.BLAME, r"(?:an? |the )(?:system|computer|technical|software) (?:error|glitch|fault|"
@@ -179,6 +209,14 @@ PATTERNS: tuple[Pattern, ...] = (
        r"(?:system|software|computer)",
        "It blames “the system”; the system is ours and so is what it did.",
        "Say what we got wrong: “We set up our billing wrongly, so…”."),
+    _p(Rule.BLAME, rf"{_BLAME_CAUSE}\s+(?:the|our|a|an) (?:new |old |automated |online )?"
+       r"(?:system|software|computer|platform|algorithm|machine|server)s?",
+       "It blames “the system”; the system is ours and so is what it did.",
+       "Say “We charged you twice”, not “The system charged you twice”.",
+       guard=Guard.NO_AGENT),
+    _p(Rule.BLAME, rf"{_BLAME_CAUSE}\s+(?:the )?{_ORG_NAME}",
+       "It names another organisation as the cause; the customer bought from us, not from them.",
+       "Say what happened to them and what we are doing; leave the other company out."),
     _p(Rule.BLAME, r"(?:were|was|been|got) let down by", _BLAME_WHY, _BLAME_FIX),
     _p(Rule.BLAME, r"your (?:bank|card issuer|card provider) (?:declined|rejected|refused|returned|"
        r"blocked|bounced|reversed|did not|didn't)",
@@ -260,9 +298,30 @@ PATTERNS: tuple[Pattern, ...] = (
        r"couple of|\d+|one|two|three|an?) (?:short )?(?:minutes?|seconds?|hours?)",
        "It minimises how long the customer was hurt.",
        "Say how long it lasted without “only”, and what it meant for them."),
-    _p(Rule.DENIAL, r"(?:not|n't|no) (?:a |such a )?(?:big deal|that bad|serious|significant|"
-       r"real problem)",
+    _p(Rule.DENIAL, r"(?:not|n't|no) (?:a |such a |that )?(?:big deal|that bad|serious|significant|"
+       r"(?:real|big|major|huge|serious) (?:problem|issue))",
        "It plays the mistake down.", "Say what it meant for the customer instead."),
+    _p(Rule.DENIAL, r"technically|(?:this|it|that) (?:was|is) (?:a|an) (?:\w+ )?(?:one-off|"
+       r"exception|anomaly|fluke|blip|aberration)|(?:very |highly |extremely )?(?:unlikely|rare) "
+       r"(?:ever )?to (?:happen|occur|recur|be repeated)",
+       "It plays the mistake down as a technicality or a one-off.",
+       "Say what happened to the customer and what we changed."),
+    _p(Rule.DENIAL, r"only (?:your |the |one |an? |two |three |some |part of )?(?:[\w-]+ ){0,2}?"
+       r"(?:was|were|is|are|has been|have been) (?:affected|impacted|wrong|incorrect|late|delayed|"
+       r"missing|damaged|lost|charged|hit|down)|(?:everything|everyone|all) else (?:was|is|were|"
+       r"has been|remained|stayed) (?:\w+ )?(?:fine|ok|okay|unaffected|as normal)|only (?:a small "
+       r"(?:number|part|amount|portion|fraction|percentage)|minor|slightly|partly|partially|"
+       r"briefly|marginally)|(?:just|only|merely) (?:a |an )?(?:small|minor|tiny|slight|little)",
+       "It minimises: to this customer, what went wrong was the whole experience.",
+       "Drop “only”/“just”; say what happened to them."),
+    _p(Rule.DENIAL, r"(?:happily|fortunately|luckily|thankfully|the good news is)[, ]+(?:\w+ )"
+       r"{0,3}?(?:no|nothing|none|nobody|no one)(?![\w-])|no (?:real |lasting |actual |"
+       r"significant |major |serious )(?:harm|damage|impact)|no (?:harm|damage|impact) (?:was |"
+       r"were |has been )?(?:done|caused)|no (?:\w+ )?(?:money|funds|data|payments?) (?:ever )?"
+       r"(?:left|went|was taken|were taken|was moved|were moved)",
+       "It reassures before owning anything, which reads as denial.",
+       "Own the mistake first (“We made a mistake…”), then reassure.",
+       guard=Guard.BEFORE_ADMISSION),
     # EXCUSE -----------------------------------------------------------------------------
     _p(Rule.EXCUSE, r"unprecedented",
        "“Unprecedented” is an excuse word: it points at circumstances, not at what we did.",
@@ -324,10 +383,46 @@ PATTERNS: tuple[Pattern, ...] = (
        r"season|peak|sales)",
        "It blames the busy season; planning for it is our job.",
        "Drop the reason; say how late we are and what we are doing."),
+    _p(Rule.EXCUSE, r"(?:people|staff|colleagues|members of (?:staff|the team|our team)|team "
+       r"members|drivers|agents|engineers|packers|pickers|of (?:us|the team|our team)) (?:\w+ )"
+       r"{0,2}?(?:off sick|off ill|out sick|on sick leave|on holiday|on leave|absent|ill|away)"
+       r"(?![\w-])|(?:off|out) sick|(?:fell|fallen|falling|got|gotten|get) (?:a (?:bit|little) |"
+       r"badly |far )?behind|playing catch-?up",
+       "Who was off and how far behind we fell is our problem, not the customer's.",
+       "Drop the reason; say how late we are and what we are doing about it."),
+    _p(Rule.EXCUSE, r"(?:demand|volumes?|orders|calls|returns|requests|traffic|emails|tickets|"
+       r"enquiries|inquiries|bookings|customers) (?:[\w-]+ ){0,4}?(?:was|were|has been|have been|"
+       r"is|are)? ?(?:much |far |a lot |significantly |considerably )?(?:higher|greater|bigger|"
+       r"heavier|larger|busier) than|(?:far |many |a lot |much |significantly )?more (?:\w+ )?"
+       r"(?:orders|calls|returns|requests|emails|tickets|enquiries|inquiries|bookings|customers|"
+       r"traffic|demand) than (?:usual|normal|expected|planned|anticipated|forecast|ever|we "
+       r"(?:\w+ )?(?:planned|expected|anticipated|forecast|predicted|prepared))|"
+       r"(?:exceptional|extraordinary|unusual|unexpected|unforeseen|difficult|challenging|"
+       r"unprecedented) circumstances",
+       "It blames volume or circumstances; planning for them is our job.",
+       "Say how late we are and what we are doing: “Replies are taking 2 days; we have…”."),
+    _p(Rule.EXCUSE, r"(?:difficult|challenging|tough|hard|busy|hectic|trying|testing|stressful) "
+       r"(?:time|period|week|month|year|few \w+|season|day|quarter)s? (?:\w+ )?for (?:us|"
+       r"everyone|all of us|the (?:whole )?team|our (?:whole )?team|the "
+       r"business|everyone here)|(?:we(?:'ve| have) had|we are having|we're having|it(?:'s| has)"
+       r" been|it was) (?:a |an )?(?:very |really |extremely |incredibly |particularly )?"
+       r"(?:difficult|challenging|tough|hard|busy|hectic|trying|testing|stressful) (?:time|period|"
+       r"week|month|year|few \w+|season|day|quarter)(?! for you)",
+       "It asks the customer to sympathise with us.",
+       "Drop it; say what happened to them and what we are doing."),
+    _p(Rule.EXCUSE, r"(?:we are|we're|we were|I am|I'm|I was|our (?:\w+ )?(?:team|staff|people|"
+       r"colleagues?) (?:is|are|was|were)) (?:still |quite |very |fairly |relatively |all )?new "
+       r"(?:to|in|on)(?![\w-])|still (?:learning|getting used to)|in spite of (?:all )?(?:of )?"
+       r"(?:our|the team's|everyone's) (?:very )?(?:best )?(?:efforts|intentions|hard work|care)|"
+       r"as you (?:can|may|might|will|could) (?:well )?(?:imagine|appreciate|understand)",
+       "It asks the customer to make allowances for us.",
+       "Drop it; say what happened to them and what we are doing."),
     # HEDGING ----------------------------------------------------------------------------
     _p(Rule.HEDGING, r"any inconvenience|(?:(?<=for )|(?<=about )|(?<=regarding )|(?<=caused )|"
        r"(?<=cause )|(?<=caused you )|(?<=cause you ))any (?:\w+ )?(?:inconvenience|trouble|"
-       r"frustration|confusion|disruption|distress|discomfort|upset|disappointment|hassle|delays?|harm|worry|difficult(?:y|ies))",
+       r"frustration|confusion|disruption|distress|discomfort|upset|disappointment|hassle|delays?|"
+       r"harm|worry|difficult(?:y|ies)|issues?|problems?|errors?|mistakes?|stress|annoyance|"
+       r"loss|damage|impact)",
        "“Any …” suggests there may have been none; we know there was.",
        "Name it: “We are sorry we sent your order two days late.”"),
     _p(Rule.HEDGING, r"inconvenienc(?:e|es|ed)",
@@ -375,6 +470,19 @@ PATTERNS: tuple[Pattern, ...] = (
        r" (?:that|of)|(?:perceived|alleged|supposed) (?:issue|problem|error|mistake|delay|fault)",
        "It treats the mistake as someone's claim rather than a fact.",
        "State what we got wrong."),
+    _p(Rule.HEDGING, r"(?:sorry|sad|saddened|disappointed|concerned|upset) to (?:hear|learn|read|"
+       r"see)(?: (?:that|about|of))?|(?:if|in case|should|where) (?:there (?:was|were|has been|"
+       r"have been|had been)|(?:anything|something) (?:went|has gone|had gone) wrong)",
+       "It treats the problem as the customer's report, not as our mistake.",
+       "Say what we got wrong: “We sent your order without the charger.”"),
+    # "could have" only hedges when it is not about us ("we could have caught this" owns it)
+    # and not after a negative ("no one could have predicted" is an excuse, not a hedge).
+    _p(Rule.HEDGING, r"(?<!\bwe )(?<!\bI )(?<!\bwe'd )(?<!\bone )(?<!\bnobody )(?<!\bus )"
+       r"(?<!\banyone )could (?:possibly |well |also )?(?:not )?"
+       r"have (?:been )?(?!avoided|prevented|caught|spotted|handled|done|better|clearer)"
+       r"(?:\w+ed|been|lost|sent|taken|given|shown|charged)",
+       "“Could have” hedges about what happened; we know what happened.",
+       "State it: “We charged your card twice.”"),
     # PASSIVE ----------------------------------------------------------------------------
     _p(Rule.PASSIVE, r"(?:mistakes|errors|an error|a mistake|an oversight) (?:were|was|have been|"
        r"has been|had been) made(?! by (?:us|me|our|my))",
@@ -384,7 +492,7 @@ PATTERNS: tuple[Pattern, ...] = (
        r"(?:occurred|has occurred|had occurred|happened|"
        r"has happened|arose|has arisen|crept in|(?:was|were|(?:has|have) (?:now )?been) "
        r"(?:experienced|encountered|"
-       r"introduced|discovered|detected|identified))",
+       r"introduced|discovered|detected|identified|found|spotted|noticed|uncovered|reported))",
        "It says the error “occurred”, as if nobody made it.", "Say “We made an error when…”."),
     _p(Rule.PASSIVE, r"(?:was|were|has been|have been) experienced",
        "“Was experienced” hides who caused it and who suffered it.",
@@ -407,15 +515,16 @@ PATTERNS: tuple[Pattern, ...] = (
        r"shown|taken|made|told)",
        "It says something wrong was done but not who did it.", _PASSIVE_FIX,
        guard=Guard.NO_AGENT),
-    _p(Rule.PASSIVE, r"(?:it|the decision) (?:was|has been) (?:decided|agreed)",
+    _p(Rule.PASSIVE, r"(?:it|the decision) (?:was|has been) (?:decided|agreed)|(?:a|the) "
+       r"(?:\w+ )?decision (?:was|has been|had been) (?:taken|made|reached)",
        "It hides who decided.", "Say “We decided…”."),
     # SELF-PRAISE ------------------------------------------------------------------------
-    _p(Rule.SELF_PRAISE, r"(?:we|I) (?:really |truly |always )?pride (?:ourselves|myself)|take "
+    _p(Rule.SELF_PRAISE, r"prides? (?:ourselves|myself|itself|themselves)|take "
        r"(?:great |real |huge |enormous |a lot of |such )?pride in|hold (?:ourselves|myself) to|"
        r"(?:we are|we're|we have always been|I am|I'm) (?:very |so |always |rightly )?proud "
        r"(?:of|to|that)",
        "Pride in ourselves has no place in an apology.", "Delete it; the fix speaks for us."),
-    _p(Rule.SELF_PRAISE, r"(?:an?|the) (?:(?:global|leading|recognised|recognized|trusted) )?"
+    _p(Rule.SELF_PRAISE, r"(?:(?:an?|the) )?(?:(?:global|leading|recognised|recognized|trusted) )?"
        r"(?:industry|market|sector|world) leaders?|(?:industry|market|sector|world)[- ]leading|"
        r"world[- ]class|best[- ]in[- ]class|award[- ]winning|(?:the |a )?leading (?:provider|"
        r"supplier|retailer|company|brand)|(?:number one|no\.? ?1|#1) (?:provider|choice|supplier"
@@ -433,9 +542,11 @@ PATTERNS: tuple[Pattern, ...] = (
        "It praises our standards in the message that says we missed them.", "Delete it."),
     _p(Rule.SELF_PRAISE, r"(?:very |highly |extremely |most )?(?:unusual|rare|uncharacteristic|"
        r"out of character) (?:for us|for our (?:team|company|business))|"
-       r"(?:we|our team) always (?:strive|aim|try|go|put|deliver|provide|take great|take pride|"
-       r"do our best|get it right|exceed)|strive for (?:excellence|perfection)|striving for "
-       r"(?:excellence|perfection)|exceed(?:s|ing)? (?:your|customers'?|customer) expectations",
+       r"(?:we|our team)(?: have| has|'ve)? always (?:been )?(?:strive|aim|try|go|put|deliver|"
+       r"provide|take great|take pride|"
+       r"do our best|get it right|exceed)|striv(?:e|es|ing) (?:for|to (?:be|deliver|provide)) "
+       r"(?:excellence|perfection|the best)|(?:we|our (?:\w+ )?team) (?:always |constantly |"
+       r"continually )?striv(?:e|es)|exceed(?:s|ing)? (?:your|customers'?|customer) expectations",
        "It tells the customer how good we usually are; they judge us by this time.",
        "Delete it; say what we are doing."),
     _p(Rule.SELF_PRAISE, r"(?:we have|we've)(?: always)? (?:been )?\w+ing (?:\w+ ){0,4}?for "
@@ -450,13 +561,23 @@ PATTERNS: tuple[Pattern, ...] = (
        "Delete it; the fix and the next update show it."),
     _p(Rule.SELF_PRAISE, r"(?:thousands|millions|hundreds) of (?:happy|satisfied|loyal|"
        r"delighted) (?:customers|clients)|(?:customers|clients|people) (?:love|trust|know|rely "
-       r"on|choose) us|(?:known|famous|renowned) for|reputation for",
+       r"on|choose) us|(?<!have )(?<!had )(?<!'ve )(?:well[- ])?(?:known|famous|renowned|"
+       r"respected) (?:(?:across|in|throughout|around|all over) (?:[\w-]+ ){1,3}?)?for|"
+       r"reputation for",
        "It advertises us while the customer is hurting.", "Delete it."),
     _p(Rule.SELF_PRAISE, r"(?:our|the) (?:amazing|fantastic|brilliant|wonderful|great|excellent|"
        r"incredible|outstanding|superb|dedicated|hard-working|tireless|talented|expert) (?:\w+ )?"
        r"(?:team|engineers|staff|people|crew|colleagues)",
        "It praises our own people in a message about our mistake.",
        "Say what they are doing, without the adjective."),
+    _p(Rule.SELF_PRAISE, r"(?:put(?:s|ting)?) (?:our |the |its )?(?:customers?|clients?|users?|"
+       r"you) first|(?:customers?|clients?|you) (?:always )?(?:come|comes) first|(?:customer|"
+       r"client)[- ](?:first|focused|centric|obsessed)|valued (?:customer|client|member)s?|"
+       r"(?:went|go|goes|going|gone) to (?:extraordinary|great|enormous|huge|considerable|"
+       r"incredible|extreme|exceptional) lengths|pulled out all the stops|left no stone unturned|"
+       r"bent over backwards",
+       "It praises us or our effort in the message that says we failed.",
+       "Delete it; say what we did and what we are changing."),
     # Self-congratulation, follow-ups only: an apology may say "we immediately stopped the
     # batch"; a follow-up that praises our speed reads as a victory lap.
     _p(Rule.SELF_PRAISE, r"(?:we|our team|the team|our engineers|our staff) (?:very |incredibly |"

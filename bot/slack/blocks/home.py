@@ -8,12 +8,13 @@ from datetime import datetime
 from bot.domain.lifecycle import State
 from bot.domain.severity import Severity
 from bot.slack.blocks.text import Block, context, duration, plain, section, slack_date
-from storage.models import CustomerMessage, Incident
+from storage.models import Chase, CustomerMessage, Incident
 
 
 def home(
     *, mine: Sequence[Incident], approvals: Sequence[tuple[CustomerMessage, Incident]],
-    due_soon: Sequence[tuple[Incident, datetime]], now: datetime, command: str,
+    due_soon: Sequence[tuple[Incident, datetime]], chases: Sequence[tuple[Chase, str]],
+    now: datetime, command: str,
 ) -> Block:
     blocks: list[Block] = [{"type": "header", "text": plain("amends")}]
     blocks.append(section("*Waiting for your approval*\n" + (
@@ -30,6 +31,11 @@ def home(
         "\n".join(f"• #{i.id} {i.title}: due {slack_date(due, '{time}')}"
                   + (" :red_circle: overdue" if due < now else "")
                   for i, due in due_soon[:15]) or "_None due._")))
+    blocks.append({"type": "divider"})
+    blocks.append(section("*Customers who chased us in the last 24 h*\n" + (
+        "\n".join(f"• #{c.incident_id} {title}: ticket {c.ticket_id}, "
+                  f"{duration(now - c.received_at)} ago — “{c.excerpt[:80]}”"
+                  for c, title in chases) or "_Nobody had to chase us._")))
     blocks.append(context(f"Declare with `{command} declare`. Updated "
                           f"{slack_date(now, '{time}')}."))
     return {"type": "home", "blocks": blocks}
