@@ -281,3 +281,16 @@ class Chase(Base):
         UniqueConstraint("helpdesk", "comment_id", name="uq_chases_comment"),
         Index("ix_chases_incident", "incident_id"),
     )
+
+
+class OncallOverride(Base):
+    """Someone covers on-call from `start` to `end`, whatever the rotation says."""
+
+    __tablename__ = "oncall_overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    start: Mapped[datetime] = mapped_column(UTCDateTime())
+    end: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

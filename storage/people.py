@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import OncallEntry, Person
+from storage.models import OncallEntry, OncallOverride, Person
 
 
 async def supervisor_of(session: AsyncSession, user_id: str) -> Person | None:
@@ -57,3 +57,19 @@ async def oncall_since(session: AsyncSession) -> date | None:
     result = await session.execute(select(func.min(OncallEntry.updated_at)))
     when = result.scalar_one_or_none()
     return when.date() if when else None
+
+
+async def add_override(
+    session: AsyncSession, *, user_id: str, start: datetime, end: datetime, by: str,
+    now: datetime,
+) -> None:
+    session.add(OncallOverride(user_id=user_id, start=start, end=end, created_by=by,
+                               created_at=now))
+    await session.flush()
+
+
+async def overrides(session: AsyncSession, now: datetime) -> Sequence[OncallOverride]:
+    """Overrides that have not ended, oldest first (a later one wins where they overlap)."""
+    result = await session.execute(
+        select(OncallOverride).where(OncallOverride.end > now).order_by(OncallOverride.id))
+    return result.scalars().all()

@@ -60,6 +60,12 @@ class ShowOncall:
 
 
 @dataclass(frozen=True, slots=True)
+class CoverOncall:
+    user_id: str
+    hours: int
+
+
+@dataclass(frozen=True, slots=True)
 class Customers:
     incident_id: int
 
@@ -70,7 +76,7 @@ class Update:
 
 
 Command = (Help | Declare | Status | ListOpen | SetSupervisor | SetOncall | ShowTeam | Customers
-           | Update | ShowOncall)
+           | Update | ShowOncall | CoverOncall)
 
 
 def parse(text: str, command_name: str = "/amends") -> Command:
@@ -129,10 +135,27 @@ def _supervisor(args: list[str], name: str) -> SetSupervisor:
     return SetSupervisor(member, supervisor, backup[0] if backup else None)
 
 
-def _oncall(args: list[str], name: str) -> SetOncall | ShowOncall:
+_DURATION = re.compile(r"^(\d{1,3})([hd])$", re.IGNORECASE)
+
+
+def _cover(args: list[str], name: str) -> CoverOncall:
+    usage = f"Usage: `{name} oncall cover @person 8h` (hours `h` or days `d`, up to 14 days)."
+    who = mention(args[0]) if len(args) == 2 else None
+    length = _DURATION.match(args[1]) if len(args) == 2 else None
+    if who is None or length is None:
+        raise CommandError(usage)
+    hours = int(length.group(1)) * (24 if length.group(2).lower() == "d" else 1)
+    if not 1 <= hours <= 14 * 24:
+        raise CommandError(usage)
+    return CoverOncall(who, hours)
+
+
+def _oncall(args: list[str], name: str) -> SetOncall | ShowOncall | CoverOncall:
     usage = f"Usage: `{name} oncall @first @second …` (in rotation order)."
     if not args:
         return ShowOncall()
+    if args[0].lower() == "cover":
+        return _cover(args[1:], name)
     ids = [mention(a) for a in args]
     if any(i is None for i in ids):
         raise CommandError(f"Mention people with @, picked from Slack's list. {usage}")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.rotation import OnCall, Rotation, next_on_call, who_is_on_call
+from bot.domain.rotation import OnCall, Override, Rotation, next_on_call, who_is_on_call
 from bot.services.context import Options
 from storage import people
 
@@ -32,4 +32,16 @@ async def now_and_next(
     turn = await rotation(session, options)
     if turn is None:
         return None, None
-    return who_is_on_call(turn, (), now), next_on_call(turn, (), now)  # type: ignore[arg-type]
+    covers = await current_overrides(session, now)  # type: ignore[arg-type]
+    return who_is_on_call(turn, covers, now), next_on_call(turn, covers, now)  # type: ignore[arg-type]
+
+
+async def current_overrides(session: AsyncSession, now: datetime) -> list[Override]:
+    return [Override(o.user_id, o.start, o.end) for o in await people.overrides(session, now)]
+
+
+async def who_now(session: AsyncSession, options: Options, now: datetime) -> str | None:
+    turn = await rotation(session, options)
+    if turn is None:
+        return None
+    return who_is_on_call(turn, await current_overrides(session, now), now).user_id

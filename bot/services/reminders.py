@@ -19,7 +19,6 @@ from bot.domain.reminders import (
     next_reminder_at,
     snooze,
 )
-from bot.domain.rotation import who_is_on_call
 from bot.services import oncall
 from bot.services.context import Deps, Options
 from bot.services.customers import where
@@ -40,7 +39,6 @@ async def plan_for(
     session: AsyncSession, incident: Incident, options: Options, now: datetime
 ) -> ReminderPlan:
     latest = await messages.latest_approved(session, incident.id)
-    turn = await oncall.rotation(session, options)
     return ReminderPlan(
         incident_id=str(incident.id),
         next_update_due=latest.next_update_at if latest else None,
@@ -48,7 +46,7 @@ async def plan_for(
         # The latest approved message is the last update; its promise is the deadline.
         last_update_sent_at=latest.decided_at if latest else None,
         snoozed_until=await _snoozed_until(session, incident.id),
-        on_call_user_id=who_is_on_call(turn, (), now).user_id if turn else None,
+        on_call_user_id=await oncall.who_now(session, options, now),
         owner_user_id=incident.declarer_id,
         supervisor_user_id=incident.supervisor_id,
     )

@@ -133,3 +133,9 @@ async def test_oncall_shows_who_is_on_call_now_and_next(bot: RunningBot, clock) 
     clock.advance(days=7, minutes=1)
     later = (await bot.sender.slash_command(text="oncall", user_id=DECLARER)).json()
     assert later["text"].startswith(f":pager: On call now: <@{SUPERVISOR}>")
+    cover = (await bot.sender.slash_command(text="oncall cover <@U0COVER> 4h",
+                                            user_id=SUPERVISOR)).json()
+    assert cover["text"].startswith(":white_check_mark: <@U0COVER> covers on-call until")
+    covered = (await bot.sender.slash_command(text="oncall", user_id=DECLARER)).json()
+    assert covered["text"].startswith(":pager: On call now: <@U0COVER>")
+    assert f"Next: <@{SUPERVISOR}>" in covered["text"]

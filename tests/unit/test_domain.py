@@ -85,6 +85,8 @@ def test_declaration_validation() -> None:
     ("supervisor <@U1> <@U2> backup <@U3>", commands.SetSupervisor("U1", "U2", "U3")),
     ("oncall <@U1> <@U2> <@U1>", commands.SetOncall(("U1", "U2"))),
     ("oncall", commands.ShowOncall()),
+    ("oncall cover <@U3> 8h", commands.CoverOncall("U3", 8)),
+    ("oncall cover <@U3> 2d", commands.CoverOncall("U3", 48)),
 ])
 def test_command_parsing(text: str, expected: commands.Command) -> None:
     """Each sub-command parses to its value."""
@@ -99,6 +101,9 @@ def test_command_parsing(text: str, expected: commands.Command) -> None:
     ("supervisor <@U1> <@U1>", "own supervisor"),
     ("supervisor <@U1> <@U2> backup <@U2>", "other than the supervisor"),
     ("supervisor <@U1> <@U2> spare <@U3>", "Usage"),
+    ("oncall cover <@U3>", "Usage"),
+    ("oncall cover <@U3> 15d", "Usage"),
+    ("oncall cover bob 2h", "Usage"),
 ])
 def test_command_errors_explain_what_to_type(text: str, message: str) -> None:
     """Bad arguments raise CommandError with a short explanation."""

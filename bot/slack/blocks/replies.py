@@ -25,6 +25,7 @@ def help_text(command: str, unknown: str | None = None) -> Reply:
         f"`{command} supervisor @member @supervisor [backup @backup]` — set a supervisor",
         f"`{command} oncall @first @second …` — set the on-call rotation, in order",
         f"`{command} oncall` — who is on call now, and who is next",
+        f"`{command} oncall cover @person 8h` — someone covers on-call for a while",
         f"`{command} help` — this list",
     ]
     head = f"I don't know `{unknown}`. " if unknown else ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -13,6 +14,7 @@ from bot.services.context import Deps
 from bot.services.escalation import Refusal
 from bot.slack.blocks import customers as customer_blocks
 from bot.slack.blocks import modals, replies
+from bot.slack.blocks.text import slack_date
 from bot.slack.outbound import SlackDeliveryError
 from storage import customers as stored_customers
 from storage import incidents, people
@@ -87,7 +89,7 @@ async def answer(deps: Deps, parsed: commands.Command, user_id: str) -> replies.
             async with deps.sessions() as session:
                 current, upcoming = await oncall.now_and_next(session, deps.options, now)
             return replies.oncall(current, upcoming, name)
-        case commands.SetSupervisor() | commands.SetOncall():
+        case commands.CoverOncall() | commands.SetSupervisor() | commands.SetOncall():
             return await _admin(deps, parsed, user_id)
         case commands.Customers(incident_id=incident_id):
             async with deps.sessions() as session:
@@ -100,7 +102,8 @@ async def answer(deps: Deps, parsed: commands.Command, user_id: str) -> replies.
 
 
 async def _admin(
-    deps: Deps, parsed: commands.SetSupervisor | commands.SetOncall, user_id: str
+    deps: Deps, parsed: commands.SetSupervisor | commands.SetOncall | commands.CoverOncall,
+    user_id: str,
 ) -> replies.Reply:
     admins = deps.options.admin_user_ids
     if admins and user_id not in admins:
@@ -115,6 +118,12 @@ async def _admin(
             backup = f", backup <@{parsed.backup_id}>" if parsed.backup_id else ""
             return replies.plain_reply(f":white_check_mark: <@{parsed.member_id}> now answers to "
                                        f"<@{parsed.supervisor_id}>{backup}.")
+        if isinstance(parsed, commands.CoverOncall):
+            end = now + timedelta(hours=parsed.hours)
+            await people.add_override(session, user_id=parsed.user_id, start=now, end=end,
+                                      by=user_id, now=now)
+            return replies.plain_reply(f":white_check_mark: <@{parsed.user_id}> covers on-call "
+                                       f"until {slack_date(end)}.")
         await people.set_oncall(session, parsed.user_ids, now)
         rota = " → ".join(f"<@{u}>" for u in parsed.user_ids)
         return replies.plain_reply(f":white_check_mark: On call, in order: {rota}.")
