@@ -44,6 +44,7 @@ HINTS = {
                                 "as the X-Amends-Webhook-Secret header",
     "HELPDESK_MAX_CONCURRENCY": "a whole number of parallel requests between 1 and 32",
     "AMENDS_UPDATES_NEED_APPROVAL": "true or false",
+    "AMENDS_CHASE_POLL_MINUTES": "minutes between polls for chases (0 = never)",
     "AMENDS_TEAM_TIMEZONE": "an IANA time zone such as Europe/London",
     "AMENDS_ONCALL_HANDOVER": "a weekday and a 24-hour time, e.g. monday 09:00",
     "AMENDS_ONCALL_PERIOD_DAYS": "a whole number of days between 1 and 60",
@@ -75,6 +76,7 @@ class Settings(BaseSettings):
     freshdesk_api_key: SecretStr | None = None
     zendesk_webhook_secret: SecretStr | None = None
     freshdesk_webhook_secret: SecretStr | None = None
+    amends_chase_poll_minutes: float = Field(default=5, ge=0, le=1440)
     helpdesk_max_concurrency: int = Field(default=8, ge=1, le=32)
     amends_template_dir: Path | None = None
     amends_updates_need_approval: bool = False

@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.scheduling.scheduler import Scheduler
 from bot.scheduling.timers import TimerRunner
 from bot.services import calls, escalation, first_contact, reminders
+from bot.services.chase_poll import ChasePoller
 from bot.services.context import Deps, Options
 from bot.services.delivery import DeliveryWorker
 from bot.slack.outbound import Slack, make_client
@@ -35,6 +36,7 @@ class Runtime:
     delivery: DeliveryWorker
     scheduler: Scheduler
     app: AsyncApp
+    chase_poller: ChasePoller
 
     @classmethod
     async def create(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
@@ -91,10 +93,16 @@ class Runtime:
         runner = TimerRunner(deps.sessions, clock, handlers, after_pass=batch.flush)
         delivery = DeliveryWorker(deps.sessions, clock, helpdesks)
         jobs = [deps.in_flight.track(runner.run_due), deps.in_flight.track(delivery.run_once)]
-        scheduler = Scheduler(jobs, clock,
-                              settings.amends_scheduler_poll_seconds)
+        unwatched = [name for name in helpdesks
+                     if not getattr(settings, f"{name}_webhook_secret", None)]
+        chase_poller = ChasePoller(deps, unwatched)
+        slow = ([(deps.in_flight.track(chase_poller.run),
+                  settings.amends_chase_poll_minutes * 60)]
+                if unwatched and settings.amends_chase_poll_minutes else [])
+        scheduler = Scheduler(jobs, clock, slow_jobs=slow,
+                              poll_seconds=settings.amends_scheduler_poll_seconds)
         return cls(settings, engine, deps, runner, delivery, scheduler,
-                   build_app(deps, client, secret))
+                   build_app(deps, client, secret), chase_poller)
 
     async def start(self, *, migrate_first: bool = True, schedule: bool = True) -> None:
         if migrate_first:

@@ -109,3 +109,15 @@ async def since(
         select(Chase, Incident.title).join(Incident, Incident.id == Chase.incident_id)
         .where(Chase.received_at >= when).order_by(Chase.received_at.desc()).limit(limit))
     return [(chase, title) for chase, title in result.all()]
+
+
+async def tickets_to_poll(
+    session: AsyncSession, helpdesk: str, limit: int
+) -> list[tuple[str, str]]:
+    """(ticket, requester) of open incidents' affected tickets, newest incidents first."""
+    result = await session.execute(
+        select(AffectedTicket.external_id, AffectedTicket.customer_external_id)
+        .join(Incident, Incident.id == AffectedTicket.incident_id)
+        .where(AffectedTicket.helpdesk == helpdesk, Incident.state != State.CLOSED.value)
+        .order_by(Incident.declared_at.desc(), AffectedTicket.id).limit(limit))
+    return list(dict.fromkeys((t, c) for t, c in result.all()))

@@ -22,8 +22,10 @@ class Scheduler:
     def __init__(
         self, jobs: Sequence[Callable[[], Awaitable[object]]], clock: Clock,
         poll_seconds: float = 1.0,
+        slow_jobs: Sequence[tuple[Callable[[], Awaitable[object]], float]] = (),
     ) -> None:
         self._jobs = jobs
+        self._slow_jobs = slow_jobs  # (job, seconds between runs)
         self._clock = clock
         self._poll_seconds = poll_seconds
         self._scheduler = AsyncIOScheduler(timezone=UTC)
@@ -34,6 +36,9 @@ class Scheduler:
                 job, "interval", seconds=self._poll_seconds, id=f"poll-{number}",
                 max_instances=1, coalesce=True, next_run_time=datetime.now(UTC),
             )
+        for number, (job, seconds) in enumerate(self._slow_jobs):
+            self._scheduler.add_job(job, "interval", seconds=seconds, id=f"slow-{number}",
+                                    max_instances=1, coalesce=True)
         self._scheduler.start()
 
     def shutdown(self) -> None:

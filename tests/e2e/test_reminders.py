@@ -223,3 +223,21 @@ async def test_two_bot_processes_on_one_database_send_each_reminder_once(
             assert len(_reminders_to(slack, f"U0OWNER{n}", "overdue")) == 1
     finally:
         await other.stop()
+
+
+async def test_without_webhooks_polling_finds_a_chase_once(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock, zendesk: ZendeskStandIn
+) -> None:
+    """No webhook secret: the poller reads affected tickets' comments; a chase counts once."""
+    await _apology_sent(bot, slack, clock)
+    ticket_id, ana = next((tid, t["requester_id"]) for tid, t in zendesk.tickets.items())
+    comment_id = zendesk.add_comment(ticket_id, "Any news? Still charged twice!", author_id=ana)
+    clock.advance(minutes=30)
+    stamp = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    for comment in zendesk.comments[ticket_id]:
+        if comment["id"] == comment_id:
+            comment["created_at"] = stamp
+    assert await bot.runtime.chase_poller.run() == 1
+    assert await bot.runtime.chase_poller.run() == 0  # the same comment again: no new chase
+    await eventually(lambda: _said(slack, "Any news? Still charged twice!"),
+                     what="the chase quoted in the thread")
