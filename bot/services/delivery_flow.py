@@ -39,6 +39,7 @@ async def draft_view(
         count = await customers.count(session, incident_id)
         previous = await messages.get(session, edit_of) if edit_of else None
     severity = Severity(incident.severity)
+    compose = previous is None and kind == apology.UPDATE
     if previous is not None:
         kind = previous.kind
         body, remedy, every = previous.body, previous.remedy, previous.every_ticket
@@ -50,8 +51,29 @@ async def draft_view(
                              deps.options.template_dir, kind)
     return blocks.draft_modal(
         incident, body=body, next_update_at=next_update, remedy=remedy, every_ticket=every,
-        findings=[], customer_count=count,
+        findings=[], customer_count=count, compose=compose,
         state=blocks.DraftState(incident_id, None, edit_of, kind))
+
+
+async def update_body(
+    deps: Deps, incident_id: int, what_changed: str, what_we_do: str, remedy: str | None
+) -> str:
+    """An update written from the team's update template and the two answers."""
+    async with deps.sessions() as session:
+        incident = await incidents.get(session, incident_id)
+        count = await customers.count(session, incident_id)
+    if incident is None:
+        raise Refusal(f"There is no incident #{incident_id}.")
+    progress = " ".join(part.rstrip(".") + "." for part in (what_changed, what_we_do) if part)
+    context = MessageContext(
+        customer_name=None, what_happened=incident.what_happened, impact="",
+        what_we_do=progress, next_update_at_text=apology.NEXT_UPDATE_TOKEN, remedy=remedy,
+        incident_ref=f"#{incident.id}", team_signature="The team",
+        severity=Severity(incident.severity))
+    text = render_message(MessageKind.UPDATE, choose_scale(count), context=context,
+                          template_dir=deps.options.template_dir)
+    first, _, rest = text.partition("\n")
+    return rest.strip() if first.rstrip().endswith(",") and len(first) < 40 else text
 
 
 def template_body(

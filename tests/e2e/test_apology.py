@@ -390,3 +390,38 @@ async def test_promised_time_is_written_in_each_customers_time_zone(
     assert "(America/New_York)" in bo and "EST" in bo  # 11:00 UTC in January is 06:00 EST
     assert "GMT" in ana or "Europe/London" in ana
     assert "{next_update_time}" not in bo + ana
+
+
+async def test_update_form_asks_what_changed_and_writes_the_message(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock, zendesk: ZendeskStandIn
+) -> None:
+    """The update form asks what changed and what we do; the template writes the message."""
+    await _declared(bot, slack)
+    message_id = str(await _draft(bot, slack, clock))
+    await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, message_id,
+                                  channel_id=INCIDENT_CHANNEL)
+    await eventually(lambda: _said(slack, "2 of 2 sent"), within=10, what="apology sent")
+    await bot.sender.block_action(DECLARER, ActionId.POST_UPDATE.value, "1",
+                                  channel_id=INCIDENT_CHANNEL)
+    modal = await eventually(lambda: [c for c in slack.calls_to("views.open")
+                                      if '"k": "update"' in c.params["view"]["private_metadata"]],
+                             what="the update modal")
+    ids = [b.get("block_id") for b in modal[0].params["view"]["blocks"]]
+    assert "what_changed" in ids and "what_we_do" in ids and "body" not in ids
+    values = _values("", clock)
+    del values["body"]
+    values["what_changed"] = {"value": plain_text("")}
+    values["what_we_do"] = {"value": plain_text("We are checking every March invoice")}
+    metadata = modal[0].params["view"]["private_metadata"]
+    empty = await bot.sender.view_submission(DECLARER, CallbackId.DRAFT_APOLOGY.value, values,
+                                             private_metadata=metadata, view_id="V0U1")
+    assert "what_changed" in empty.json()["errors"]
+    values["what_changed"] = {"value": plain_text("All duplicate charges are refunded")}
+    await bot.sender.view_submission(DECLARER, CallbackId.DRAFT_APOLOGY.value, values,
+                                     private_metadata=metadata, view_id="V0U2")
+    await eventually(lambda: _said(slack, "Update v1: 2 of 2 sent"), within=10,
+                     what="the update delivered")
+    bodies = [b[-1] for b in _comments(zendesk).values() if len(b) == 2]
+    assert all("All duplicate charges are refunded. We are checking every March invoice."
+               in b for b in bodies) and len(bodies) == 2
+    assert all("{next_update_time}" not in b and "GMT" in b for b in bodies)

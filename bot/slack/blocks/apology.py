@@ -15,6 +15,7 @@ from storage.models import CustomerMessage, Incident
 INPUT = "value"
 BODY, NEXT_UPDATE, REMEDY, EVERY_TICKET, OVERRIDE = (
     "body", "next_update", "remedy", "every_ticket", "override")
+WHAT_CHANGED, WHAT_WE_DO = "what_changed", "what_we_do"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,18 +53,30 @@ def label(kind: str) -> str:
 def draft_modal(
     incident: Incident, *, body: str, next_update_at: datetime, remedy: str | None,
     every_ticket: bool, findings: Sequence[FindingView], state: DraftState,
-    customer_count: int,
+    customer_count: int, compose: bool = False,
 ) -> Block:
+    """`compose`: an update's first step asks what changed and what we are doing, and the
+    message is written from the update template; the next step shows it to edit."""
     blocks: list[Block] = [
         context(f"Incident #{incident.id} · {incident.title} · to {customer_count:,} "
                 f"customer{'s' if customer_count != 1 else ''} · “Hi <name>,” is added for each"),
     ]
     if findings:
         blocks.append(section(findings_text(findings, heading=True)))
-    blocks += [
-        _input(BODY, "Message to customers", {
+    if compose:
+        blocks += [
+            _input(WHAT_CHANGED, "What changed since the last update?", {
+                "type": "plain_text_input", "action_id": INPUT, "multiline": True,
+                "max_length": 1200}),
+            _input(WHAT_WE_DO, "What are we doing now?", {
+                "type": "plain_text_input", "action_id": INPUT, "multiline": True,
+                "max_length": 1200}),
+        ]
+    else:
+        blocks.append(_input(BODY, "Message to customers", {
             "type": "plain_text_input", "action_id": INPUT, "multiline": True,
-            "max_length": 2900, "initial_value": body}),
+            "max_length": 2900, "initial_value": body}))
+    blocks += [
         _input(NEXT_UPDATE, "When they will hear from us next", {
             "type": "datetimepicker", "action_id": INPUT,
             "initial_date_time": int(next_update_at.timestamp())},
@@ -116,6 +129,8 @@ def submitted(values: dict[str, dict[str, Any]]) -> dict[str, Any]:
         REMEDY: (element(REMEDY).get("value") or "").strip() or None,
         EVERY_TICKET: bool(element(EVERY_TICKET).get("selected_options")),
         OVERRIDE: (element(OVERRIDE).get("value") or "").strip() or None,
+        WHAT_CHANGED: (element(WHAT_CHANGED).get("value") or "").strip(),
+        WHAT_WE_DO: (element(WHAT_WE_DO).get("value") or "").strip(),
     }
 
 

@@ -43,10 +43,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if incident is None:
             await ack(response_action="errors", errors={blocks.BODY: "The incident is gone."})
             return
-        errors = _field_errors(values, deps.clock.now())
+        composing = blocks.WHAT_CHANGED in view["state"]["values"]
+        errors = _field_errors(values, deps.clock.now(), composing)
         if errors:
             await ack(response_action="errors", errors=errors)
             return
+        if composing:
+            values[blocks.BODY] = await delivery_flow.update_body(
+                deps, incident.id, values[blocks.WHAT_CHANGED], values[blocks.WHAT_WE_DO],
+                values[blocks.REMEDY])
         findings = apology.check(values[blocks.BODY], Severity(incident.severity), state.kind,
                                  sample_time=apology.when_text(
                                      _when(values), None, deps.options.team_timezone,
@@ -157,9 +162,14 @@ def _when(values: dict[str, Any]) -> datetime:
     return datetime.fromtimestamp(int(values[blocks.NEXT_UPDATE]), UTC)
 
 
-def _field_errors(values: dict[str, Any], now: datetime) -> dict[str, str]:
+def _field_errors(values: dict[str, Any], now: datetime, composing: bool) -> dict[str, str]:
     errors = {}
-    if not values[blocks.BODY]:
+    if composing:
+        for field, ask in ((blocks.WHAT_CHANGED, "Say what changed, even if it is little."),
+                           (blocks.WHAT_WE_DO, "Say what we are doing now.")):
+            if not values[field]:
+                errors[field] = ask
+    elif not values[blocks.BODY]:
         errors[blocks.BODY] = "Write the message customers will receive."
     when = values[blocks.NEXT_UPDATE]
     if not when:
