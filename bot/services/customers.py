@@ -11,12 +11,11 @@ import logging
 import time
 from collections.abc import Iterable
 
-from integrations.helpdesk.base import Helpdesk, Scope, ScopeKind
-from integrations.helpdesk.errors import HelpdeskAuthError, HelpdeskError, InvalidScope
-
 from bot.services.context import Deps
 from bot.slack.blocks import customers as blocks
 from bot.slack.outbound import Posted, SlackDeliveryError
+from integrations.helpdesk.base import Helpdesk, Scope, ScopeKind
+from integrations.helpdesk.errors import HelpdeskAuthError, HelpdeskError, InvalidScope
 from storage import customers, incidents
 from storage.models import CustomerLookup, Incident
 
