@@ -46,16 +46,13 @@ class TimerRunner:
         # One pass at a time in this process: the poller, start-up and an explicit call
         # must not both work through the same timers.
         self._one_pass = asyncio.Lock()
-        # Called once after a pass that ran timers: lets handlers batch what they found.
+        # Called after each claimed batch: lets handlers send together what they found.
         self._after_pass = after_pass
 
     async def run_due(self) -> int:
         """Run every timer due now; returns how many this replica ran."""
         async with self._one_pass:
-            ran = await self._run_due()
-            if ran and self._after_pass is not None:
-                await self._after_pass()
-            return ran
+            return await self._run_due()
 
     async def _run_due(self) -> int:
         ran = 0
@@ -70,6 +67,10 @@ class TimerRunner:
             for timer in claimed:
                 await self._run_one(timer)
                 ran += 1
+            if self._after_pass is not None:
+                # After each claimed batch, not the whole pass: a long pass must not hold
+                # back what it already found.
+                await self._after_pass()
 
     async def _run_one(self, timer: ClaimedTimer) -> None:
         handler = self._handlers.get(timer.kind)

@@ -61,10 +61,12 @@ async def _snoozed_until(session: AsyncSession, incident_id: int) -> datetime | 
 
 
 async def reschedule(
-    session: AsyncSession, incident: Incident, options: Options, now: datetime
+    session: AsyncSession, incident: Incident, options: Options, now: datetime,
+    plan: ReminderPlan | None = None,
 ) -> None:
     """Make sure a timer exists for the next reminder (idempotent; stale ones do nothing)."""
-    at = next_reminder_at(await plan_for(session, incident, options, now), now)
+    plan = plan or await plan_for(session, incident, options, now)
+    at = next_reminder_at(plan, now)
     if at is not None:
         await timers.schedule(session, kind=REMINDER_TIMER, key=f"{incident.id}:{at.isoformat()}",
                               incident_id=incident.id, due_at=at)
@@ -95,11 +97,11 @@ async def collect(
     async with deps.sessions() as session, session.begin():
         incident = await incidents.get(session, incident_id)
         if incident is None:
-            return
+            return []
         plan = await plan_for(session, incident, deps.options, now)
         fresh = [r for r in due_reminders(plan, now)
                  if await timers.record_once(session, kind=SENT_LEDGER, key=r.key, now=now)]
-        await reschedule(session, incident, deps.options, now)
+        await reschedule(session, incident, deps.options, now, plan)
         for reminder in fresh:
             await incidents.record(session, incident.id, f"reminder_{reminder.kind}",
                                    actor_id=None, now=now,
