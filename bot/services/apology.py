@@ -22,7 +22,7 @@ from bot.services import reminders
 from bot.services.context import Deps
 from bot.services.escalation import Refusal
 from bot.slack.blocks.apology import FindingView
-from storage import customers, incidents, messages, outbox
+from storage import customers, incidents, messages, outbox, people
 from storage.models import CustomerMessage, Incident
 
 log = logging.getLogger(__name__)
@@ -113,6 +113,10 @@ async def approve(
     async with deps.sessions() as session, session.begin():
         message, incident, roles = await _for_decision(
             session, message_id, user_id, None if self_approved else "approve")
+        if self_approved and not roles & lifecycle.OWNERS and (
+                user_id not in await people.oncall(session)):
+            raise Refusal("Only the declarer, the supervisors or the on-call rotation can "
+                          "post updates to customers.")
         if State(incident.state) is State.DECLARED:
             raise Refusal("The supervisor has to acknowledge the incident before any message "
                           "to customers can be approved.")

@@ -425,3 +425,23 @@ async def test_update_form_asks_what_changed_and_writes_the_message(
     assert all("All duplicate charges are refunded. We are checking every March invoice."
                in b for b in bodies) and len(bodies) == 2
     assert all("{next_update_time}" not in b and "GMT" in b for b in bodies)
+
+
+async def test_someone_outside_the_incident_cannot_send_an_update(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock, zendesk: ZendeskStandIn
+) -> None:
+    """An update from someone who is neither owner, supervisor nor on call is refused."""
+    await _declared(bot, slack)
+    message_id = str(await _draft(bot, slack, clock))
+    await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, message_id,
+                                  channel_id=INCIDENT_CHANNEL)
+    await eventually(lambda: _said(slack, "2 of 2 sent"), within=10, what="apology sent")
+    response = await bot.sender.view_submission(
+        BYSTANDER, CallbackId.DRAFT_APOLOGY.value, _values(UPDATE, clock),
+        private_metadata='{"i": 1, "c": null, "e": null, "k": "update"}', view_id="V0BY")
+    assert response.status_code == 200
+    refusal = await eventually(lambda: [c for c in slack.calls_to("chat.postEphemeral")
+                                        if "post updates" in c.params["text"]],
+                               what="the refusal")
+    assert refusal[0].params["user"] == BYSTANDER
+    assert sum(len(b) for b in _comments(zendesk).values()) == 2  # only the apology
