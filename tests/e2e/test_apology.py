@@ -115,6 +115,15 @@ async def _draft(bot: RunningBot, slack: SlackStandIn, clock: FakeClock, body: s
     return int(json.dumps(drafts[-1].params).split('"draft:')[1].split('"')[0])
 
 
+async def _apology_delivered(bot: RunningBot, slack: SlackStandIn, clock: FakeClock) -> None:
+    """Declared, acknowledged, drafted, approved, and on both customers' tickets."""
+    await _declared(bot, slack)
+    message_id = str(await _draft(bot, slack, clock))
+    await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, message_id,
+                                  channel_id=INCIDENT_CHANNEL)
+    await eventually(lambda: _said(slack, "2 of 2 sent"), within=10, what="apology sent")
+
+
 def _comments(zendesk: ZendeskStandIn) -> dict[int, list[str]]:
     return {tid: [c["body"] for c in comments if c["author_id"] == zendesk.agent_id]
             for tid, comments in zendesk.comments.items()}
@@ -396,11 +405,7 @@ async def test_update_form_asks_what_changed_and_writes_the_message(
     bot: RunningBot, slack: SlackStandIn, clock: FakeClock, zendesk: ZendeskStandIn
 ) -> None:
     """The update form asks what changed and what we do; the template writes the message."""
-    await _declared(bot, slack)
-    message_id = str(await _draft(bot, slack, clock))
-    await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, message_id,
-                                  channel_id=INCIDENT_CHANNEL)
-    await eventually(lambda: _said(slack, "2 of 2 sent"), within=10, what="apology sent")
+    await _apology_delivered(bot, slack, clock)
     await bot.sender.block_action(DECLARER, ActionId.POST_UPDATE.value, "1",
                                   channel_id=INCIDENT_CHANNEL)
     modal = await eventually(lambda: [c for c in slack.calls_to("views.open")
@@ -431,11 +436,7 @@ async def test_someone_outside_the_incident_cannot_send_an_update(
     bot: RunningBot, slack: SlackStandIn, clock: FakeClock, zendesk: ZendeskStandIn
 ) -> None:
     """An update from someone who is neither owner, supervisor nor on call is refused."""
-    await _declared(bot, slack)
-    message_id = str(await _draft(bot, slack, clock))
-    await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, message_id,
-                                  channel_id=INCIDENT_CHANNEL)
-    await eventually(lambda: _said(slack, "2 of 2 sent"), within=10, what="apology sent")
+    await _apology_delivered(bot, slack, clock)
     response = await bot.sender.view_submission(
         BYSTANDER, CallbackId.DRAFT_APOLOGY.value, _values(UPDATE, clock),
         private_metadata='{"i": 1, "c": null, "e": null, "k": "update"}', view_id="V0BY")
