@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -68,28 +69,16 @@ class Runtime:
             helpdesks=helpdesks,
         )
 
-        async def escalation_timeout(timer: ClaimedTimer) -> None:
-            if timer.incident_id is not None:
-                await escalation.on_escalation_timeout(deps, timer.incident_id)
-
-        async def first_contact_at_risk(timer: ClaimedTimer) -> None:
-            if timer.incident_id is not None:
-                await first_contact.on_at_risk(deps, timer.incident_id)
-
-        async def calls_not_taken(timer: ClaimedTimer) -> None:
-            if timer.incident_id is not None:
-                await calls.remind_not_taken(deps, timer.incident_id)
-
         batch = reminders.Batch(deps)
-
-        async def update_reminder(timer: ClaimedTimer) -> None:
-            if timer.incident_id is not None:
-                await batch.on_timer(timer.incident_id, timer.late)
-
-        handlers = {escalation.ESCALATION_TIMER: escalation_timeout,
-                    reminders.REMINDER_TIMER: update_reminder,
-                    first_contact.FIRST_CONTACT_TIMER: first_contact_at_risk,
-                    calls.CALLS_TIMER: calls_not_taken}
+        handlers = {
+            escalation.ESCALATION_TIMER: _per_incident(
+                lambda incident_id, _late: escalation.on_escalation_timeout(deps, incident_id)),
+            reminders.REMINDER_TIMER: _per_incident(batch.on_timer),
+            first_contact.FIRST_CONTACT_TIMER: _per_incident(
+                lambda incident_id, _late: first_contact.on_at_risk(deps, incident_id)),
+            calls.CALLS_TIMER: _per_incident(
+                lambda incident_id, _late: calls.remind_not_taken(deps, incident_id)),
+        }
         runner = TimerRunner(deps.sessions, clock, handlers, after_pass=batch.flush)
         delivery = DeliveryWorker(deps.sessions, clock, helpdesks)
         jobs = [deps.in_flight.track(runner.run_due), deps.in_flight.track(delivery.run_once)]
@@ -121,3 +110,15 @@ class Runtime:
         for helpdesk in self.deps.helpdesks.values():
             await helpdesk.aclose()
         await self.engine.dispose()
+
+
+def _per_incident(
+    act: Callable[[int, bool], Awaitable[object]],
+) -> Callable[[ClaimedTimer], Awaitable[None]]:
+    """A timer handler for timers that belong to an incident: (incident id, fired late)."""
+
+    async def handle(timer: ClaimedTimer) -> None:
+        if timer.incident_id is not None:
+            await act(timer.incident_id, timer.late)
+
+    return handle
