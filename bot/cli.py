@@ -87,7 +87,8 @@ async def _socket_mode(settings: Settings) -> None:
     assert settings.slack_app_token is not None
     handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
     try:
-        await handler.start_async()
+        # slack_bolt leaves start_async unannotated.
+        await handler.start_async()  # type: ignore[no-untyped-call]
     finally:
         await runtime.close()
 

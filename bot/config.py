@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -198,10 +199,10 @@ def async_database_url(url: str) -> str:
     raise ValueError("unsupported database")
 
 
-def load_settings(env_file: Path | str | None = ".env", **overrides: object) -> Settings:
+def load_settings(env_file: Path | str | None = ".env", **overrides: Any) -> Settings:
     """Settings, or ConfigError with one line per bad variable."""
     try:
-        settings = Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        settings = Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]  # _env_file is pydantic-settings' init-only argument
     except ValidationError as exc:
         lines = []
         for error in exc.errors():

@@ -32,7 +32,7 @@ class InFlight:
                 if task is not None:
                     self._tasks.discard(task)
 
-        return tracked  # type: ignore[return-value]
+        return tracked  # type: ignore[return-value]  # same signature as `function`
 
     async def drain(self, within: float) -> None:
         pending = [t for t in self._tasks if not t.done() and t is not asyncio.current_task()]

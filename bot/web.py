@@ -29,14 +29,15 @@ def create_asgi_app(make_runtime: Callable[[], Awaitable[Runtime]]) -> Starlette
         runtime = await make_runtime()
         await runtime.start()
         state["runtime"] = runtime
-        state["handler"] = AsyncSlackRequestHandler(runtime.app)  # type: ignore[assignment]
+        state["handler"] = AsyncSlackRequestHandler(runtime.app)  # type: ignore[assignment]  # one dict holds both
         try:
             yield
         finally:
             await runtime.close()
 
     async def slack_events(request: Request) -> Response:
-        return await state["handler"].handle(request)  # type: ignore[attr-defined]
+        response: Response = await state["handler"].handle(request)  # type: ignore[attr-defined]  # see above
+        return response
 
     async def zendesk_webhook(request: Request) -> Response:
         runtime = state["runtime"]

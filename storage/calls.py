@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import is_postgres, rowcount
 from storage.models import AffectedCustomer, CallTask
 
 OPEN, TAKEN, CALLED = "open", "taken", "called"
@@ -20,7 +21,7 @@ async def create(
 ) -> None:
     if not customers:
         return
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if is_postgres(session) else sqlite_insert
     rows = [{"incident_id": incident_id, "helpdesk": c.helpdesk,
              "customer_external_id": c.external_id, "name": c.name, "phone": c.phone,
              "email": c.email, "vip": c.vip, "status": OPEN, "created_at": now}
@@ -44,7 +45,7 @@ async def take(session: AsyncSession, task_id: int, user_id: str, now: datetime)
     result = await session.execute(
         update(CallTask).where(CallTask.id == task_id, CallTask.status == OPEN)
         .values(status=TAKEN, assignee_id=user_id, taken_at=now))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
 async def record_call(
@@ -53,4 +54,4 @@ async def record_call(
     result = await session.execute(
         update(CallTask).where(CallTask.id == task_id, CallTask.status != CALLED)
         .values(status=CALLED, assignee_id=user_id, result=outcome, called_at=now))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1

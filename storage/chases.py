@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.lifecycle import State
+from storage.db import is_postgres, rowcount
 from storage.models import AffectedCustomer, AffectedTicket, Chase, Incident
 
 
@@ -53,7 +54,7 @@ async def watching(
 
 
 def _insert(session: AsyncSession) -> Any:
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    return pg_insert if is_postgres(session) else sqlite_insert
 
 
 async def add(
@@ -67,7 +68,7 @@ async def add(
         received_at=received_at, our_last_update_at=our_last_update_at,
     ).on_conflict_do_nothing(index_elements=["helpdesk", "comment_id"])
     result = await session.execute(statement)
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(result) != 1:
         return None
     chase_id = (await session.execute(
         select(Chase.id).where(Chase.helpdesk == helpdesk, Chase.comment_id == comment_id)

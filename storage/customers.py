@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from integrations.helpdesk.base import Customer, Ticket
+from storage.db import is_postgres
 from storage.models import AffectedCustomer, AffectedTicket, CustomerLookup
 
 RUNNING, COMPLETE, PARTIAL, FAILED = "running", "complete", "partial", "failed"
@@ -51,7 +52,7 @@ async def finish_lookup(session: AsyncSession, lookup_id: int, **fields: Any) ->
 
 
 def _insert(session: AsyncSession) -> Any:
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    return pg_insert if is_postgres(session) else sqlite_insert
 
 
 async def upsert_tickets(

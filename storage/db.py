@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event, text
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -21,7 +23,7 @@ def make_engine(url: str) -> AsyncEngine:
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     # WAL lets readers go on while one writer commits; FKs are off by default in SQLite.
-    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]  # a DB-API connection
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
@@ -35,3 +37,13 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 async def ping(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+
+
+def is_postgres(session: AsyncSession) -> bool:
+    """Which dialect the session talks to (for dialect-specific inserts and locking)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def rowcount(result: object) -> int:
+    """Rows an UPDATE/DELETE touched: `execute` is typed as Result, but DML gives a CursorResult."""
+    return int(cast(CursorResult[Any], result).rowcount)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.declaration import Declaration
 from bot.domain.lifecycle import State
+from storage.db import rowcount
 from storage.models import Incident, SlackMessage, TimelineEvent
 
 
@@ -97,7 +98,7 @@ async def move_state(
         .values(state=target.value, updated_at=now, **fields)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
 async def set_fields(session: AsyncSession, incident_id: int, now: datetime, **fields: Any) -> None:

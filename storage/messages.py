@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import rowcount
 from storage.models import CustomerMessage
 
 PENDING, APPROVED, CHANGES_REQUESTED, SUPERSEDED = (
@@ -62,7 +63,7 @@ async def decide(
         .values(status=status, decided_by=by, decided_at=now, change_request=change_request)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
 async def set_thread_message(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -28,13 +29,18 @@ async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:
     await _run(engine, lambda cfg: command.downgrade(cfg, revision))
 
 
-async def _run(engine: AsyncEngine, action: object) -> None:
+async def _run(engine: AsyncEngine, action: Callable[[Config], None]) -> None:
     url = engine.url.render_as_string(hide_password=False)
 
     def run(connection: object) -> None:
         cfg = alembic_config(url)
         cfg.attributes["connection"] = connection
-        action(cfg)  # type: ignore[operator]
+        action(cfg)
 
     async with engine.begin() as connection:
         await connection.run_sync(run)
+
+
+async def check(engine: AsyncEngine) -> None:
+    """`alembic check`: raise if the models and the migrations disagree (run on a migrated DB)."""
+    await _run(engine, command.check)

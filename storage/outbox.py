@@ -41,6 +41,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.domain.delivery import has_marker
+from storage.db import is_postgres, rowcount
 from storage.models import Base
 from storage.types import UTCDateTime
 
@@ -151,7 +152,7 @@ async def enqueue(session: AsyncSession, rows: Iterable[NewMessage], *, now: dat
             "customer_id": row.customer_id, "body": row.body, "marker": row.marker,
             "status": PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now,
         })
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if is_postgres(session) else sqlite_insert
     created = 0
     for start in range(0, len(values), _ENQUEUE_CHUNK):
         statement = (
@@ -189,7 +190,7 @@ async def claim(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    if session.bind.dialect.name == "postgresql":
+    if is_postgres(session):
         # A plain `IN (subquery ... LIMIT ... SKIP LOCKED)` may be re-run by the planner
         # for each outer row and then lease more than `limit` rows (seen in tests); a
         # materialized CTE picks and locks the rows once.
@@ -232,7 +233,7 @@ async def renew(
         .values(lease_until=now + lease)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
 async def mark_sent(
@@ -247,7 +248,7 @@ async def mark_sent(
                 lease_until=None, next_attempt_at=None, last_error=None)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
 async def mark_failed(
@@ -266,7 +267,7 @@ async def mark_failed(
                 last_error=short_error(error), lease_owner=None, lease_until=None)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
 async def progress(session: AsyncSession, message_key: str) -> Counts:
@@ -308,7 +309,7 @@ async def retry_failed(session: AsyncSession, message_key: str, *, now: datetime
                 lease_until=None)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+    return rowcount(result)
 
 
 async def next_wake(session: AsyncSession) -> datetime | None:

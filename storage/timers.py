@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import is_postgres, rowcount
 from storage.models import Timer
 
 PENDING, DONE, CANCELLED = "pending", "done", "cancelled"
@@ -35,7 +36,7 @@ async def schedule(
     incident_id: int | None = None,
 ) -> None:
     """Create the timer once; scheduling the same (kind, key) again changes nothing."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if is_postgres(session) else sqlite_insert
     statement = insert(Timer).values(
         kind=kind, key=key, due_at=due_at, incident_id=incident_id, status=PENDING,
         attempts=0, late=False,
@@ -72,7 +73,7 @@ async def claim_due(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    if session.bind.dialect.name == "postgresql":
+    if is_postgres(session):
         # The planner may re-run an `IN (subquery ... SKIP LOCKED)` and lease more than
         # `limit` rows; a materialized CTE picks and locks them once.
         picked = candidates.cte("picked").prefix_with("MATERIALIZED")
@@ -103,7 +104,7 @@ async def finish(
         .where(Timer.id == timer_id, Timer.lease_owner == owner, Timer.status == PENDING)
         .values(status=DONE, done_at=now, late=late)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
 async def pending(session: AsyncSession, incident_id: int | None = None) -> Sequence[Timer]:
@@ -122,7 +123,7 @@ async def next_due(session: AsyncSession) -> datetime | None:
 
 async def record_once(session: AsyncSession, *, kind: str, key: str, now: datetime) -> bool:
     """A ledger entry that can be written once: True for the first writer of (kind, key)."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if is_postgres(session) else sqlite_insert
     statement = insert(Timer).values(
         kind=kind, key=key, due_at=now, status=DONE, done_at=now, attempts=0, late=False,
     ).on_conflict_do_nothing(index_elements=["kind", "key"]).returning(Timer.id)

@@ -56,10 +56,11 @@ class _PerSeverity:
                             getattr(self, severity.value))
 
     def _get(self, severity: Severity) -> timedelta:
-        return getattr(self, Severity(severity).value)
+        value: timedelta = getattr(self, Severity(severity).value)
+        return value
 
     def _with(self, severity: Severity, value: timedelta) -> Self:
-        return replace(self, **{Severity(severity).value: value})  # type: ignore[type-var]
+        return replace(self, **{Severity(severity).value: value})  # type: ignore[type-var]  # field named by value
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,7 +130,7 @@ class RetryPolicy:
         """When to try again after failed attempt number `attempts`; None: give up."""
         if attempts >= self.max_attempts:
             return None
-        wait = min(self.cap, self.first * (2 ** max(0, attempts - 1)))
+        wait = min(self.cap, self.first * (1 << max(0, attempts - 1)))
         if retry_after is not None:
             wait = max(wait, retry_after)
         return now + wait

@@ -12,6 +12,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.domain import lifecycle
 from bot.domain.apology import Finding, MessageKind, check_message
 from bot.domain.cadence import Cadence, next_update_due, promise_text
@@ -99,7 +101,7 @@ def _finding_json(finding: Finding) -> dict[str, object]:
 
 
 def stored_findings(message: CustomerMessage) -> list[FindingView]:
-    return [FindingView(**f) for f in message.findings or []]  # type: ignore[arg-type]
+    return [FindingView(**f) for f in message.findings or []]
 
 
 async def approve(
@@ -138,7 +140,7 @@ async def approve(
 
 
 async def _advance(
-    session: object, incident: Incident, kind: str, roles: frozenset[lifecycle.Role],
+    session: AsyncSession, incident: Incident, kind: str, roles: frozenset[lifecycle.Role],
     now: datetime,
 ) -> None:
     """The first apology notifies customers; an update needs them notified already."""
@@ -147,13 +149,13 @@ async def _advance(
         if state is State.ESCALATED:
             target = lifecycle.next_state(state, Action.NOTIFY_CUSTOMERS,
                                           roles | {lifecycle.Role.SYSTEM})
-            await incidents.move_state(session, incident.id, expected=state,  # type: ignore[arg-type]
+            await incidents.move_state(session, incident.id, expected=state,
                                        target=target, now=now)
         return
     if state not in (State.CUSTOMERS_NOTIFIED, State.UPDATING):
         raise Refusal("Send the apology first: updates follow it.")
     if state is State.CUSTOMERS_NOTIFIED:
-        await incidents.move_state(session, incident.id, expected=state,  # type: ignore[arg-type]
+        await incidents.move_state(session, incident.id, expected=state,
                                    target=State.UPDATING, now=now)
 
 
@@ -164,10 +166,10 @@ def _when(message: CustomerMessage, customer_tz: str | None, team_tz: str,
     return when_text(message.next_update_at, customer_tz, team_tz, now)
 
 
-async def _enqueue(session: object, incident: Incident, message: CustomerMessage,
+async def _enqueue(session: AsyncSession, incident: Incident, message: CustomerMessage,
                    now: datetime, team_tz: str = "UTC") -> int:
-    rows = await customers.all_rows(session, incident.id)  # type: ignore[arg-type]
-    tickets = await customers.tickets(session, incident.id)  # type: ignore[arg-type]
+    rows = await customers.all_rows(session, incident.id)
+    tickets = await customers.tickets(session, incident.id)
     names = {(r.customer.helpdesk, r.customer.external_id): r.customer.name for r in rows}
     zones = {(r.customer.helpdesk, r.customer.external_id): r.customer.time_zone for r in rows}
     chosen = choose_tickets(
@@ -176,7 +178,7 @@ async def _enqueue(session: object, incident: Incident, message: CustomerMessage
         every_ticket=message.every_ticket)
     if message.kind != APOLOGY and not message.every_ticket:
         # An update goes on the ticket where the customer already has our apology.
-        earlier = await outbox.tickets_by_customer(session, incident.id)  # type: ignore[arg-type]
+        earlier = await outbox.tickets_by_customer(session, incident.id)
         chosen = [TicketRef(t.helpdesk, earlier.get((t.helpdesk, t.customer_id), t.ticket_id),
                             t.customer_id, t.status, t.updated_at) for t in chosen]
     ref = marker(incident.id, message.id, message.version)
@@ -191,7 +193,7 @@ async def _enqueue(session: object, incident: Incident, message: CustomerMessage
             marker=ref)
         for t in chosen
     ]
-    await outbox.enqueue(session, queue, now=now)  # type: ignore[arg-type]
+    await outbox.enqueue(session, queue, now=now)
     return len(queue)
 
 
@@ -222,11 +224,11 @@ async def request_changes(
 
 
 async def _for_decision(
-    session: object, message_id: int, user_id: str, supervisors_only: str | None
+    session: AsyncSession, message_id: int, user_id: str, supervisors_only: str | None
 ) -> tuple[CustomerMessage, Incident, frozenset[lifecycle.Role]]:
     """The version, its incident and the person's roles; refuses non-supervisors when
     `supervisors_only` names what they tried to do."""
-    message = await messages.get(session, message_id)  # type: ignore[arg-type]
+    message = await messages.get(session, message_id)
     if message is None:
         raise Refusal("That draft no longer exists.")
     incident = await _incident(session, message.incident_id)
@@ -246,8 +248,8 @@ def _not_pending(message: CustomerMessage) -> str:
     return f"Version {message.version} was sent back for changes; edit it first."
 
 
-async def _incident(session: object, incident_id: int) -> Incident:
-    incident = await incidents.get(session, incident_id)  # type: ignore[arg-type]
+async def _incident(session: AsyncSession, incident_id: int) -> Incident:
+    incident = await incidents.get(session, incident_id)
     if incident is None:
         raise Refusal(f"There is no incident #{incident_id}.")
     return incident

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from bot.services.context import Deps
 from bot.slack.blocks import customers as blocks
 from bot.slack.outbound import Posted, SlackDeliveryError
-from integrations.helpdesk.base import Helpdesk, Scope, ScopeKind
+from integrations.helpdesk.base import Helpdesk, Scope, ScopeKind, Ticket
 from integrations.helpdesk.errors import HelpdeskAuthError, HelpdeskError, InvalidScope
 from storage import customers, incidents
 from storage.models import CustomerLookup, Incident
@@ -87,7 +87,8 @@ async def run(deps: Deps, lookup_id: int) -> None:
                                actor_id=lookup.requested_by, now=deps.clock.now(),
                                details={"helpdesk": lookup.helpdesk, "tickets": run_.tickets,
                                         "customers": len(run_.requesters)})
-        lookup = await customers.get_lookup(session, lookup_id)  # type: ignore[assignment]
+        finished = await customers.get_lookup(session, lookup_id)
+    lookup = finished or lookup
     await report(deps, incident, lookup, progress.posted,
                  first_time=known_before.customers == 0)
 
@@ -121,12 +122,12 @@ class _Run:
             if isinstance(result, BaseException):
                 raise result
 
-    async def _save_tickets(self, tickets: Iterable[object]) -> None:
-        tickets = list(tickets)
+    async def _save_tickets(self, batch: Iterable[Ticket]) -> None:
+        tickets = list(batch)
         self.tickets += len(tickets)
         async with self.deps.sessions() as session, session.begin():
             await customers.upsert_tickets(session, incident_id=self.incident_id,
-                                           lookup_id=self.lookup.id, tickets=tickets)  # type: ignore[arg-type]
+                                           lookup_id=self.lookup.id, tickets=tickets)
 
     async def _save_customers(self, requester_ids: set[str]) -> None:
         found = await self.client.fetch_customers(sorted(requester_ids))

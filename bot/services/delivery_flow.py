@@ -8,7 +8,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from bot.domain.messages import MessageContext, MessageKind, choose_scale, render_message
+from bot.domain.apology import MessageKind
+from bot.domain.messages import MessageContext, choose_scale, render_message
 from bot.domain.severity import Severity
 from bot.services import apology, calls, reminders
 from bot.services.context import Deps
@@ -172,10 +173,10 @@ async def _progress(
     async with deps.sessions() as session:
         counts = await outbox.progress(session, _key(message))
         failed = await outbox.failures(session, _key(message))
-    if posted and counts == shown:
-        return posted, shown
         names = {(r.customer.helpdesk, r.customer.external_id): r.customer.name
                  for r in await customers.all_rows(session, incident.id)} if failed else {}
+    if posted and counts == shown:
+        return posted, shown
     failures = [(f"{names.get((row.helpdesk, row.customer_id), 'a customer')} "
                  f"(ticket {row.ticket_id})", row.error or "unknown") for row in failed]
     text, body = blocks.delivery_progress(message, counts.sent, counts.pending, counts.failed,

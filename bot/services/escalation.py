@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.domain import lifecycle
 from bot.domain.escalation import EscalationFacts, TimeoutOutcome, escalation_deadline, on_timeout
 from bot.domain.lifecycle import Action, People, State
@@ -137,8 +139,8 @@ async def pick_supervisor(
     return incident
 
 
-async def _load(session: object, incident_id: int) -> Incident:
-    incident = await incidents.get(session, incident_id)  # type: ignore[arg-type]
+async def _load(session: AsyncSession, incident_id: int) -> Incident:
+    incident = await incidents.get(session, incident_id)
     if incident is None:
         raise Refusal(f"There is no incident #{incident_id}.")
     return incident

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.domain.cadence import first_contact_status, first_contact_target
 from bot.domain.severity import Severity
 from bot.services.context import Deps
@@ -19,11 +21,11 @@ FIRST_CONTACT_TIMER = "first_contact_at_risk"
 WARN_BEFORE = timedelta(minutes=5)
 
 
-async def schedule(session: object, incident: Incident) -> None:
+async def schedule(session: AsyncSession, incident: Incident) -> None:
     """Called in the declaring transaction: remind a little before the target passes."""
     target = first_contact_target(Severity(incident.severity))
     due = incident.declared_at + max(target - WARN_BEFORE, timedelta(0))
-    await timers.schedule(session, kind=FIRST_CONTACT_TIMER, key=str(incident.id),  # type: ignore[arg-type]
+    await timers.schedule(session, kind=FIRST_CONTACT_TIMER, key=str(incident.id),
                           incident_id=incident.id, due_at=due)
 
 
@@ -39,8 +41,8 @@ async def on_at_risk(deps: Deps, incident_id: int) -> None:
     text, blocks = message_blocks.first_contact_at_risk(incident, status.elapsed, status.target)
     if incident.card_ts and incident.channel_id:
         await _post(deps, incident.channel_id, text, blocks, incident.card_ts)
-    for person in {incident.supervisor_id, incident.declarer_id} - {None}:
-        await _post(deps, person, text, blocks, None)  # type: ignore[arg-type]
+    for person in sorted({p for p in (incident.supervisor_id, incident.declarer_id) if p}):
+        await _post(deps, person, text, blocks, None)
     minutes = int(status.elapsed.total_seconds() // 60)
     async with deps.sessions() as session, session.begin():
         await incidents.record(session, incident_id, "first_contact_at_risk", actor_id=None,

@@ -27,13 +27,13 @@ async def rotation(session: AsyncSession, options: Options) -> Rotation | None:
 
 
 async def now_and_next(
-    session: AsyncSession, options: Options, now: object
+    session: AsyncSession, options: Options, now: datetime
 ) -> tuple[OnCall | None, OnCall | None]:
     turn = await rotation(session, options)
     if turn is None:
         return None, None
-    covers = await current_overrides(session, now)  # type: ignore[arg-type]
-    return who_is_on_call(turn, covers, now), next_on_call(turn, covers, now)  # type: ignore[arg-type]
+    covers = await current_overrides(session, now)
+    return who_is_on_call(turn, covers, now), next_on_call(turn, covers, now)
 
 
 async def current_overrides(session: AsyncSession, now: datetime) -> list[Override]:

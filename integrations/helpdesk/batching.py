@@ -70,7 +70,7 @@ class BatchLoader(Generic[V]):
             hit = self._cached(key)
             if hit is not _MISSING:
                 if hit is not None:
-                    results[key] = hit  # type: ignore[assignment]
+                    results[key] = hit  # type: ignore[assignment]  # _cached returns V or the sentinel
                 continue
             future = self._pending.get(key) or self._inflight.get(key)
             if future is None:

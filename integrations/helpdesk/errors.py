@@ -80,7 +80,7 @@ class HelpdeskUnavailable(HelpdeskError):
 
     def __init__(self, helpdesk: str, message: str, *, retry_after: float | None = None,
                  **kwargs: object) -> None:
-        super().__init__(helpdesk, message, **kwargs)  # type: ignore[arg-type]
+        super().__init__(helpdesk, message, **kwargs)  # type: ignore[arg-type]  # passes the parent's keywords on
         self.retry_after = retry_after
 
 

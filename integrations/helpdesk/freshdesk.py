@@ -213,7 +213,9 @@ class FreshdeskClient:
     async def _by_ids(self, ids: list[str]) -> AsyncIterator[TicketBatch]:
         async def one(ticket_id: str) -> Mapping[str, Any] | None:
             try:
-                return await self.http.get_json(f"/api/v2/tickets/{ticket_id}")
+                ticket: Mapping[str, Any] = await self.http.get_json(
+                    f"/api/v2/tickets/{ticket_id}")
+                return ticket
             except HelpdeskNotFound:
                 return None
 

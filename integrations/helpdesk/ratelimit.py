@@ -94,7 +94,7 @@ def parse_endpoint_limits(headers: Mapping[str, str]) -> dict[str, RateLimitInfo
     """Zendesk's per-endpoint budgets: `zendesk-ratelimit-tickets-index: total=100; ...`."""
     found: dict[str, RateLimitInfo] = {}
     for key, value in (headers.items() if not hasattr(headers, "multi_items")
-                       else headers.multi_items()):  # type: ignore[attr-defined]
+                       else headers.multi_items()):
         match = _ENDPOINT_HEADER.fullmatch(key.lower())
         if not match:
             continue

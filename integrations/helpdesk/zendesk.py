@@ -201,15 +201,13 @@ class ZendeskClient:
 
     async def _export(self, query: str) -> AsyncIterator[TicketBatch]:
         seen: set[str] = set()
-        url: str = EXPORT
+        url: str | None = EXPORT
         params: dict[str, str | int] | None = {
             "query": query, "filter[type]": "ticket", "page[size]": PAGE_SIZE}
-        while True:
+        while url:
             data = await self.http.get_json(url, params=params, route=EXPORT)
             yield self._batch(data.get("results") or [], seen)
             url, params = self._next_cursor(data, EXPORT, params)
-            if not url:
-                return
 
     @staticmethod
     def _next_cursor(

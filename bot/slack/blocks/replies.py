@@ -72,7 +72,7 @@ def oncall(current: OnCall | None, upcoming: OnCall | None, command: str) -> Rep
     text = f":pager: On call now: {user(current.user_id)}"
     if current.until:
         text += f" until {slack_date(current.until)}"
-    if upcoming is not None:
+    if upcoming is not None and upcoming.since is not None:
         text += f". Next: {user(upcoming.user_id)} from {slack_date(upcoming.since)}"
     return plain_reply(text + ".")
 
