@@ -8,8 +8,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.errors import Refusal
 from bot.services.context import Deps
 from bot.slack.listeners import actions, apology, calls, commands, events, views
+from bot.slack.listeners.common import tell
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +36,15 @@ def build_app(deps: Deps, client: AsyncWebClient, signing_secret: str) -> AsyncA
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        # The one place a use case's refusal becomes an answer to whoever acted.
+        if isinstance(error, Refusal):
+            await tell(deps, body, str(error))
+            return
         # Never show a stack trace to a person: log it, and say something useful.
         log.exception("unhandled error in a Slack listener", exc_info=error)
-        user_id = (body.get("user") or {}).get("id") or body.get("user_id")
-        channel_id = (body.get("channel") or {}).get("id") or body.get("channel_id")
-        if user_id and channel_id:
-            try:
-                await deps.slack.ephemeral(channel_id, user_id, SORRY)
-            except Exception:  # noqa: BLE001 - already in the error path; the log has it
-                log.warning("could not tell user about the error")
+        try:
+            await tell(deps, body, SORRY)
+        except Exception:  # noqa: BLE001 - already in the error path; the log has it
+            log.warning("could not tell user about the error")
 
     return app

@@ -15,7 +15,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.scheduling.scheduler import Scheduler
 from bot.scheduling.timers import TimerRunner
-from bot.services import calls, escalation, first_contact, reminders
+from bot.services import calls, delivery_flow, escalation, first_contact, reminders
 from bot.services.chase_poll import ChasePoller
 from bot.services.context import Deps, Options
 from bot.services.delivery import DeliveryWorker
@@ -51,6 +51,7 @@ class Runtime:
             settings.zendesk_url, settings.zendesk_email, settings.zendesk_api_token,
             settings.freshdesk_url, settings.freshdesk_api_key,
             max_concurrency=settings.helpdesk_max_concurrency)
+        wakers: list[Callable[[], None]] = []
         deps = Deps(
             sessions=make_sessionmaker(engine),
             clock=clock,
@@ -67,6 +68,7 @@ class Runtime:
                 oncall_period_days=settings.amends_oncall_period_days,
             ),
             helpdesks=helpdesks,
+            wake_delivery=lambda: _call_all(wakers),
         )
 
         batch = reminders.Batch(deps)
@@ -80,8 +82,11 @@ class Runtime:
                 lambda incident_id, _late: calls.remind_not_taken(deps, incident_id)),
         }
         runner = TimerRunner(deps.sessions, clock, handlers, after_pass=batch.flush)
-        delivery = DeliveryWorker(deps.sessions, clock, helpdesks)
-        jobs = [deps.in_flight.track(runner.run_due), deps.in_flight.track(delivery.run_once)]
+        delivery = DeliveryWorker(
+            deps.sessions, clock, helpdesks,
+            on_batch=lambda keys: delivery_flow.show_progress(deps, keys))
+        delivery_job = deps.in_flight.track(delivery.run_once)
+        jobs = [deps.in_flight.track(runner.run_due), delivery_job]
         unwatched = [name for name in helpdesks
                      if not getattr(settings, f"{name}_webhook_secret", None)]
         chase_poller = ChasePoller(deps, unwatched)
@@ -90,6 +95,7 @@ class Runtime:
                 if unwatched and settings.amends_chase_poll_minutes else [])
         scheduler = Scheduler(jobs, clock, slow_jobs=slow,
                               poll_seconds=settings.amends_scheduler_poll_seconds)
+        wakers.append(lambda: scheduler.wake(jobs.index(delivery_job)))
         return cls(settings, engine, deps, runner, delivery, scheduler,
                    build_app(deps, client, secret), chase_poller)
 
@@ -122,3 +128,8 @@ def _per_incident(
             await act(timer.incident_id, timer.late)
 
     return handle
+
+
+def _call_all(functions: list[Callable[[], None]]) -> None:
+    for function in functions:
+        function()

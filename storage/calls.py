@@ -10,14 +10,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.records import CallStatus, CustomerRecord
 from storage.db import is_postgres, rowcount
-from storage.models import AffectedCustomer, CallTask
+from storage.models import CallTask
 
-OPEN, TAKEN, CALLED = "open", "taken", "called"
+OPEN, TAKEN, CALLED = CallStatus.OPEN, CallStatus.TAKEN, CallStatus.CALLED
 
 
 async def create(
-    session: AsyncSession, incident_id: int, customers: Sequence[AffectedCustomer], now: datetime
+    session: AsyncSession, incident_id: int, customers: Sequence[CustomerRecord], now: datetime
 ) -> None:
     if not customers:
         return

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,11 +11,19 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.records import (
+    CustomerRecord,
+    CustomerRow,
+    CustomerSummary,
+    LookupRecord,
+    LookupStatus,
+)
 from integrations.helpdesk.base import Customer, Ticket
 from storage.db import is_postgres
 from storage.models import AffectedCustomer, AffectedTicket, CustomerLookup
 
-RUNNING, COMPLETE, PARTIAL, FAILED = "running", "complete", "partial", "failed"
+RUNNING, COMPLETE, PARTIAL, FAILED = (
+    LookupStatus.RUNNING, LookupStatus.COMPLETE, LookupStatus.PARTIAL, LookupStatus.FAILED)
 
 
 async def start_lookup(
@@ -115,19 +122,22 @@ async def upsert_customers(
     return new
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerRow:
-    customer: AffectedCustomer
-    ticket_ids: tuple[str, ...]
-    ticket_urls: tuple[str, ...]
+Summary = CustomerSummary
 
 
-@dataclass(frozen=True, slots=True)
-class Summary:
-    customers: int
-    tickets: int
-    organizations: int
-    vips: tuple[AffectedCustomer, ...]
+def customer_record(c: AffectedCustomer) -> CustomerRecord:
+    return CustomerRecord(helpdesk=c.helpdesk, external_id=c.external_id, name=c.name,
+                          email=c.email, phone=c.phone, organization_name=c.organization_name,
+                          vip=c.vip, time_zone=c.time_zone,
+                          first_seen_lookup_id=c.first_seen_lookup_id)
+
+
+def lookup_record(row: CustomerLookup) -> LookupRecord:
+    return LookupRecord(id=row.id, incident_id=row.incident_id, helpdesk=row.helpdesk,
+                        scope_kind=row.scope_kind, scope_value=row.scope_value,
+                        status=LookupStatus(row.status), tickets_found=row.tickets_found,
+                        truncated=row.truncated, note=row.note, error=row.error,
+                        requested_by=row.requested_by)
 
 
 async def summary(session: AsyncSession, incident_id: int, vip_limit: int = 10) -> Summary:
@@ -147,7 +157,7 @@ async def summary(session: AsyncSession, incident_id: int, vip_limit: int = 10) 
                                        AffectedCustomer.vip.is_(True))
         .order_by(AffectedCustomer.name).limit(vip_limit)
     )).scalars().all()
-    return Summary(customers, tickets, orgs, tuple(vips))
+    return Summary(customers, tickets, orgs, tuple(customer_record(v) for v in vips))
 
 
 async def all_rows(session: AsyncSession, incident_id: int) -> list[CustomerRow]:
@@ -167,7 +177,7 @@ async def all_rows(session: AsyncSession, incident_id: int) -> list[CustomerRow]
         by_customer.setdefault((helpdesk, customer_id), []).append((ticket_id, url))
     return [
         CustomerRow(
-            c,
+            customer_record(c),
             tuple(t for t, _ in by_customer.get((c.helpdesk, c.external_id), [])),
             tuple(u for _, u in by_customer.get((c.helpdesk, c.external_id), [])),
         )

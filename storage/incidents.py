@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.declaration import Declaration
 from bot.domain.lifecycle import State
+from bot.domain.records import Event, Purpose
 from storage.db import rowcount
 from storage.models import Incident, SlackMessage, TimelineEvent
 
@@ -37,8 +38,8 @@ async def create(
         what_happened=declaration.what_happened,
         who_is_affected=declaration.who_is_affected,
         proposed_fix=declaration.proposed_fix,
-        severity=declaration.severity.value,
-        state=State.DECLARED.value,
+        severity=declaration.severity,
+        state=State.DECLARED,
         declarer_id=declarer_id,
         supervisor_id=supervisor_id,
         backup_supervisor_id=backup_supervisor_id,
@@ -58,7 +59,7 @@ async def create(
         if existing is None:
             raise
         return existing, False
-    await record(session, incident.id, "declared", actor_id=declarer_id, now=now,
+    await record(session, incident.id, Event.DECLARED, actor_id=declarer_id, now=now,
                  details={"severity": declaration.severity.value})
     return incident, True
 
@@ -113,7 +114,7 @@ async def set_fields(session: AsyncSession, incident_id: int, now: datetime, **f
 async def record(
     session: AsyncSession,
     incident_id: int,
-    kind: str,
+    kind: Event,
     *,
     actor_id: str | None,
     now: datetime,
@@ -136,7 +137,7 @@ async def timeline(session: AsyncSession, incident_id: int) -> Sequence[Timeline
     return result.scalars().all()
 
 
-async def has_event(session: AsyncSession, incident_id: int, kind: str) -> bool:
+async def has_event(session: AsyncSession, incident_id: int, kind: Event) -> bool:
     result = await session.execute(
         select(TimelineEvent.id)
         .where(TimelineEvent.incident_id == incident_id, TimelineEvent.kind == kind)
@@ -146,21 +147,25 @@ async def has_event(session: AsyncSession, incident_id: int, kind: str) -> bool:
 
 
 async def remember_message(
-    session: AsyncSession, incident_id: int, purpose: str, channel_id: str, ts: str, now: datetime
+    session: AsyncSession, incident_id: int, purpose: Purpose, channel_id: str, ts: str,
+    now: datetime, subject: str | None = None,
 ) -> None:
     session.add(
         SlackMessage(incident_id=incident_id, purpose=purpose, channel_id=channel_id, ts=ts,
-                     posted_at=now)
+                     posted_at=now, subject=subject)
     )
     await session.flush()
 
 
 async def messages(
-    session: AsyncSession, incident_id: int, purposes: Sequence[str]
+    session: AsyncSession, incident_id: int, purposes: Sequence[Purpose],
+    subject: str | None = None,
 ) -> Sequence[SlackMessage]:
+    subject_is = SlackMessage.subject == subject if subject else SlackMessage.id.is_not(None)
     result = await session.execute(
         select(SlackMessage)
-        .where(SlackMessage.incident_id == incident_id, SlackMessage.purpose.in_(purposes))
+        .where(SlackMessage.incident_id == incident_id, SlackMessage.purpose.in_(purposes),
+               subject_is)
         .order_by(SlackMessage.id)
     )
     return result.scalars().all()

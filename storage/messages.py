@@ -9,11 +9,13 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.records import MessageStatus
 from storage.db import rowcount
 from storage.models import CustomerMessage
 
 PENDING, APPROVED, CHANGES_REQUESTED, SUPERSEDED = (
-    "pending_approval", "approved", "changes_requested", "superseded")
+    MessageStatus.PENDING, MessageStatus.APPROVED, MessageStatus.CHANGES_REQUESTED,
+    MessageStatus.SUPERSEDED)
 
 
 async def add_version(
@@ -97,4 +99,13 @@ async def latest_approved(session: AsyncSession, incident_id: int) -> CustomerMe
         select(CustomerMessage)
         .where(CustomerMessage.incident_id == incident_id, CustomerMessage.status == APPROVED)
         .order_by(CustomerMessage.decided_at.desc(), CustomerMessage.id.desc()).limit(1))
+    return result.scalar_one_or_none()
+
+
+async def by_outbox_key(session: AsyncSession, key: str) -> CustomerMessage | None:
+    """The version whose outbox rows share `key` (`<kind>:<incident>:v<version>`)."""
+    kind, incident, version = key.split(":")
+    result = await session.execute(select(CustomerMessage).where(
+        CustomerMessage.incident_id == int(incident), CustomerMessage.kind == kind,
+        CustomerMessage.version == int(version.removeprefix("v"))))
     return result.scalar_one_or_none()

@@ -17,7 +17,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from storage.types import UTCDateTime
+from bot.domain.apology.rules import MessageKind
+from bot.domain.lifecycle import State
+from bot.domain.records import CallStatus, Event, MessageStatus, Purpose
+from bot.domain.severity import Severity
+from storage.types import StrEnumType, UTCDateTime
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -40,8 +44,8 @@ class Incident(Base):
     what_happened: Mapped[str] = mapped_column(Text)
     who_is_affected: Mapped[str] = mapped_column(Text)
     proposed_fix: Mapped[str] = mapped_column(Text)
-    severity: Mapped[str] = mapped_column(String(16))
-    state: Mapped[str] = mapped_column(String(32), index=True)
+    severity: Mapped[Severity] = mapped_column(StrEnumType(Severity, 16))
+    state: Mapped[State] = mapped_column(StrEnumType(State, 32), index=True)
     declarer_id: Mapped[str] = mapped_column(String(32))
     supervisor_id: Mapped[str | None] = mapped_column(String(32))
     backup_supervisor_id: Mapped[str | None] = mapped_column(String(32))
@@ -65,7 +69,7 @@ class TimelineEvent(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor_id: Mapped[str | None] = mapped_column(String(32))  # None: the bot itself
-    kind: Mapped[str] = mapped_column(String(48))
+    kind: Mapped[Event] = mapped_column(StrEnumType(Event, 48))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     __table_args__ = (Index("ix_timeline_incident_at", "incident_id", "at"),)
@@ -98,10 +102,12 @@ class SlackMessage(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
-    purpose: Mapped[str] = mapped_column(String(48))
+    purpose: Mapped[Purpose] = mapped_column(StrEnumType(Purpose, 48))
     channel_id: Mapped[str] = mapped_column(String(32))
     ts: Mapped[str] = mapped_column(String(32))
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # What it is about, when a purpose has several per incident (delivery progress: the key).
+    subject: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_slack_messages_incident_purpose", "incident_id", "purpose"),)
 
@@ -213,13 +219,13 @@ class CustomerMessage(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[MessageKind] = mapped_column(StrEnumType(MessageKind, 16))
     version: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
     remedy: Mapped[str | None] = mapped_column(Text)
     next_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     every_ticket: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(String(24))
+    status: Mapped[MessageStatus] = mapped_column(StrEnumType(MessageStatus, 24))
     findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     override_reason: Mapped[str | None] = mapped_column(Text)
     author_id: Mapped[str] = mapped_column(String(32))
@@ -249,7 +255,7 @@ class CallTask(Base):
     phone: Mapped[str | None] = mapped_column(String(64))
     email: Mapped[str | None] = mapped_column(String(320))
     vip: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open, taken, called
+    status: Mapped[CallStatus] = mapped_column(StrEnumType(CallStatus, 16), default=CallStatus.OPEN)
     assignee_id: Mapped[str | None] = mapped_column(String(32))
     result: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -41,6 +41,14 @@ class Scheduler:
                                     max_instances=1, coalesce=True)
         self._scheduler.start()
 
+    def wake(self, number: int) -> None:
+        """Run poll job `number` now instead of at its next interval (if not running)."""
+        if not self._scheduler.running:
+            return
+        job = self._scheduler.get_job(f"poll-{number}")
+        if job is not None:
+            job.modify(next_run_time=datetime.now(UTC))
+
     def shutdown(self) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)

@@ -14,35 +14,36 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain import lifecycle
+from bot.domain import lifecycle, records
 from bot.domain.apology import Finding, MessageKind, check_message
 from bot.domain.cadence import Cadence, next_update_due, promise_text
 from bot.domain.delivery import TicketRef, choose_tickets, marker, with_marker
-from bot.domain.lifecycle import Action, People, State
+from bot.domain.errors import NotFound, Refusal
+from bot.domain.lifecycle import Action, State
+from bot.domain.records import Event, MessageVersion
 from bot.domain.severity import Severity
 from bot.services import reminders
 from bot.services.context import Deps
-from bot.services.escalation import Refusal
-from bot.slack.blocks.apology import FindingView
 from storage import customers, incidents, messages, outbox, people
+from storage import records as to_record
 from storage.models import CustomerMessage, Incident
 
 log = logging.getLogger(__name__)
 
-APOLOGY = "apology"
+APOLOGY = MessageKind.APOLOGY
 
 
 def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def views_of(findings: list[Finding]) -> list[FindingView]:
-    return [FindingView(str(f.rule), f.words, f.reason, f.suggestion, f.blocking)
-            for f in findings]
+def shown(findings: list[Finding]) -> tuple[records.Finding, ...]:
+    """The check's findings as records (what forms and the thread show)."""
+    return tuple(records.Finding(str(f.rule), f.words, f.reason, f.suggestion, f.blocking)
+                 for f in findings)
 
 
-UPDATE = "update"
-_KINDS = {APOLOGY: MessageKind.APOLOGY, UPDATE: MessageKind.UPDATE}
+UPDATE = MessageKind.UPDATE
 
 
 # Written in drafts where the promised time goes; each customer reads it in their own zone.
@@ -55,11 +56,12 @@ def when_text(due: datetime, customer_tz: str | None, team_tz: str, now: datetim
 
 
 def check(
-    body: str, severity: Severity, kind: str = APOLOGY, *, sample_time: str = "15:30 UTC"
+    body: str, severity: Severity, kind: MessageKind = APOLOGY, *,
+    sample_time: str = "15:30 UTC",
 ) -> list[Finding]:
     """Check the text as a customer will read it (the time token filled in)."""
     filled = body.replace(NEXT_UPDATE_TOKEN, sample_time)
-    return check_message(filled, kind=_KINDS[kind], severity=severity)
+    return check_message(filled, kind=MessageKind(kind), severity=severity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,13 +74,13 @@ class Draft:
     override_reason: str | None
     author_id: str
     idempotency_key: str
-    kind: str = APOLOGY
+    kind: MessageKind = APOLOGY
 
 
-async def save_draft(deps: Deps, draft: Draft) -> tuple[CustomerMessage, bool]:
+async def save_draft(deps: Deps, draft: Draft) -> tuple[MessageVersion, bool]:
     async with deps.sessions() as session, session.begin():
         incident = await _incident(session, draft.incident_id)
-        findings = check(draft.body, Severity(incident.severity), draft.kind)
+        findings = check(draft.body, incident.severity, draft.kind)
         message, created = await messages.add_version(
             session, incident_id=draft.incident_id, kind=draft.kind, body=draft.body,
             remedy=draft.remedy, next_update_at=draft.next_update_at,
@@ -87,12 +89,12 @@ async def save_draft(deps: Deps, draft: Draft) -> tuple[CustomerMessage, bool]:
             override_reason=draft.override_reason, author_id=draft.author_id,
             idempotency_key=draft.idempotency_key, now=deps.clock.now())
         if created:
-            await incidents.record(session, draft.incident_id, f"{draft.kind}_drafted",
+            await incidents.record(session, draft.incident_id, Event.drafted(draft.kind),
                                    actor_id=draft.author_id, now=deps.clock.now(),
                                    details={"version": message.version,
                                             "findings": [str(f.rule) for f in findings],
                                             "override": draft.override_reason})
-    return message, created
+        return to_record.message(message), created
 
 
 def _finding_json(finding: Finding) -> dict[str, object]:
@@ -100,13 +102,9 @@ def _finding_json(finding: Finding) -> dict[str, object]:
             "suggestion": finding.suggestion, "blocking": finding.blocking}
 
 
-def stored_findings(message: CustomerMessage) -> list[FindingView]:
-    return [FindingView(**f) for f in message.findings or []]
-
-
 async def approve(
     deps: Deps, message_id: int, user_id: str, *, self_approved: bool = False
-) -> tuple[CustomerMessage, int]:
+) -> tuple[MessageVersion, int]:
     """Freeze the version and queue one reply per ticket, in one transaction.
 
     `self_approved`: an update that the team lets go out without a supervisor's approval.
@@ -119,7 +117,7 @@ async def approve(
                 user_id not in await people.oncall(session)):
             raise Refusal("Only the declarer, the supervisors or the on-call rotation can "
                           "post updates to customers.")
-        if State(incident.state) is State.DECLARED:
+        if incident.state is State.DECLARED:
             raise Refusal("The supervisor has to acknowledge the incident before any message "
                           "to customers can be approved.")
         if message.status != messages.PENDING:
@@ -131,21 +129,22 @@ async def approve(
         await _advance(session, incident, message.kind, roles, now)
         queued = await _enqueue(session, incident, message, now, deps.options.team_timezone)
         await reminders.reschedule(session, incident, deps.options, now)
-        await incidents.record(session, incident.id, f"{message.kind}_approved",
+        await incidents.record(session, incident.id, Event.approved(message.kind),
                                actor_id=user_id, now=now,
                                details={"version": message.version, "tickets": queued,
                                         "self_approved": self_approved})
         await session.refresh(message)
-    return message, queued
+        return to_record.message(message), queued
 
 
 async def _advance(
-    session: AsyncSession, incident: Incident, kind: str, roles: frozenset[lifecycle.Role],
+    session: AsyncSession, incident: Incident, kind: MessageKind,
+    roles: frozenset[lifecycle.Role],
     now: datetime,
 ) -> None:
     """The first apology notifies customers; an update needs them notified already."""
-    state = State(incident.state)
-    if kind == APOLOGY:
+    state = incident.state
+    if kind is APOLOGY:
         if state is State.ESCALATED:
             target = lifecycle.next_state(state, Action.NOTIFY_CUSTOMERS,
                                           roles | {lifecycle.Role.SYSTEM})
@@ -176,13 +175,13 @@ async def _enqueue(session: AsyncSession, incident: Incident, message: CustomerM
         [TicketRef(t.helpdesk, t.external_id, t.customer_external_id, t.status,
                    t.ticket_updated_at) for t in tickets],
         every_ticket=message.every_ticket)
-    if message.kind != APOLOGY and not message.every_ticket:
+    if message.kind is not APOLOGY and not message.every_ticket:
         # An update goes on the ticket where the customer already has our apology.
         earlier = await outbox.tickets_by_customer(session, incident.id)
         chosen = [TicketRef(t.helpdesk, earlier.get((t.helpdesk, t.customer_id), t.ticket_id),
                             t.customer_id, t.status, t.updated_at) for t in chosen]
     ref = marker(incident.id, message.id, message.version)
-    key = f"{message.kind}:{incident.id}:v{message.version}"
+    key = to_record.message(message).outbox_key
     queue = [
         outbox.NewMessage(
             incident_id=incident.id, message_key=key, helpdesk=t.helpdesk, ticket_id=t.ticket_id,
@@ -207,7 +206,7 @@ def personalise(body: str, name: str | None, ref: str, when: str | None = None) 
 
 async def request_changes(
     deps: Deps, message_id: int, user_id: str, reason: str
-) -> CustomerMessage:
+) -> MessageVersion:
     now = deps.clock.now()
     async with deps.sessions() as session, session.begin():
         message, incident, _roles = await _for_decision(session, message_id, user_id,
@@ -216,11 +215,11 @@ async def request_changes(
                                      by=user_id, now=now, change_request=reason):
             await session.refresh(message)
             raise Refusal(_not_pending(message))
-        await incidents.record(session, incident.id, "apology_changes_requested",
+        await incidents.record(session, incident.id, Event.CHANGES_REQUESTED,
                                actor_id=user_id, now=now,
                                details={"version": message.version, "reason": reason})
         await session.refresh(message)
-    return message
+        return to_record.message(message)
 
 
 async def _for_decision(
@@ -230,10 +229,9 @@ async def _for_decision(
     `supervisors_only` names what they tried to do."""
     message = await messages.get(session, message_id)
     if message is None:
-        raise Refusal("That draft no longer exists.")
+        raise NotFound("That draft no longer exists.")
     incident = await _incident(session, message.incident_id)
-    roles = People(incident.declarer_id, incident.supervisor_id,
-                   incident.backup_supervisor_id).roles_of(user_id)
+    roles = to_record.incident(incident).people.roles_of(user_id)
     if supervisors_only and not roles & lifecycle.SUPERVISORS:
         raise Refusal(f"Only the incident's supervisor or backup supervisor can "
                       f"{supervisors_only}.")
@@ -251,7 +249,7 @@ def _not_pending(message: CustomerMessage) -> str:
 async def _incident(session: AsyncSession, incident_id: int) -> Incident:
     incident = await incidents.get(session, incident_id)
     if incident is None:
-        raise Refusal(f"There is no incident #{incident_id}.")
+        raise NotFound(f"There is no incident #{incident_id}.")
     return incident
 
 

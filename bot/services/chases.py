@@ -13,18 +13,18 @@ from typing import Any
 
 from bot.domain.cadence import Cadence
 from bot.domain.chases import HelpdeskComment, Watched, decide, excerpt, supervisor_needed
-from bot.domain.severity import Severity
+from bot.domain.notices.chases import ChaseFacts, ChaseInThread, ChaseToSupervisor
+from bot.domain.records import Event
+from bot.services import say
 from bot.services.context import Deps
-from bot.services.customers import where
 from bot.services.incidents import refresh_card
-from bot.slack.blocks import chases as blocks
-from bot.slack.outbound import SlackDeliveryError
 from bot.webhooks import WebhookComment
 from storage import chases, incidents, outbox
+from storage import records as to_record
 
 log = logging.getLogger(__name__)
 
-CHASED = "customer_chased"
+CHASED = Event.CUSTOMER_CHASED
 _background: set[asyncio.Task[Any]] = set()
 
 
@@ -82,30 +82,24 @@ async def notify(deps: Deps, chase_id: int) -> None:
         chase = await chases.get(session, chase_id)
         if chase is None:
             return
-        incident = await incidents.get(session, chase.incident_id)
-        if incident is None:
+        row = await incidents.get(session, chase.incident_id)
+        if row is None:
             return
+        incident = to_record.incident(row)
         name = await chases.customer_name(session, incident.id, chase.helpdesk,
                                           chase.customer_id)
         total = await chases.count(session, incident.id)
         last_sent = await outbox.last_sent_at(session, incident.id)
     had_update = chase.our_last_update_at is not None
     since = chase.received_at - (chase.our_last_update_at or incident.declared_at)
-    channel, thread_ts = where(incident)
-    text, thread_blocks = blocks.in_thread(chase, name, since, had_update=had_update, total=total)
-    try:
-        await deps.slack.post(channel, text, thread_blocks, thread_ts=thread_ts)
-    except SlackDeliveryError as error:
-        log.warning("chase %s not posted for incident %s: %s", chase_id, incident.id, error.code)
-    cadence = Cadence.default().interval(Severity(incident.severity))
+    facts = ChaseFacts(helpdesk=chase.helpdesk, ticket_id=chase.ticket_id,
+                       customer_id=chase.customer_id, customer_name=name, excerpt=chase.excerpt,
+                       since=since, had_update=had_update)
+    channel, thread_ts = incident.thread
+    await say.post(deps, incident.id, channel, ChaseInThread(facts, total), thread_ts=thread_ts)
+    cadence = Cadence.default().interval(incident.severity)
     supervisor = incident.supervisor_id or incident.backup_supervisor_id
     if supervisor and supervisor_needed(last_sent, incident.declared_at, deps.clock.now(),
                                         cadence):
-        dm_text, dm_blocks = blocks.supervisor_dm(incident, name, since, cadence,
-                                                  had_update=had_update)
-        try:
-            await deps.slack.dm(supervisor, dm_text, dm_blocks)
-        except SlackDeliveryError as error:
-            log.warning("supervisor of incident %s not told of chase: %s", incident.id,
-                        error.code)
+        await say.dm(deps, supervisor, ChaseToSupervisor(incident, facts, cadence))
     await refresh_card(deps, incident.id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.inflight import InFlight
-from bot.slack.outbound import Slack
+from bot.services.ports import SlackPort
 from integrations.helpdesk.base import Helpdesk
 
 
@@ -32,7 +32,9 @@ class Options:
 class Deps:
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
-    slack: Slack
+    slack: SlackPort
     options: Options
     helpdesks: Mapping[str, Helpdesk] = field(default_factory=dict)
     in_flight: InFlight = field(default_factory=InFlight)
+    # Wakes the runtime's outbox worker at once (it also polls); set by the runtime.
+    wake_delivery: Callable[[], None] = lambda: None

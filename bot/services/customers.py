@@ -11,20 +11,23 @@ import logging
 import time
 from collections.abc import Iterable
 
+from bot.domain.customer_csv import customer_csv
+from bot.domain.errors import NotFound, Refusal
+from bot.domain.notices.customers import LookupOutcome, LookupProgress
+from bot.domain.records import Event, IncidentRecord, LookupRecord
 from bot.services.context import Deps
-from bot.slack.blocks import customers as blocks
-from bot.slack.outbound import Posted, SlackDeliveryError
+from bot.services.ports import Posted, SlackDeliveryError
 from integrations.helpdesk.base import Helpdesk, Scope, ScopeKind, Ticket
 from integrations.helpdesk.errors import HelpdeskAuthError, HelpdeskError, InvalidScope
 from storage import customers, incidents
-from storage.models import CustomerLookup, Incident
+from storage import records as to_record
 
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_SECONDS = 1.0  # chat.update is rate limited; a person needs no more
 
 
-class LookupRefused(Exception):
+class LookupRefused(Refusal):
     """The look-up cannot start (unknown incident, helpdesk not configured)."""
 
 
@@ -48,7 +51,7 @@ async def again(deps: Deps, previous_lookup_id: int, requested_by: str) -> int:
     async with deps.sessions() as session:
         previous = await customers.get_lookup(session, previous_lookup_id)
     if previous is None:
-        raise LookupRefused("That look-up no longer exists.")
+        raise NotFound("That look-up no longer exists.")
     scope = Scope(ScopeKind(previous.scope_kind), previous.scope_value)
     return await start(deps, previous.incident_id, previous.helpdesk, scope, requested_by)
 
@@ -56,10 +59,12 @@ async def again(deps: Deps, previous_lookup_id: int, requested_by: str) -> int:
 async def run(deps: Deps, lookup_id: int) -> None:
     """Fetch tickets and customers, saving as it goes, and report in the incident's thread."""
     async with deps.sessions() as session:
-        lookup = await customers.get_lookup(session, lookup_id)
-        assert lookup is not None
-        incident = await incidents.get(session, lookup.incident_id)
-        assert incident is not None
+        row = await customers.get_lookup(session, lookup_id)
+        incident_row = await incidents.get(session, row.incident_id) if row else None
+        if row is None or incident_row is None:
+            log.warning("lookup %s or its incident is gone", lookup_id)
+            return
+        lookup, incident = customers.lookup_record(row), to_record.incident(incident_row)
         known_before = await customers.summary(session, incident.id)
     client = deps.helpdesks[lookup.helpdesk]
     scope = Scope(ScopeKind(lookup.scope_kind), lookup.scope_value)
@@ -83,12 +88,12 @@ async def run(deps: Deps, lookup_id: int) -> None:
             tickets_found=run_.tickets, customers_found=len(run_.requesters),
             new_customers=run_.new_customers, truncated=run_.truncated, note=run_.note,
             error=error_text)
-        await incidents.record(session, incident.id, f"customers_lookup_{status}",
+        await incidents.record(session, incident.id, Event.lookup_finished(status),
                                actor_id=lookup.requested_by, now=deps.clock.now(),
                                details={"helpdesk": lookup.helpdesk, "tickets": run_.tickets,
                                         "customers": len(run_.requesters)})
         finished = await customers.get_lookup(session, lookup_id)
-    lookup = finished or lookup
+    lookup = customers.lookup_record(finished) if finished else lookup
     await report(deps, incident, lookup, progress.posted,
                  first_time=known_before.customers == 0)
 
@@ -96,7 +101,7 @@ async def run(deps: Deps, lookup_id: int) -> None:
 class _Run:
     """The state of one look-up as pages arrive."""
 
-    def __init__(self, deps: Deps, client: Helpdesk, lookup: CustomerLookup, incident_id: int):
+    def __init__(self, deps: Deps, client: Helpdesk, lookup: LookupRecord, incident_id: int):
         self.deps, self.client, self.lookup, self.incident_id = deps, client, lookup, incident_id
         self.tickets = 0
         self.requesters: set[str] = set()
@@ -140,16 +145,16 @@ class _Run:
 class _Progress:
     """One thread message, updated in place at most once a second."""
 
-    def __init__(self, deps: Deps, incident: Incident, lookup: CustomerLookup) -> None:
+    def __init__(self, deps: Deps, incident: IncidentRecord, lookup: LookupRecord) -> None:
         self.deps, self.incident, self.lookup = deps, incident, lookup
         self.posted: Posted | None = None
         self._last = 0.0
 
     async def post(self) -> None:
-        text, body = blocks.progress(self.lookup, 0, 0)
-        channel, thread = where(self.incident)
+        channel, thread = self.incident.thread
         try:
-            self.posted = await self.deps.slack.post(channel, text, body, thread_ts=thread)
+            self.posted = await self.deps.slack.post(channel, LookupProgress(self.lookup, 0, 0),
+                                                     thread)
         except SlackDeliveryError as error:
             log.warning("lookup progress not posted: %s", error.code)
 
@@ -157,22 +162,15 @@ class _Progress:
         if not self.posted or time.monotonic() - self._last < PROGRESS_EVERY_SECONDS:
             return
         self._last = time.monotonic()
-        text, body = blocks.progress(self.lookup, tickets, customers_so_far)
+        notice = LookupProgress(self.lookup, tickets, customers_so_far)
         try:
-            await self.deps.slack.update(self.posted.channel, self.posted.ts, text, body)
+            await self.deps.slack.update(self.posted.channel, self.posted.ts, notice)
         except SlackDeliveryError as error:
             log.warning("lookup progress not updated: %s", error.code)
 
 
-def where(incident: Incident) -> tuple[str, str | None]:
-    """The incident's thread, or the declarer's DM when the card could not be posted."""
-    if incident.channel_id and incident.card_ts:
-        return incident.channel_id, incident.card_ts
-    return incident.declarer_id, None
-
-
 async def report(
-    deps: Deps, incident: Incident, lookup: CustomerLookup, progress: Posted | None,
+    deps: Deps, incident: IncidentRecord, lookup: LookupRecord, progress: Posted | None,
     *, first_time: bool,
 ) -> None:
     """Replace the progress message with the outcome, and upload the full list as CSV."""
@@ -180,17 +178,22 @@ async def report(
         summary = await customers.summary(session, incident.id)
         rows = await customers.all_rows(session, incident.id)
         new_rows = [r for r in rows if r.customer.first_seen_lookup_id == lookup.id]
-    text, body = blocks.outcome(lookup, summary, new_rows, first_time=first_time)
-    channel, thread = where(incident)
+    outcome = LookupOutcome(lookup, summary, tuple(new_rows), first_time)
+    channel, thread = incident.thread
     try:
         if progress:
-            await deps.slack.update(progress.channel, progress.ts, text, body)
+            await deps.slack.update(progress.channel, progress.ts, outcome)
         else:
-            await deps.slack.post(channel, text, body, thread_ts=thread)
+            await deps.slack.post(channel, outcome, thread)
         if rows:
             await deps.slack.upload(
                 channel=channel, thread_ts=thread, filename=f"incident-{incident.id}-customers.csv",
                 title=f"Affected customers, incident #{incident.id}",
-                content=blocks.csv_text(rows))
+                content=customer_csv(rows))
     except SlackDeliveryError as error:
         log.warning("lookup report for incident %s not posted: %s", incident.id, error.code)
+
+
+async def look_again(deps: Deps, previous_lookup_id: int, requested_by: str) -> None:
+    """Refresh / Retry: a new look-up with the same scope, run now."""
+    await run(deps, await again(deps, previous_lookup_id, requested_by))

@@ -30,7 +30,7 @@ import os
 import socket
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -84,6 +84,7 @@ class DeliveryWorker:
         concurrency: int = 8,
         batch: int = 50,
         policy: RetryPolicy | None = None,
+        on_batch: Callable[[set[str]], Awaitable[None]] | None = None,
     ) -> None:
         if concurrency < 1 or batch < 1 or lease <= timedelta(0):
             raise ValueError("concurrency, batch and lease must be positive")
@@ -100,6 +101,8 @@ class DeliveryWorker:
         self.call_budget = lease / 2
         self.renew_before = lease * 3 / 4
         self.totals: Counter[str] = Counter()
+        # Told which messages a batch worked on (the thread's progress follows them).
+        self.on_batch = on_batch
         self._slots = asyncio.Semaphore(concurrency)
 
     async def run_once(self) -> int:
@@ -113,6 +116,11 @@ class DeliveryWorker:
         self.totals.update(outcomes)
         log.info("delivery batch by %s: claimed=%d %s", self.owner, len(rows),
                  " ".join(f"{k}={v}" for k, v in sorted(outcomes.items())))
+        if self.on_batch is not None:
+            try:
+                await self.on_batch({row.message_key for row in rows})
+            except Exception:  # noqa: BLE001 - showing progress must never stop delivery
+                log.exception("delivery progress could not be shown")
         return len(rows)
 
     async def run_until_idle(self) -> int:

@@ -8,11 +8,12 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.cadence import first_contact_status, first_contact_target
-from bot.domain.severity import Severity
+from bot.domain.notices.escalation import FirstContactAtRisk
+from bot.domain.records import Event
+from bot.services import say
 from bot.services.context import Deps
-from bot.slack.blocks import messages as message_blocks
-from bot.slack.outbound import SlackDeliveryError
 from storage import incidents, messages, timers
+from storage import records as to_record
 from storage.models import Incident
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ WARN_BEFORE = timedelta(minutes=5)
 
 async def schedule(session: AsyncSession, incident: Incident) -> None:
     """Called in the declaring transaction: remind a little before the target passes."""
-    target = first_contact_target(Severity(incident.severity))
+    target = first_contact_target(incident.severity)
     due = incident.declared_at + max(target - WARN_BEFORE, timedelta(0))
     await timers.schedule(session, kind=FIRST_CONTACT_TIMER, key=str(incident.id),
                           incident_id=incident.id, due_at=due)
@@ -31,27 +32,21 @@ async def schedule(session: AsyncSession, incident: Incident) -> None:
 
 async def on_at_risk(deps: Deps, incident_id: int) -> None:
     async with deps.sessions() as session:
-        incident = await incidents.get(session, incident_id)
-        if incident is None or incident.first_contact_at is not None:
+        row = await incidents.get(session, incident_id)
+        if row is None or row.first_contact_at is not None:
             return
         if await messages.approved_any(session, incident_id):
             return  # approved and on its way: the delivery progress says the rest
-    status = first_contact_status(incident.declared_at, None, Severity(incident.severity),
+        incident = to_record.incident(row)
+    status = first_contact_status(incident.declared_at, None, incident.severity,
                                   deps.clock.now(), WARN_BEFORE)
-    text, blocks = message_blocks.first_contact_at_risk(incident, status.elapsed, status.target)
+    notice = FirstContactAtRisk(incident, status.elapsed, status.target)
     if incident.card_ts and incident.channel_id:
-        await _post(deps, incident.channel_id, text, blocks, incident.card_ts)
+        await say.post(deps, incident.id, incident.channel_id, notice,
+                       thread_ts=incident.card_ts)
     for person in sorted({p for p in (incident.supervisor_id, incident.declarer_id) if p}):
-        await _post(deps, person, text, blocks, None)
+        await say.dm(deps, person, notice)
     minutes = int(status.elapsed.total_seconds() // 60)
     async with deps.sessions() as session, session.begin():
-        await incidents.record(session, incident_id, "first_contact_at_risk", actor_id=None,
+        await incidents.record(session, incident_id, Event.FIRST_CONTACT_AT_RISK, actor_id=None,
                                now=deps.clock.now(), details={"elapsed_minutes": minutes})
-
-
-async def _post(deps: Deps, channel: str, text: str, blocks: list[dict[str, object]],
-                thread_ts: str | None) -> None:
-    try:
-        await deps.slack.post(channel, text, blocks, thread_ts=thread_ts)
-    except SlackDeliveryError as error:
-        log.warning("first-contact reminder not posted to %s: %s", channel, error.code)

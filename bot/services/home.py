@@ -6,26 +6,36 @@ import logging
 from collections.abc import Iterable
 from datetime import timedelta
 
+from bot.domain.notices.home import Approval, DueUpdate, HomeTab, RecentChase
 from bot.services.context import Deps
-from bot.slack.blocks.home import home
-from bot.slack.outbound import SlackDeliveryError
+from bot.services.ports import SlackDeliveryError
 from storage import chases
 from storage import home as queries
+from storage import records as to_record
 
 log = logging.getLogger(__name__)
 
 
-async def publish(deps: Deps, user_id: str) -> None:
+async def tab(deps: Deps, user_id: str) -> HomeTab:
     now = deps.clock.now()
     async with deps.sessions() as session:
-        view = home(
-            mine=await queries.involving(session, user_id),
-            approvals=await queries.waiting_for(session, user_id),
-            due_soon=await queries.promised_updates(session, now + timedelta(hours=1)),
-            chases=await chases.since(session, now - timedelta(hours=24)),
-            now=now, command=deps.options.command)
+        mine = await queries.involving(session, user_id)
+        approvals = await queries.waiting_for(session, user_id)
+        due_soon = await queries.promised_updates(session, now + timedelta(hours=1))
+        recent = await chases.since(session, now - timedelta(hours=24))
+    return HomeTab(
+        mine=tuple(to_record.incident(i) for i in mine),
+        approvals=tuple(Approval(i.id, i.title, m.kind, m.version, m.author_id, m.created_at)
+                        for m, i in approvals),
+        due_soon=tuple(DueUpdate(i.id, i.title, due) for i, due in due_soon),
+        chases=tuple(RecentChase(c.incident_id, title, c.ticket_id, c.received_at, c.excerpt)
+                     for c, title in recent),
+        now=now, command=deps.options.command)
+
+
+async def publish(deps: Deps, user_id: str) -> None:
     try:
-        await deps.slack.publish_home(user_id, view)
+        await deps.slack.publish_home(user_id, await tab(deps, user_id))
     except SlackDeliveryError as error:
         log.warning("home of a user not published: %s", error.code)
 

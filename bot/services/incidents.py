@@ -1,24 +1,33 @@
-"""Declaring an incident: save it first, then show the card and tell the supervisor."""
+"""Declaring an incident (save first, then show the card and tell the supervisor), and the
+card itself, which every later step refreshes."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from bot.domain.declaration import Declaration
 from bot.domain.escalation import escalation_deadline
-from bot.services import first_contact
+from bot.domain.notices.escalation import BotNote, Card, PickSupervisor
+from bot.domain.records import Event, IncidentRecord, Purpose
+from bot.services import customers as customer_lookup
+from bot.services import first_contact, home, say
 from bot.services.context import Deps
 from bot.services.escalation import ESCALATION_TIMER, tell_supervisor
-from bot.slack.blocks import apology as apology_blocks
-from bot.slack.blocks import card as card_blocks
-from bot.slack.blocks import messages
-from bot.slack.ids import Purpose
-from bot.slack.outbound import SlackDeliveryError
-from storage import chases, incidents, outbox, people, timers
+from bot.services.ports import SlackDeliveryError
+from integrations.helpdesk.base import Scope
+from storage import chases, customers, incidents, outbox, people, timers
 from storage import messages as stored_messages
-from storage.models import Incident
+from storage import records as to_record
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    incident: IncidentRecord
+    created: bool  # False: Slack sent the same submission again
+    lookup_id: int | None  # the customer look-up to run after the ack, if a scope was given
 
 
 async def declare(
@@ -28,9 +37,12 @@ async def declare(
     declarer_id: str,
     origin_channel_id: str | None,
     idempotency_key: str,
-) -> tuple[Incident, bool]:
-    """Save the incident (and its escalation timer) in one transaction; nothing is sent yet."""
+    scope: tuple[str, Scope] | None = None,
+) -> Declared:
+    """Before the ack, one transaction: the incident, its timers and the look-up request.
+    Nothing is sent yet; `announce` does that after the ack."""
     now = deps.clock.now()
+    lookup_id = None
     async with deps.sessions() as session, session.begin():
         person = await people.supervisor_of(session, declarer_id)
         supervisor = person.supervisor_id if person else None
@@ -52,89 +64,81 @@ async def declare(
                 session, kind=ESCALATION_TIMER, key=str(incident.id), incident_id=incident.id,
                 due_at=escalation_deadline(now, deps.options.escalation_timeout),
             )
-    log.info("incident %s declared (new=%s)", incident.id, created)
-    return incident, created
+        if created and scope and scope[0] in deps.helpdesks:
+            helpdesk, found_by = scope
+            lookup = await customers.start_lookup(
+                session, incident_id=incident.id, helpdesk=helpdesk,
+                scope_kind=found_by.kind.value, scope_value=found_by.value,
+                requested_by=declarer_id, now=now)
+            lookup_id = lookup.id
+        record = to_record.incident(incident)
+    log.info("incident %s declared (new=%s)", record.id, created)
+    return Declared(record, created, lookup_id)
 
 
-async def announce(deps: Deps, incident: Incident) -> None:
-    """Post the card, then tell the supervisor (or ask the declarer to pick one)."""
-    await post_card(deps, incident)
+async def announce(deps: Deps, declared: Declared) -> None:
+    """After the ack: the card, the supervisor (or a picker), Home tabs, then the look-up."""
+    if not declared.created:
+        return
+    incident = await post_card(deps, declared.incident)
     if incident.supervisor_id:
         await tell_supervisor(deps, incident)
     else:
         await ask_for_supervisor(deps, incident)
+    await home.refresh(deps, [incident.declarer_id, incident.supervisor_id])
+    if declared.lookup_id is not None:
+        await customer_lookup.run(deps, declared.lookup_id)
 
 
-async def post_card(deps: Deps, incident: Incident) -> None:
+async def post_card(deps: Deps, incident: IncidentRecord) -> IncidentRecord:
+    """Post the card and return the incident as it now is (with the card's place)."""
     if not incident.channel_id:
         await _tell_declarer(deps, incident, "I had no channel to post the card in. Set "
                              "AMENDS_INCIDENT_CHANNEL, or declare from a channel.")
-        return
-    text, blocks = card_blocks.card(incident, deps.clock.now())
+        return incident
     try:
-        posted = await deps.slack.post(incident.channel_id, text, blocks)
+        posted = await deps.slack.post(incident.channel_id, Card(incident, deps.clock.now()))
     except SlackDeliveryError as error:
         async with deps.sessions() as session, session.begin():
-            await incidents.record(session, incident.id, "card_failed", actor_id=None,
+            await incidents.record(session, incident.id, Event.CARD_FAILED, actor_id=None,
                                    now=deps.clock.now(), details={"error": error.code})
         await _tell_declarer(deps, incident, f"I saved incident #{incident.id} but could not "
                              f"post its card: {error.advice}")
-        return
-    incident.card_ts = posted.ts
-    incident.channel_id = posted.channel
+        return incident
     async with deps.sessions() as session, session.begin():
         now = deps.clock.now()
         await incidents.set_fields(session, incident.id, now, card_ts=posted.ts,
                                    channel_id=posted.channel)
         await incidents.remember_message(session, incident.id, Purpose.CARD, posted.channel,
                                          posted.ts, now)
+        row = await incidents.get(session, incident.id)
+    return to_record.incident(row) if row else incident
 
 
 async def refresh_card(deps: Deps, incident_id: int) -> None:
     async with deps.sessions() as session:
-        incident = await incidents.get(session, incident_id)
+        row = await incidents.get(session, incident_id)
         latest = await stored_messages.latest_approved(session, incident_id)
         last_sent = await outbox.last_sent_at(session, incident_id)
         chase_count = await chases.count(session, incident_id)
-    if incident is None or not incident.card_ts or not incident.channel_id:
+    if row is None or not row.card_ts or not row.channel_id:
         return
-    text, blocks = card_blocks.card(incident, deps.clock.now(), last_update_at=last_sent,
-                                    next_due=latest.next_update_at if latest else None,
-                                    chase_count=chase_count)
+    card = Card(to_record.incident(row), deps.clock.now(), last_update_at=last_sent,
+                next_due=latest.next_update_at if latest else None, chase_count=chase_count)
     try:
-        await deps.slack.update(incident.channel_id, incident.card_ts, text, blocks)
+        await deps.slack.update(row.channel_id, row.card_ts, card)
     except SlackDeliveryError:
         log.warning("card of incident %s could not be updated", incident_id)
 
 
-async def offer_apology(deps: Deps, incident: Incident) -> None:
-    """After acknowledgement the thread offers the next step: draft the apology."""
-    if not (incident.card_ts and incident.channel_id):
-        return
-    text, blocks = apology_blocks.offer_draft(incident)
-    try:
-        await deps.slack.post(incident.channel_id, text, blocks, thread_ts=incident.card_ts)
-    except SlackDeliveryError as error:
-        log.warning("apology offer for incident %s not posted: %s", incident.id, error.code)
+async def ask_for_supervisor(deps: Deps, incident: IncidentRecord) -> None:
+    channel, thread = incident.thread
+    await say.post(deps, incident.id, channel,
+                   PickSupervisor(incident, deps.options.command), thread_ts=thread,
+                   remember_as=Purpose.PICK_SUPERVISOR)
 
 
-async def ask_for_supervisor(deps: Deps, incident: Incident) -> None:
-    text, blocks = messages.pick_supervisor(incident, deps.options.command)
-    where = incident.channel_id if incident.card_ts else incident.declarer_id
-    try:
-        posted = await deps.slack.post(where or incident.declarer_id, text, blocks,
-                                       thread_ts=incident.card_ts)
-    except SlackDeliveryError as error:
-        log.warning("supervisor picker for incident %s not posted: %s", incident.id, error.code)
-        return
-    async with deps.sessions() as session, session.begin():
-        await incidents.remember_message(session, incident.id, Purpose.PICK_SUPERVISOR,
-                                         posted.channel, posted.ts, deps.clock.now())
-
-
-async def _tell_declarer(deps: Deps, incident: Incident, text: str) -> None:
-    try:
-        await deps.slack.dm(incident.declarer_id, text, messages.section_only(text))
-    except SlackDeliveryError as error:
+async def _tell_declarer(deps: Deps, incident: IncidentRecord, text: str) -> None:
+    if await say.dm(deps, incident.declarer_id, BotNote(text)) is None:
         # Last resort: the incident is saved; the log says why nobody heard about it.
-        log.error("could not reach declarer of incident %s: %s", incident.id, error.code)
+        log.error("could not reach declarer of incident %s", incident.id)

@@ -10,8 +10,15 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.lifecycle import State
+from bot.domain.notices.reminders import (
+    Due,
+    ReminderNotice,
+    RemindersDone,
+    SeveralReminders,
+    Snoozed,
+)
+from bot.domain.records import Event, Purpose
 from bot.domain.reminders import (
-    Reminder,
     ReminderKind,
     ReminderPlan,
     batch_for_people,
@@ -19,13 +26,11 @@ from bot.domain.reminders import (
     next_reminder_at,
     snooze,
 )
-from bot.services import oncall
+from bot.services import oncall, say
 from bot.services.context import Deps, Options
-from bot.services.customers import where
-from bot.slack.blocks import reminders as blocks
-from bot.slack.ids import Purpose
-from bot.slack.outbound import SlackDeliveryError
+from bot.services.ports import SlackDeliveryError
 from storage import incidents, messages, timers
+from storage import records as to_record
 from storage.models import Incident
 
 log = logging.getLogger(__name__)
@@ -42,7 +47,7 @@ async def plan_for(
     return ReminderPlan(
         incident_id=str(incident.id),
         next_update_due=latest.next_update_at if latest else None,
-        resolved=State(incident.state) in _CLOSED,
+        resolved=incident.state in _CLOSED,
         # The latest approved message is the last update; its promise is the deadline.
         last_update_sent_at=latest.decided_at if latest else None,
         snoozed_until=await _snoozed_until(session, incident.id),
@@ -54,7 +59,7 @@ async def plan_for(
 
 async def _snoozed_until(session: AsyncSession, incident_id: int) -> datetime | None:
     snoozes = [e for e in await incidents.timeline(session, incident_id)
-               if e.kind == "reminder_snoozed"]
+               if e.kind is Event.REMINDER_SNOOZED]
     if not snoozes:
         return None
     return datetime.fromisoformat(snoozes[-1].details["until"])
@@ -78,7 +83,7 @@ class Batch:
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
-        self._found: list[tuple[Incident, Reminder, bool]] = []
+        self._found: list[Due] = []
 
     async def on_timer(self, incident_id: int, late: bool) -> None:
         self._found.extend(await collect(self.deps, incident_id, late))
@@ -89,9 +94,7 @@ class Batch:
             await send(self.deps, found)
 
 
-async def collect(
-    deps: Deps, incident_id: int, late: bool
-) -> list[tuple[Incident, Reminder, bool]]:
+async def collect(deps: Deps, incident_id: int, late: bool) -> list[Due]:
     """The reminders now due for an incident, each claimed once in the ledger."""
     now = deps.clock.now()
     async with deps.sessions() as session, session.begin():
@@ -103,41 +106,33 @@ async def collect(
                  if await timers.record_once(session, kind=SENT_LEDGER, key=r.key, now=now)]
         await reschedule(session, incident, deps.options, now, plan)
         for reminder in fresh:
-            await incidents.record(session, incident.id, f"reminder_{reminder.kind}",
+            await incidents.record(session, incident.id, Event.reminder(reminder.kind),
                                    actor_id=None, now=now,
                                    details={"key": reminder.key, "late": late})
-    return [(incident, reminder, late) for reminder in fresh]
+        record = to_record.incident(incident)
+    return [Due(record, reminder, late) for reminder in fresh]
 
 
-async def send(deps: Deps, found: list[tuple[Incident, Reminder, bool]]) -> None:
+async def send(deps: Deps, found: list[Due]) -> None:
     """Threads get one note per incident; each person gets one DM listing theirs."""
     now = deps.clock.now()
-    for incident, reminder, late in found:
-        if reminder.to_thread or reminder.kind is not ReminderKind.BEFORE_DUE:
-            channel, thread = where(incident)
-            await _post(deps, [incident.id], channel, thread,
-                        *blocks.reminder(incident, reminder, now, late=late))
-    by_incident = {reminder.key: (incident, late) for incident, reminder, late in found}
-    for user_id, theirs in batch_for_people([r for _i, r, _l in found]).items():
-        items = [(by_incident[r.key][0], r, by_incident[r.key][1]) for r in theirs]
-        if len(items) == 1:
-            message = blocks.reminder(*items[0][:2], now, late=items[0][2])
-        else:
-            message = blocks.several(items, now)
-        await _post(deps, [i.id for i, _r, _l in items], user_id, None, *message)
-
-
-async def _post(deps: Deps, incident_ids: list[int], channel: str, thread: str | None,
-                text: str, body: list[dict[str, object]]) -> None:
-    try:
-        posted = await deps.slack.post(channel, text, body, thread_ts=thread)
-    except SlackDeliveryError as error:
-        log.warning("reminder for incidents %s not posted: %s", incident_ids, error.code)
-        return
-    async with deps.sessions() as session, session.begin():
-        for incident_id in incident_ids:
-            await incidents.remember_message(session, incident_id, Purpose.REMINDER,
-                                             posted.channel, posted.ts, deps.clock.now())
+    for due in found:
+        if due.reminder.to_thread or due.reminder.kind is not ReminderKind.BEFORE_DUE:
+            channel, thread = due.incident.thread
+            await say.post(deps, due.incident.id, channel, ReminderNotice(due, now),
+                           thread_ts=thread, remember_as=Purpose.REMINDER)
+    by_key = {due.reminder.key: due for due in found}
+    for user_id, theirs in batch_for_people([d.reminder for d in found]).items():
+        items = tuple(by_key[r.key] for r in theirs)
+        notice = (ReminderNotice(items[0], now) if len(items) == 1
+                  else SeveralReminders(items, now))
+        posted = await say.post(deps, items[0].incident.id, user_id, notice)
+        if posted is not None:  # one DM about several incidents: each remembers it
+            async with deps.sessions() as session, session.begin():
+                for due in items:
+                    await incidents.remember_message(session, due.incident.id,
+                                                     Purpose.REMINDER, posted.channel,
+                                                     posted.ts, deps.clock.now())
 
 
 async def snooze_for(deps: Deps, incident_id: int, user_id: str, minutes: int) -> datetime:
@@ -147,7 +142,7 @@ async def snooze_for(deps: Deps, incident_id: int, user_id: str, minutes: int) -
         incident = await incidents.get(session, incident_id)
         if incident is None:
             return until
-        await incidents.record(session, incident_id, "reminder_snoozed", actor_id=user_id,
+        await incidents.record(session, incident_id, Event.REMINDER_SNOOZED, actor_id=user_id,
                                now=now, details={"until": until.isoformat()})
         await reschedule(session, incident, deps.options, now)
     return until
@@ -155,11 +150,17 @@ async def snooze_for(deps: Deps, incident_id: int, user_id: str, minutes: int) -
 
 async def acted_on(deps: Deps, incident_id: int, by: str, what: str) -> None:
     """Reminders that were dealt with are updated in place, not left dangling."""
-    async with deps.sessions() as session:
-        posted = await incidents.messages(session, incident_id, [Purpose.REMINDER])
-    text, body = blocks.done(incident_id, by, what)
-    for message in posted:
+    await say.update_remembered(deps, incident_id, [Purpose.REMINDER],
+                                RemindersDone(incident_id, by, what))
+
+
+async def snooze_from(
+    deps: Deps, incident_id: int, user_id: str, minutes: int, where: tuple[str, str] | None,
+) -> None:
+    """'Snooze': save it, then say so on the reminder that was clicked (if we know where)."""
+    until = await snooze_for(deps, incident_id, user_id, minutes)
+    if where is not None:
         try:
-            await deps.slack.update(message.channel_id, message.ts, text, body)
+            await deps.slack.update(where[0], where[1], Snoozed(incident_id, until, user_id))
         except SlackDeliveryError as error:
-            log.warning("reminder %s not updated: %s", message.id, error.code)
+            log.warning("snoozed reminder not updated: %s", error.code)

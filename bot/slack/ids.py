@@ -26,18 +26,3 @@ class CallbackId(StrEnum):
     DRAFT_APOLOGY = "draft_apology"
     REQUEST_CHANGES = "request_changes"
     CALL_RESULT = "call_result"
-
-
-class Purpose(StrEnum):
-    """Why a message was posted; used to find and update it later."""
-
-    CARD = "card"
-    THREAD_ESCALATION = "thread_escalation"
-    SUPERVISOR_DM = "supervisor_dm"
-    BACKUP_DM = "backup_dm"
-    PICK_SUPERVISOR = "pick_supervisor"
-    CALL_LIST = "call_list"
-    REMINDER = "reminder"
-
-
-ACK_PROMPTS = (Purpose.THREAD_ESCALATION, Purpose.SUPERVISOR_DM, Purpose.BACKUP_DM)

@@ -1,7 +1,7 @@
-"""Posting to Slack, with Slack's failures turned into typed errors that say what to do.
+"""The Slack adapter: the port of `bot/services/ports.py` on slack_sdk's AsyncWebClient.
 
-    SlackDeliveryError          a message could not be posted or updated
-    └── carries .code (Slack's `error`), .channel and .advice (fit for a person)
+Notices are drawn by their views (`bot/slack/render.py`) here, at the edge; Slack's
+failures become `SlackDeliveryError`, which says what to do.
 
 Rate limits and dropped connections are retried inside slack_sdk by its retry
 handlers (see `make_client`); what is left after that reaches the caller.
@@ -10,7 +10,6 @@ handlers (see `make_client`); what is left after that reaches the caller.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -20,35 +19,11 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.notices import Notice
+from bot.services.ports import Posted, SlackDeliveryError
+from bot.slack.render import render_message, render_view
+
 log = logging.getLogger(__name__)
-
-_ADVICE = {
-    "channel_not_found": (
-        "I can't see channel <#{channel}>. Check AMENDS_INCIDENT_CHANNEL, or invite me there "
-        "with `/invite @amends` if it is private."
-    ),
-    "not_in_channel": "I'm not in <#{channel}>. Invite me with `/invite @amends`, then try again.",
-    "is_archived": "Channel <#{channel}> is archived. Point AMENDS_INCIDENT_CHANNEL elsewhere.",
-    "ratelimited": "Slack is rate-limiting me right now. Try again in a minute.",
-    "message_not_found": "The message I meant to update is gone.",
-    "cannot_dm_bot": "I can't send a direct message to another bot.",
-    "user_not_found": "Slack does not know that user.",
-}
-
-
-@dataclass(slots=True)
-class SlackDeliveryError(Exception):
-    code: str
-    channel: str | None
-
-    @property
-    def advice(self) -> str:
-        template = _ADVICE.get(self.code, "Slack answered `{code}`. Try again in a moment.")
-        return template.format(channel=self.channel or "?", code=self.code)
-
-    def __str__(self) -> str:
-        return f"Slack error {self.code} for channel {self.channel}"
-
 
 def make_client(token: str, base_url: str) -> AsyncWebClient:
     return AsyncWebClient(
@@ -62,34 +37,26 @@ def make_client(token: str, base_url: str) -> AsyncWebClient:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Posted:
-    channel: str
-    ts: str
-
-
 class Slack:
     """The few Web API calls the app makes, each translating failures to SlackDeliveryError."""
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
 
-    async def post(
-        self, channel: str, text: str, blocks: list[dict[str, Any]], thread_ts: str | None = None
-    ) -> Posted:
+    async def post(self, channel: str, notice: Notice, thread_ts: str | None = None) -> Posted:
+        text, blocks = render_message(notice)
         response = await self._call(
             "chat_postMessage", channel, channel=channel, text=text, blocks=blocks,
             thread_ts=thread_ts, unfurl_links=False,
         )
         return Posted(channel=response["channel"], ts=response["ts"])
 
-    async def dm(self, user_id: str, text: str, blocks: list[dict[str, Any]]) -> Posted:
+    async def dm(self, user_id: str, notice: Notice) -> Posted:
         # Posting to a user ID lands in the app's DM with them; the reply names the D-channel.
-        return await self.post(user_id, text, blocks)
+        return await self.post(user_id, notice)
 
-    async def update(
-        self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]
-    ) -> None:
+    async def update(self, channel: str, ts: str, notice: Notice) -> None:
+        text, blocks = render_message(notice)
         await self._call("chat_update", channel, channel=channel, ts=ts, text=text, blocks=blocks)
 
     async def ephemeral(self, channel: str, user_id: str, text: str) -> None:
@@ -102,11 +69,11 @@ class Slack:
         await self._call("files_upload_v2", channel, channel=channel, thread_ts=thread_ts,
                          filename=filename, title=title, content=content)
 
-    async def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
-        await self._call("views_publish", user_id, user_id=user_id, view=view)
+    async def publish_home(self, user_id: str, notice: Notice) -> None:
+        await self._call("views_publish", user_id, user_id=user_id, view=render_view(notice))
 
-    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
-        await self._call("views_open", None, trigger_id=trigger_id, view=view)
+    async def open_view(self, trigger_id: str, notice: Notice) -> None:
+        await self._call("views_open", None, trigger_id=trigger_id, view=render_view(notice))
 
     async def _call(self, method: str, log_channel: str | None, /, **kwargs: Any) -> Any:
         try:

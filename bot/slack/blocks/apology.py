@@ -5,12 +5,32 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from bot.slack.blocks.text import Block, actions, button, context, plain, section, slack_date, user
+from bot.domain.apology.rules import MessageKind
+from bot.domain.notices.apology import (
+    DeliveryProgress,
+    DraftDecided,
+    DraftForm,
+    DraftPosted,
+    NobodyToNotify,
+    OfferDraft,
+    RequestChangesForm,
+)
+from bot.domain.records import Finding, MessageStatus
+from bot.slack.blocks.text import (
+    Block,
+    actions,
+    button,
+    context,
+    esc,
+    plain,
+    section,
+    slack_date,
+    user,
+)
 from bot.slack.ids import ActionId, CallbackId
-from storage.models import CustomerMessage, Incident
+from bot.slack.render import Message, message_view, surface_view
 
 INPUT = "value"
 BODY, NEXT_UPDATE, REMEDY, EVERY_TICKET, OVERRIDE = (
@@ -19,22 +39,11 @@ WHAT_CHANGED, WHAT_WE_DO = "what_changed", "what_we_do"
 
 
 @dataclass(frozen=True, slots=True)
-class FindingView:
-    """What the modal and thread show of one finding (decoupled from the check's types)."""
-
-    rule: str
-    words: str
-    reason: str
-    suggestion: str
-    blocking: bool
-
-
-@dataclass(frozen=True, slots=True)
 class DraftState:
     incident_id: int
     checked_digest: str | None = None
     edit_of: int | None = None
-    kind: str = "apology"  # or "update"
+    kind: MessageKind = MessageKind.APOLOGY
 
     def to_metadata(self) -> str:
         return json.dumps({"i": self.incident_id, "c": self.checked_digest, "e": self.edit_of,
@@ -43,22 +52,23 @@ class DraftState:
     @classmethod
     def from_metadata(cls, raw: str) -> DraftState:
         data = json.loads(raw or "{}")
-        return cls(int(data["i"]), data.get("c"), data.get("e"), data.get("k", "apology"))
+        return cls(int(data["i"]), data.get("c"), data.get("e"),
+                   MessageKind(data.get("k", MessageKind.APOLOGY)))
 
 
-def label(kind: str) -> str:
-    return "Update" if kind == "update" else "Apology"
+def label(kind: MessageKind) -> str:
+    return "Update" if kind is MessageKind.UPDATE else "Apology"
 
 
-def draft_modal(
-    incident: Incident, *, body: str, next_update_at: datetime, remedy: str | None,
-    every_ticket: bool, findings: Sequence[FindingView], state: DraftState,
-    customer_count: int, compose: bool = False,
-) -> Block:
+@surface_view(DraftForm)
+def draft_modal(form: DraftForm) -> Block:
     """`compose`: an update's first step asks what changed and what we are doing, and the
     message is written from the update template; the next step shows it to edit."""
+    incident, customer_count, findings = form.incident, form.customer_count, form.findings
+    compose, body, remedy = form.compose, form.body, form.remedy
+    state = DraftState(incident.id, form.checked_digest, form.edit_of, form.kind)
     blocks: list[Block] = [
-        context(f"Incident #{incident.id} · {incident.title} · to {customer_count:,} "
+        context(f"Incident #{incident.id} · {esc(incident.title)} · to {customer_count:,} "
                 f"customer{'s' if customer_count != 1 else ''} · “Hi <name>,” is added for each"),
     ]
     if findings:
@@ -79,13 +89,13 @@ def draft_modal(
     blocks += [
         _input(NEXT_UPDATE, "When they will hear from us next", {
             "type": "datetimepicker", "action_id": INPUT,
-            "initial_date_time": int(next_update_at.timestamp())},
+            "initial_date_time": int(form.next_update_at.timestamp())},
             hint="{next_update_time} in the message becomes this time, in each customer's "
                  "own time zone."),
         _input(REMEDY, "What we offer them (optional)", {
             "type": "plain_text_input", "action_id": INPUT, "max_length": 500,
             **({"initial_value": remedy} if remedy else {})}, optional=True),
-        _input(EVERY_TICKET, "Where to reply", _every_ticket(every_ticket), optional=True),
+        _input(EVERY_TICKET, "Where to reply", _every_ticket(form.every_ticket), optional=True),
     ]
     if any(f.blocking for f in findings):
         blocks.append(_input(OVERRIDE, "Keep a blocking finding? Say why (recorded)", {
@@ -137,21 +147,27 @@ def submitted(values: dict[str, dict[str, Any]]) -> dict[str, Any]:
 _ICON = {True: ":no_entry:", False: ":warning:"}
 
 
-def findings_text(findings: Sequence[FindingView], *, heading: bool = False) -> str:
+def findings_text(findings: Sequence[Finding], *, heading: bool = False) -> str:
     if not findings:
         return ":white_check_mark: The check found nothing to fix."
     lines = [f"{_ICON[f.blocking]} *{f.rule.replace('_', ' ').capitalize()}*"
-             + (f" — “{f.words}”" if f.words else "") + f": {f.reason} _{f.suggestion}_"
+             + (f" — “{esc(f.words)}”" if f.words else "")
+             + f": {esc(f.reason)} _{esc(f.suggestion)}_"
              for f in findings]
     head = ("*The check found this. Fix the text and submit again; blocking ones (:no_entry:) "
             "must be fixed or kept with a reason.*\n") if heading else ""
     return (head + "\n".join(lines))[:2900]
 
 
-def draft_in_thread(
-    message: CustomerMessage, findings: Sequence[FindingView], customer_count: int
-) -> tuple[str, list[Block]]:
-    quoted = "\n".join(f"> {line}" for line in message.body.splitlines())
+def _quoted(body: str) -> str:
+    return "\n".join(f"> {esc(line)}" for line in body.splitlines())
+
+
+@message_view(DraftPosted)
+def draft_in_thread(notice: DraftPosted) -> Message:
+    message, customer_count = notice.message, notice.customer_count
+    findings = message.findings
+    quoted = _quoted(message.body)
     by = user(message.author_id)
     head = (f":memo: *{label(message.kind)} v{message.version}* drafted by {by} for "
             f"{customer_count:,} customer{'s' if customer_count != 1 else ''}. "
@@ -159,7 +175,7 @@ def draft_in_thread(
     blocks: list[Block] = [section(head), section(quoted[:2900]),
                            section(findings_text(findings))]
     if message.override_reason:
-        blocks.append(context(f"Blocking finding kept because: {message.override_reason}"))
+        blocks.append(context(f"Blocking finding kept because: {esc(message.override_reason)}"))
     if message.next_update_at:
         blocks.append(context(f"Promised next update: {slack_date(message.next_update_at)}"))
     blocks.append(actions(
@@ -171,21 +187,26 @@ def draft_in_thread(
     return head, blocks
 
 
-def decided(message: CustomerMessage, verb: str) -> tuple[str, list[Block]]:
-    quoted = "\n".join(f"> {line}" for line in message.body.splitlines())
+@message_view(DraftDecided)
+def decided(notice: DraftDecided) -> Message:
+    message = notice.message
+    quoted = _quoted(message.body)
     name = label(message.kind)
-    head = (f":white_check_mark: {name} v{message.version} {verb} by {user(message.decided_by)}"
-            if message.status == "approved" else
+    approved = message.status is MessageStatus.APPROVED
+    head = (f":white_check_mark: {name} v{message.version} approved by "
+            f"{user(message.decided_by)}" if approved else
             f":leftwards_arrow_with_hook: Changes requested on {name.lower()} "
-            f"v{message.version} by {user(message.decided_by)}: {message.change_request}")
+            f"v{message.version} by {user(message.decided_by)}: {esc(message.change_request)}")
     blocks = [section(head), section(quoted[:2900])]
-    if message.status != "approved":
+    if not approved:
         blocks.append(actions(f"draft:{message.id}",
                               button("Edit", ActionId.EDIT_MESSAGE, str(message.id))))
     return head, blocks
 
 
-def offer_draft(incident: Incident) -> tuple[str, list[Block]]:
+@message_view(OfferDraft)
+def offer_draft(notice: OfferDraft) -> Message:
+    incident = notice.incident
     text = (f"Acknowledged. Next: tell the affected customers. Draft the apology now; "
             f"{user(incident.supervisor_id)} approves it here.")
     return text, [section(f":writing_hand: {text}"), actions(
@@ -193,7 +214,9 @@ def offer_draft(incident: Incident) -> tuple[str, list[Block]]:
         button("Draft apology", ActionId.DRAFT_APOLOGY, str(incident.id), "primary"))]
 
 
-def request_changes_modal(message_id: int) -> Block:
+@surface_view(RequestChangesForm)
+def request_changes_modal(form: RequestChangesForm) -> Block:
+    message_id = form.message_id
     return {
         "type": "modal", "callback_id": CallbackId.REQUEST_CHANGES,
         "private_metadata": json.dumps({"m": message_id}),
@@ -204,16 +227,17 @@ def request_changes_modal(message_id: int) -> Block:
     }
 
 
-def delivery_progress(
-    message: CustomerMessage, sent: int, pending: int, failed: int,
-    failures: Sequence[tuple[str, str]],
-) -> tuple[str, list[Block]]:
+@message_view(DeliveryProgress)
+def delivery_progress(notice: DeliveryProgress) -> Message:
+    message, sent, pending, failed = notice.message, notice.sent, notice.pending, notice.failed
+    failures = notice.failures
     total = sent + pending + failed
     text = (f":outbox_tray: {label(message.kind)} v{message.version}: {sent:,} of {total:,} sent · "
             f"{pending:,} pending · {failed:,} failed")
     blocks: list[Block] = [section(text)]
     if failures:
-        lines = "\n".join(f"• {who}: {why}" for who, why in failures[:20])
+        lines = "\n".join(f"• {esc(f.customer)} (ticket {esc(f.ticket_id)}): {esc(f.reason)}"
+                           for f in failures[:20])
         more = f"\n…and {len(failures) - 20} more" if len(failures) > 20 else ""
         blocks.append(section(f"*Not reached yet:*\n{lines}{more}"))
         blocks.append(actions(f"delivery:{message.id}", button(
@@ -223,3 +247,13 @@ def delivery_progress(
         blocks.append(actions(f"delivered:{message.id}", button(
             "Post update", ActionId.POST_UPDATE, str(message.incident_id))))
     return text, blocks
+
+
+@message_view(NobodyToNotify)
+def nobody_to_notify(notice: NobodyToNotify) -> Message:
+    message = notice.message
+    text = (f":warning: {label(message.kind)} v{message.version} is approved, but *no customer "
+            f"was reached*: the incident has no affected tickets. Add a helpdesk scope with "
+            f"*Refresh customers* or `{notice.command} customers {message.incident_id}`, then "
+            f"approve again; the incident stays in its state until someone is told.")
+    return text, [section(text)]

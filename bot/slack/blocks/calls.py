@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 
-from bot.slack.blocks.text import Block, button, context, plain, section, user
+from bot.domain.notices.calls import CallList, CallResultForm, CallsNotTaken
+from bot.domain.records import CallStatus, CallTaskRecord
+from bot.slack.blocks.text import Block, button, context, esc, plain, section, user
 from bot.slack.ids import ActionId, CallbackId
-from storage.calls import CALLED, OPEN, TAKEN
-from storage.models import CallTask
+from bot.slack.render import Message, message_view, surface_view
 
-Message = tuple[str, list[Block]]
+OPEN, TAKEN, CALLED = CallStatus.OPEN, CallStatus.TAKEN, CallStatus.CALLED
 
 
-def call_list(tasks: Sequence[CallTask]) -> Message:
+@message_view(CallList)
+def call_list(notice: CallList) -> Message:
+    tasks = notice.tasks
     done = sum(1 for t in tasks if t.status == CALLED)
     head = (f":telephone_receiver: *Call list* — {len(tasks)} customer"
             f"{'s' if len(tasks) != 1 else ''} to call personally ({done} called). "
@@ -26,14 +28,15 @@ def call_list(tasks: Sequence[CallTask]) -> Message:
     return head, blocks
 
 
-def _row(task: CallTask) -> Block:
-    contact = " · ".join(x for x in (task.phone, task.email) if x) or "no phone or e-mail on file"
+def _row(task: CallTaskRecord) -> Block:
+    contact = (" · ".join(esc(x) for x in (task.phone, task.email) if x)
+               or "no phone or e-mail on file")
     star = ":star: " if task.vip else ""
-    text = f"{star}*{task.name}* — {contact}"
+    text = f"{star}*{esc(task.name)}* — {contact}"
     if task.status == TAKEN:
         text += f"\n:telephone: {user(task.assignee_id)} is calling"
     elif task.status == CALLED:
-        text += f"\n:white_check_mark: Called by {user(task.assignee_id)}: {task.result}"
+        text += f"\n:white_check_mark: Called by {user(task.assignee_id)}: {esc(task.result)}"
     row = section(text, block_id=f"call:{task.id}")
     if task.status == OPEN:
         row["accessory"] = button("I'll call", ActionId.CALL_TAKE, str(task.id))
@@ -42,21 +45,25 @@ def _row(task: CallTask) -> Block:
     return row
 
 
-def not_taken(tasks: Sequence[CallTask]) -> Message:
-    names = ", ".join(t.name for t in tasks[:10])
+@message_view(CallsNotTaken)
+def not_taken(notice: CallsNotTaken) -> Message:
+    tasks = notice.tasks
+    names = ", ".join(esc(t.name) for t in tasks[:10])
     text = (f":telephone_receiver: Nobody has taken {len(tasks)} call"
             f"{'s' if len(tasks) != 1 else ''} after 30 min: {names}. Click *I'll call* above.")
     return text, [section(text)]
 
 
-def result_modal(task: CallTask) -> Block:
+@surface_view(CallResultForm)
+def result_modal(form: CallResultForm) -> Block:
+    task = form.task
     return {
         "type": "modal", "callback_id": CallbackId.CALL_RESULT,
         "private_metadata": json.dumps({"t": task.id}),
         "title": plain("How did the call go?"), "submit": plain("Save"),
         "close": plain("Cancel"),
         "blocks": [
-            context(f"{task.name} · {task.phone or task.email or ''}"),
+            context(f"{esc(task.name)} · {esc(task.phone or task.email or '')}"),
             {"type": "input", "block_id": "result", "label": plain("Result of the call"),
              "element": {"type": "plain_text_input", "action_id": "value", "multiline": True,
                          "max_length": 1000,

@@ -6,41 +6,43 @@ from datetime import datetime
 
 from bot.domain.cadence import FirstContactState, card_line, first_contact_status
 from bot.domain.lifecycle import State
-from bot.domain.severity import Severity
-from bot.slack.blocks.text import Block, context, duration, mrkdwn, plain, slack_date, user
-from storage.models import Incident
+from bot.domain.notices.escalation import Card
+from bot.domain.records import IncidentRecord
+from bot.slack.blocks.text import Block, context, duration, esc, mrkdwn, plain, slack_date, user
+from bot.slack.render import Message, message_view
 
 
-def card(
-    incident: Incident, now: datetime, *, last_update_at: datetime | None = None,
-    next_due: datetime | None = None, chase_count: int = 0,
-) -> tuple[str, list[Block]]:
+@message_view(Card)
+def card(notice: Card) -> Message:
     """(fallback text, blocks) for the incident's card."""
-    severity = Severity(incident.severity)
-    state = State(incident.state)
+    incident, now = notice.incident, notice.now
+    severity = incident.severity
     title = f"{severity.emoji} #{incident.id} · {incident.title}"
     fields = [
         mrkdwn(f"*Severity*\n{severity.label}"),
-        mrkdwn(f"*State*\n{_state_text(incident, state)}"),
+        mrkdwn(f"*State*\n{_state_text(incident)}"),
         mrkdwn(f"*Declared by*\n{user(incident.declarer_id)}"),
         mrkdwn(f"*Supervisor*\n{_supervisors(incident)}"),
         mrkdwn(f"*Declared*\n{slack_date(incident.declared_at)}"),
         mrkdwn(f"*Age*\n{duration(now - incident.declared_at)}"),
-        mrkdwn(f"*First customer contact*\n{_first_contact(incident, severity, now)}"),
-        mrkdwn(f"*Customer updates*\n{_schedule(last_update_at, next_due, now)}"),
+        mrkdwn(f"*First customer contact*\n{_first_contact(incident, now)}"),
+        mrkdwn(f"*Customer updates*\n{_schedule(notice.last_update_at, notice.next_due, now)}"),
     ]
-    if chase_count:
+    if notice.chase_count:
         # Rule 6: every chase is a customer who had to ask us for news.
-        fields.append(mrkdwn(f":rotating_light: *Chases: {chase_count}*"))
+        fields.append(mrkdwn(f":rotating_light: *Chases: {notice.chase_count}*"))
     blocks: list[Block] = [
+        # A header is plain text: nothing in it can ping or link.
         {"type": "header", "text": plain(title[:150])},
         {"type": "section", "fields": fields},
-        {"type": "section", "text": mrkdwn(f"*What happened*\n{incident.what_happened}")},
-        {"type": "section", "text": mrkdwn(f"*Who is affected*\n{incident.who_is_affected}")},
-        {"type": "section", "text": mrkdwn(f"*What we are doing*\n{incident.proposed_fix}")},
+        {"type": "section", "text": mrkdwn(f"*What happened*\n{esc(incident.what_happened)}")},
+        {"type": "section",
+         "text": mrkdwn(f"*Who is affected*\n{esc(incident.who_is_affected)}")},
+        {"type": "section", "text": mrkdwn(f"*What we are doing*\n{esc(incident.proposed_fix)}")},
         context(f"Card updated {slack_date(now, '{time}')} · discussion in the thread below"),
     ]
-    text = f"Incident #{incident.id} ({severity.label}, {state.label}): {incident.title}"
+    text = (f"Incident #{incident.id} ({severity.label}, {incident.state.label}): "
+            f"{esc(incident.title)}")
     return text, blocks
 
 
@@ -51,8 +53,9 @@ _CONTACT_ICON = {
 }
 
 
-def _first_contact(incident: Incident, severity: Severity, now: datetime) -> str:
-    status = first_contact_status(incident.declared_at, incident.first_contact_at, severity, now)
+def _first_contact(incident: IncidentRecord, now: datetime) -> str:
+    status = first_contact_status(incident.declared_at, incident.first_contact_at,
+                                  incident.severity, now)
     target = duration(status.target)
     if status.state is FirstContactState.MET:
         mark = ":white_check_mark:" if status.met_on_time else ":heavy_exclamation_mark:"
@@ -68,7 +71,8 @@ def _schedule(last: datetime | None, due: datetime | None, now: datetime) -> str
     return f"{mark}{line.last} · {line.due_label} {slack_date(line.due, '{time}')}"
 
 
-def _state_text(incident: Incident, state: State) -> str:
+def _state_text(incident: IncidentRecord) -> str:
+    state = incident.state
     if state is State.DECLARED:
         return ":hourglass_flowing_sand: Declared, waiting for the supervisor"
     if state is State.ESCALATED and incident.acknowledged_at:
@@ -78,7 +82,7 @@ def _state_text(incident: Incident, state: State) -> str:
     return state.label
 
 
-def _supervisors(incident: Incident) -> str:
+def _supervisors(incident: IncidentRecord) -> str:
     text = user(incident.supervisor_id)
     if incident.backup_supervisor_id:
         text += f" (backup {user(incident.backup_supervisor_id)})"

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.slack.blocks.text import Block, context, duration, section, user
-from storage.models import Chase, Incident
+from bot.domain.notices.chases import ChaseInThread, ChaseToSupervisor
+from bot.slack.blocks.text import context, duration, esc, section, user
+from bot.slack.render import Message, message_view
 
 _HELPDESK = {"zendesk": "Zendesk", "freshdesk": "Freshdesk"}
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _since(since: timedelta, had_update: bool) -> str:
@@ -20,31 +17,31 @@ def _since(since: timedelta, had_update: bool) -> str:
     return f"{duration(since)} after the declaration, before any message from us"
 
 
-def in_thread(
-    chase: Chase, customer_name: str | None, since: timedelta, *, had_update: bool, total: int,
-) -> tuple[str, list[Block]]:
-    who = _escape(customer_name or f"Customer {chase.customer_id}")
-    desk = _HELPDESK.get(chase.helpdesk, chase.helpdesk.capitalize())
+@message_view(ChaseInThread)
+def in_thread(notice: ChaseInThread) -> Message:
+    chase = notice.chase
+    who = esc(chase.customer_name or f"Customer {chase.customer_id}")
+    desk = _HELPDESK.get(chase.helpdesk, esc(chase.helpdesk.capitalize()))
+    since = _since(chase.since, chase.had_update)
     headline = (f":rotating_light: *{who}* chased us for news on {desk} ticket "
-                f"#{_escape(chase.ticket_id)}, {_since(since, had_update)}.")
-    quote = "\n".join(f"> {line}" for line in _escape(chase.excerpt).splitlines() or [""])
-    text = f"{who} chased us for news on ticket #{chase.ticket_id}, {_since(since, had_update)}."
+                f"#{esc(chase.ticket_id)}, {since}.")
+    quote = "\n".join(f"> {line}" for line in esc(chase.excerpt).splitlines() or [""])
+    text = f"{who} chased us for news on ticket #{esc(chase.ticket_id)}, {since}."
     blocks = [
         section(f"{headline}\n{quote}"),
-        context(f"Chase {total} on this incident · if a customer has to ask, we are late: "
-                "send an update with `update`."),
+        context(f"Chase {notice.total} on this incident · if a customer has to ask, we are "
+                "late: send an update with `update`."),
     ]
     return text, blocks
 
 
-def supervisor_dm(
-    incident: Incident, customer_name: str | None, since: timedelta, cadence: timedelta,
-    *, had_update: bool,
-) -> tuple[str, list[Block]]:
-    who = _escape(customer_name or "A customer")
-    text = (f"{who} chased us for news on incident #{incident.id} ({_escape(incident.title)}), "
-            f"{_since(since, had_update)}; customers were promised an update every "
-            f"{duration(cadence)}.")
+@message_view(ChaseToSupervisor)
+def supervisor_dm(notice: ChaseToSupervisor) -> Message:
+    incident, chase = notice.incident, notice.chase
+    who = esc(chase.customer_name or "A customer")
+    text = (f"{who} chased us for news on incident #{incident.id} ({esc(incident.title)}), "
+            f"{_since(chase.since, chase.had_update)}; customers were promised an update "
+            f"every {duration(notice.cadence)}.")
     blocks = [section(f":rotating_light: {text}"),
               context(f"Declared by {user(incident.declarer_id)} · details in the incident's "
                       "thread.")]

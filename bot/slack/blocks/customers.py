@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 
-from bot.slack.blocks.text import Block, actions, button, context, section
+from bot.domain.notices.customers import CustomersSummary, LookupOutcome, LookupProgress
+from bot.domain.records import (
+    CustomerRecord,
+    CustomerRow,
+    CustomerSummary,
+    LookupRecord,
+    LookupStatus,
+)
+from bot.slack.blocks.text import Block, actions, button, context, esc, section
 from bot.slack.ids import ActionId
-from storage.customers import COMPLETE, FAILED, PARTIAL, CustomerRow, Summary
-from storage.models import CustomerLookup
+from bot.slack.render import Message, message_view
 
-Message = tuple[str, list[Block]]
+COMPLETE, PARTIAL, FAILED = LookupStatus.COMPLETE, LookupStatus.PARTIAL, LookupStatus.FAILED
+Summary = CustomerSummary
 
 _KIND_LABELS = {
     "problem_ticket": "problem ticket", "tag": "tag", "query": "query",
@@ -19,29 +25,32 @@ _KIND_LABELS = {
 }
 
 
-def scope_text(lookup: CustomerLookup) -> str:
+def scope_text(lookup: LookupRecord) -> str:
     value = lookup.scope_value if len(lookup.scope_value) <= 80 else lookup.scope_value[:79] + "…"
     kind = _KIND_LABELS.get(lookup.scope_kind, lookup.scope_kind)
     if lookup.scope_kind == "emails":
         value = f"{len(lookup.scope_value.split(','))} address(es)"  # never echo addresses
-    return f"{lookup.helpdesk.capitalize()}, {kind} `{value}`"
+    return f"{esc(lookup.helpdesk.capitalize())}, {esc(kind)} `{esc(value)}`"
 
 
-def progress(lookup: CustomerLookup, tickets: int, customers: int) -> Message:
+@message_view(LookupProgress)
+def progress(notice: LookupProgress) -> Message:
+    lookup, tickets, customers = notice.lookup, notice.tickets, notice.customers
     text = (f":mag: Looking for affected customers ({scope_text(lookup)})… found "
             f"{tickets:,} ticket{'s' if tickets != 1 else ''} from {customers:,} "
             f"customer{'s' if customers != 1 else ''} so far.")
     return text, [section(text)]
 
 
-def outcome(
-    lookup: CustomerLookup, summary: Summary, new_rows: Sequence[CustomerRow], *, first_time: bool
-) -> Message:
+@message_view(LookupOutcome)
+def outcome(notice: LookupOutcome) -> Message:
+    lookup, summary, new_rows = notice.lookup, notice.summary, notice.new_rows
+    first_time = notice.first_time
     lines = [_headline(lookup, summary)]
     if lookup.truncated and lookup.note:
-        lines.append(f":scissors: The helpdesk cut this scope short: {lookup.note}")
+        lines.append(f":scissors: The helpdesk cut this scope short: {esc(lookup.note)}")
     if lookup.status in (PARTIAL, FAILED) and lookup.error:
-        lines.append(f":warning: {lookup.error}")
+        lines.append(f":warning: {esc(lookup.error)}")
     if lookup.status == PARTIAL:
         lines.append("What was found is saved, but the list is *incomplete*. Retry when the "
                      "helpdesk answers again.")
@@ -61,7 +70,7 @@ def outcome(
     return lines[0], body
 
 
-def _headline(lookup: CustomerLookup, summary: Summary) -> str:
+def _headline(lookup: LookupRecord, summary: Summary) -> str:
     where = scope_text(lookup)
     if lookup.status == FAILED and not summary.customers:
         return f":x: I could not look up customers ({where})."
@@ -84,16 +93,18 @@ def _newcomers(rows: Sequence[CustomerRow]) -> str:
 
 
 def _name(row: CustomerRow) -> str:
-    org = f" ({row.customer.organization_name})" if row.customer.organization_name else ""
-    return f"{row.customer.name}{org}"
+    org = row.customer.organization_name
+    return esc(row.customer.name) + (f" ({esc(org)})" if org else "")
 
 
-def _vip_line(customer: object) -> str:
-    org = getattr(customer, "organization_name", None)
-    return f"• :star: {getattr(customer, 'name', '?')}" + (f" — {org}" if org else "")
+def _vip_line(customer: CustomerRecord) -> str:
+    org = customer.organization_name
+    return f"• :star: {esc(customer.name)}" + (f" — {esc(org)}" if org else "")
 
 
-def ephemeral_summary(lookup: CustomerLookup | None, summary: Summary, incident_id: int) -> Message:
+@message_view(CustomersSummary)
+def ephemeral_summary(notice: CustomersSummary) -> Message:
+    lookup, summary, incident_id = notice.lookup, notice.summary, notice.incident_id
     if lookup is None:
         text = (f"No helpdesk look-up has been made for incident #{incident_id}. Declare with an "
                 f"affected-customers scope to run one.")
@@ -104,19 +115,3 @@ def ephemeral_summary(lookup: CustomerLookup | None, summary: Summary, incident_
         vips = "\n".join(_vip_line(v) for v in summary.vips)
         lines.append(f"*VIP and priority customers:*\n{vips}")
     return text, [section("\n".join(lines))]
-
-
-CSV_COLUMNS = ("helpdesk", "customer_id", "name", "email", "phone", "organization", "vip",
-               "time_zone", "ticket_ids", "ticket_urls")
-
-
-def csv_text(rows: Sequence[CustomerRow]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        c = row.customer
-        writer.writerow([c.helpdesk, c.external_id, c.name, c.email or "", c.phone or "",
-                         c.organization_name or "", "yes" if c.vip else "", c.time_zone or "",
-                         " ".join(row.ticket_ids), " ".join(row.ticket_urls)])
-    return buffer.getvalue()

@@ -7,11 +7,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.domain.declaration import TEXT_MAX, TITLE_MAX, Field
+from bot.domain.notices.replies import DeclareForm
 from bot.domain.severity import Severity
 from bot.slack.blocks.text import Block, plain
 from bot.slack.ids import CallbackId
+from bot.slack.render import surface_view
 
 INPUT = "value"  # the action id of every input element; the block id names the field
+
+
+@surface_view(DeclareForm)
+def declare_form(form: DeclareForm) -> Block:
+    return declare_modal(form.title, form.origin_channel_id, form.helpdesks)
 
 
 def declare_modal(

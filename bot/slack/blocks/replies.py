@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
-
-from bot.domain.lifecycle import State
-from bot.domain.rotation import OnCall
-from bot.domain.severity import Severity
-from bot.slack.blocks.text import Block, context, duration, section, slack_date, user
-from storage.models import Incident, Person, TimelineEvent
+from bot.domain.notices.replies import (
+    HelpReply,
+    OncallReply,
+    OpenList,
+    PlainReply,
+    StatusReply,
+    TeamReply,
+)
+from bot.slack.blocks.text import Block, context, duration, esc, section, slack_date, user
+from bot.slack.render import message_view
 
 Reply = tuple[str, list[Block]]
+
+
+@message_view(HelpReply)
+def help_reply(notice: HelpReply) -> Reply:
+    return help_text(notice.command, notice.unknown)
 
 
 def help_text(command: str, unknown: str | None = None) -> Reply:
@@ -37,11 +44,18 @@ def plain_reply(text: str) -> Reply:
     return text, [section(text)]
 
 
-def open_list(incidents: Sequence[Incident], now: datetime) -> Reply:
+@message_view(PlainReply)
+def plain(notice: PlainReply) -> Reply:
+    return plain_reply(notice.text)
+
+
+@message_view(OpenList)
+def open_list(notice: OpenList) -> Reply:
+    incidents, now = notice.incidents, notice.now
     if not incidents:
         return plain_reply(":sunny: No open incidents.")
     lines = [
-        f"{Severity(i.severity).emoji} *#{i.id}* {i.title} — {State(i.state).label}, "
+        f"{i.severity.emoji} *#{i.id}* {esc(i.title)} — {i.state.label}, "
         f"open {duration(now - i.declared_at)}, supervisor {user(i.supervisor_id)}"
         for i in incidents
     ]
@@ -49,11 +63,13 @@ def open_list(incidents: Sequence[Incident], now: datetime) -> Reply:
     return text, [section(text + "\n".join(lines))]
 
 
-def status(incident: Incident, events: Sequence[TimelineEvent], now: datetime) -> Reply:
-    severity = Severity(incident.severity)
+@message_view(StatusReply)
+def status(notice: StatusReply) -> Reply:
+    incident, events, now = notice.incident, notice.events, notice.now
+    severity = incident.severity
     head = (
-        f"{severity.emoji} *#{incident.id} · {incident.title}*\n"
-        f"{severity.label} · {State(incident.state).label} · "
+        f"{severity.emoji} *#{incident.id} · {esc(incident.title)}*\n"
+        f"{severity.label} · {incident.state.label} · "
         f"open {duration(now - incident.declared_at)} · declared by {user(incident.declarer_id)}"
         f" · supervisor {user(incident.supervisor_id)}"
     )
@@ -65,7 +81,9 @@ def status(incident: Incident, events: Sequence[TimelineEvent], now: datetime) -
     return head, [section(head), section(f"*Timeline*\n{timeline or '—'}")]
 
 
-def oncall(current: OnCall | None, upcoming: OnCall | None, command: str) -> Reply:
+@message_view(OncallReply)
+def oncall(notice: OncallReply) -> Reply:
+    current, upcoming, command = notice.current, notice.upcoming, notice.command
     if current is None:
         return plain_reply(f"Nobody is on call. Set the rotation with "
                            f"`{command} oncall @first @second …`.")
@@ -77,7 +95,9 @@ def oncall(current: OnCall | None, upcoming: OnCall | None, command: str) -> Rep
     return plain_reply(text + ".")
 
 
-def team(people: Sequence[Person], oncall: Sequence[str], admins: frozenset[str]) -> Reply:
+@message_view(TeamReply)
+def team(notice: TeamReply) -> Reply:
+    people, oncall, admins = notice.people, notice.oncall, notice.admins
     rows = [
         f"{user(p.user_id)} → {user(p.supervisor_id)}"
         + (f" (backup {user(p.backup_supervisor_id)})" if p.backup_supervisor_id else "")

@@ -8,6 +8,15 @@ from typing import Any
 Block = dict[str, Any]
 
 
+def esc(text: str | None) -> str:
+    """Text a person or a helpdesk wrote, made inert for mrkdwn: `<!channel>`, `<@U…>` and
+    `<https://…|…>` lose their angle brackets (Slack's own escaping: &amp; &lt; &gt;), so
+    they can never ping anyone or forge a link. Every view passes such text through here."""
+    if not text:
+        return ""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def mrkdwn(text: str) -> Block:
     return {"type": "mrkdwn", "text": text}
 

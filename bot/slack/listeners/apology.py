@@ -1,4 +1,4 @@
-"""Drafting, checking, approving and delivering the apology, from the incident's thread."""
+"""Drafting, checking, approving and delivering customer messages, from the thread."""
 
 from __future__ import annotations
 
@@ -8,123 +8,98 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.domain.severity import Severity
-from bot.services import apology, delivery_flow, home, reminders
+from bot.domain.apology import MessageKind
+from bot.domain.errors import Refusal
+from bot.services import apology, approval, delivery_flow, reminders
 from bot.services.context import Deps
-from bot.services.escalation import Refusal
 from bot.slack.blocks import apology as blocks
-from bot.slack.blocks import reminders as reminder_blocks
 from bot.slack.ids import ActionId, CallbackId
-from bot.slack.listeners.actions import refuse
-from bot.slack.outbound import SlackDeliveryError
-from storage import customers, incidents, messages
+from bot.slack.listeners.common import open_form
+from bot.slack.render import render_view
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     async def on_draft(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        await open_draft(deps, body, incident_id=int(action["value"]), edit_of=None)
-
-    async def on_edit(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
-        async with deps.sessions() as session:
-            message = await messages.get(session, int(action["value"]))
-        if message is None:
-            await refuse(deps, body, "That draft no longer exists.")
-            return
-        await open_draft(deps, body, incident_id=message.incident_id, edit_of=message.id)
-
-    async def on_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        state = blocks.DraftState.from_metadata(view.get("private_metadata", ""))
-        values = blocks.submitted(view["state"]["values"])
-        async with deps.sessions() as session:
-            incident = await incidents.get(session, state.incident_id)
-            count = await customers.count(session, state.incident_id)
-        if incident is None:
-            await ack(response_action="errors", errors={blocks.BODY: "The incident is gone."})
-            return
-        composing = blocks.WHAT_CHANGED in view["state"]["values"]
-        errors = _field_errors(values, deps.clock.now(), composing)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        if composing:
-            values[blocks.BODY] = await delivery_flow.update_body(
-                deps, incident.id, values[blocks.WHAT_CHANGED], values[blocks.WHAT_WE_DO],
-                values[blocks.REMEDY])
-        findings = apology.check(values[blocks.BODY], Severity(incident.severity), state.kind,
-                                 sample_time=apology.when_text(
-                                     _when(values), None, deps.options.team_timezone,
-                                     deps.clock.now()))
-        digest = apology.digest(values[blocks.BODY])
-        next_update = datetime.fromtimestamp(int(values[blocks.NEXT_UPDATE]), UTC)
-        if findings and digest != state.checked_digest:
-            # Show the findings in the modal's next step; the drafter fixes and re-checks.
-            await ack(response_action="update", view=blocks.draft_modal(
-                incident, body=values[blocks.BODY], next_update_at=next_update,
-                remedy=values[blocks.REMEDY], every_ticket=values[blocks.EVERY_TICKET],
-                findings=apology.views_of(findings), customer_count=count,
-                state=blocks.DraftState(state.incident_id, digest, state.edit_of, state.kind)))
-            return
-        if any(f.blocking for f in findings) and not values[blocks.OVERRIDE]:
-            await ack(response_action="errors", errors={
-                blocks.OVERRIDE: "Fix the blocking findings, or say here why you keep them."})
-            return
-        message, created = await apology.save_draft(deps, apology.Draft(
-            incident_id=incident.id, body=values[blocks.BODY], next_update_at=next_update,
-            remedy=values[blocks.REMEDY], every_ticket=values[blocks.EVERY_TICKET],
-            override_reason=values[blocks.OVERRIDE] if findings else None,
-            author_id=body["user"]["id"], idempotency_key=f"view:{view['id']}",
-            kind=state.kind))
-        await ack()
-        if not created:
-            return
-        if state.kind == apology.UPDATE and not deps.options.updates_need_approval:
-            await _send_update(deps, body, message.id)
-            return
-        await delivery_flow.post_draft(deps, incident, message, count)
-        await home.refresh(deps, [incident.supervisor_id, incident.backup_supervisor_id])
+        form = await delivery_flow.draft_form(deps, int(action["value"]), None)
+        await open_form(deps, body["trigger_id"], form)
 
     async def on_post_update(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]
     ) -> None:
         await ack()
-        await open_draft(deps, body, incident_id=int(action["value"]), edit_of=None,
-                         kind=apology.UPDATE)
+        form = await delivery_flow.draft_form(deps, int(action["value"]), None,
+                                              MessageKind.UPDATE)
+        await open_form(deps, body["trigger_id"], form)
+
+    async def on_edit(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        form = await delivery_flow.edit_form(deps, int(action["value"]))
+        await open_form(deps, body["trigger_id"], form)
+
+    async def on_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        state = blocks.DraftState.from_metadata(view.get("private_metadata", ""))
+        values = blocks.submitted(view["state"]["values"])
+        composing = blocks.WHAT_CHANGED in view["state"]["values"]
+        errors = _field_errors(values, deps.clock.now(), composing)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        try:
+            form = await delivery_flow.draft_form(deps, state.incident_id, state.edit_of,
+                                                  state.kind)
+            if composing:
+                values[blocks.BODY] = await delivery_flow.update_body(
+                    deps, state.incident_id, values[blocks.WHAT_CHANGED],
+                    values[blocks.WHAT_WE_DO], values[blocks.REMEDY])
+        except Refusal as refusal:
+            await ack(response_action="errors", errors={blocks.BODY: str(refusal)})
+            return
+        next_update = _when(values)
+        findings = apology.check(values[blocks.BODY], form.incident.severity, state.kind,
+                                 sample_time=apology.when_text(
+                                     next_update, None, deps.options.team_timezone,
+                                     deps.clock.now()))
+        digest = apology.digest(values[blocks.BODY])
+        if findings and digest != state.checked_digest:
+            # Show the findings in the modal's next step; the drafter fixes and re-checks.
+            await ack(response_action="update", view=render_view(delivery_flow.recheck(
+                form, body=values[blocks.BODY], next_update_at=next_update,
+                remedy=values[blocks.REMEDY], every_ticket=values[blocks.EVERY_TICKET],
+                findings=apology.shown(findings), checked_digest=digest)))
+            return
+        if any(f.blocking for f in findings) and not values[blocks.OVERRIDE]:
+            await ack(response_action="errors", errors={
+                blocks.OVERRIDE: "Fix the blocking findings, or say here why you keep them."})
+            return
+        draft = apology.Draft(
+            incident_id=state.incident_id, body=values[blocks.BODY], next_update_at=next_update,
+            remedy=values[blocks.REMEDY], every_ticket=values[blocks.EVERY_TICKET],
+            override_reason=values[blocks.OVERRIDE] if findings else None,
+            author_id=body["user"]["id"], idempotency_key=f"view:{view['id']}",
+            kind=state.kind)
+        await ack()
+        await approval.submit(deps, draft)
 
     async def on_snooze(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         incident_id, minutes = (int(part) for part in action["value"].split(":"))
-        until = await reminders.snooze_for(deps, incident_id, body["user"]["id"], minutes)
         container = body.get("container") or {}
         channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-        if channel and container.get("message_ts"):
-            text, blocks_ = reminder_blocks.snoozed(incident_id, until, body["user"]["id"])
-            try:
-                await deps.slack.update(channel, container["message_ts"], text, blocks_)
-            except SlackDeliveryError:
-                pass  # the snooze is saved; only the note in Slack is missing
+        where = (channel, container["message_ts"]) if channel and container.get(
+            "message_ts") else None
+        await reminders.snooze_from(deps, incident_id, body["user"]["id"], minutes, where)
 
     async def on_approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        try:
-            message, _queued = await apology.approve(deps, int(action["value"]),
-                                                     body["user"]["id"])
-        except Refusal as refusal:
-            await refuse(deps, body, str(refusal))
-            return
-        await home.refresh(deps, [body["user"]["id"]])
-        await delivery_flow.after_approval(deps, message)
+        await approval.approve(deps, int(action["value"]), body["user"]["id"])
 
     async def on_request_changes(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]
     ) -> None:
         await ack()
-        try:
-            await deps.slack.open_view(body["trigger_id"],
-                                       blocks.request_changes_modal(int(action["value"])))
-        except SlackDeliveryError:
-            await refuse(deps, body, "Slack did not let me open the form; click again.")
+        await open_form(deps, body["trigger_id"],
+                        delivery_flow.request_changes_form(int(action["value"])))
 
     async def on_changes_submitted(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
@@ -136,12 +111,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         message_id = int(json.loads(view["private_metadata"])["m"])
         try:
-            message = await apology.request_changes(deps, message_id, body["user"]["id"], reason)
+            await approval.ask_for_changes(deps, message_id, body["user"]["id"], reason)
         except Refusal as refusal:
             await ack(response_action="errors", errors={"reason": str(refusal)})
             return
         await ack()
-        await delivery_flow.show_decision(deps, message)
 
     async def on_retry(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
@@ -177,29 +151,3 @@ def _field_errors(values: dict[str, Any], now: datetime, composing: bool) -> dic
     elif datetime.fromtimestamp(int(when), UTC) <= now:
         errors[blocks.NEXT_UPDATE] = "The next update must be in the future."
     return errors
-
-
-async def _send_update(deps: Deps, body: dict[str, Any], message_id: int) -> None:
-    """Updates go out without a supervisor's approval unless the team asks for it."""
-    try:
-        message, _queued = await apology.approve(deps, message_id, body["user"]["id"],
-                                                 self_approved=True)
-    except Refusal as refusal:
-        await refuse(deps, body, str(refusal))
-        return
-    await reminders.acted_on(deps, message.incident_id, body["user"]["id"],
-                             f"update v{message.version} sent")
-    await delivery_flow.deliver(deps, message)
-
-
-async def open_draft(
-    deps: Deps, body: dict[str, Any], *, incident_id: int, edit_of: int | None,
-    kind: str = apology.APOLOGY,
-) -> None:
-    try:
-        view = await delivery_flow.draft_view(deps, incident_id, edit_of, kind)
-        await deps.slack.open_view(body["trigger_id"], view)
-    except Refusal as refusal:
-        await refuse(deps, body, str(refusal))
-    except SlackDeliveryError:
-        await refuse(deps, body, "Slack did not let me open the form; click again.")

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.domain.declaration import InvalidDeclaration, validate
-from bot.services import customers, home, incidents
+from bot.services import incidents
 from bot.services.context import Deps
 from bot.slack.blocks import modals
 from bot.slack.ids import CallbackId
@@ -30,23 +30,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="errors", errors=errors)
             return
         metadata = json.loads(view.get("private_metadata") or "{}")
-        user_id = body["user"]["id"]
-        # Saved before the ack: a crash after this line loses nothing.
-        incident, created = await incidents.declare(
+        # Saved before the ack, in one transaction: a crash after this line loses nothing.
+        declared = await incidents.declare(
             deps, declaration,
-            declarer_id=user_id,
+            declarer_id=body["user"]["id"],
             origin_channel_id=metadata.get("channel"),
             idempotency_key=f"view:{view['id']}",
+            scope=scope,
         )
-        lookup_id = None
-        if created and scope:
-            lookup_id = await customers.start(deps, incident.id, scope[0], scope[1], user_id)
         await ack()
-        if created:
-            await incidents.announce(deps, incident)
-            await home.refresh(deps, [incident.declarer_id, incident.supervisor_id])
-        if lookup_id is not None:
-            await customers.run(deps, lookup_id)
+        await incidents.announce(deps, declared)
 
     app.view(CallbackId.DECLARE.value)(deps.in_flight.track(on_declare))
 

@@ -1,0 +1,25 @@
+"""The affected-customer list as CSV (uploaded to the thread for the team's own use)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+from bot.domain.records import CustomerRow
+
+CSV_COLUMNS = ("helpdesk", "customer_id", "name", "email", "phone", "organization", "vip",
+               "time_zone", "ticket_ids", "ticket_urls")
+
+
+def customer_csv(rows: Sequence[CustomerRow]) -> str:
+    """The full list of affected customers, for a spreadsheet."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        c = row.customer
+        writer.writerow([c.helpdesk, c.external_id, c.name, c.email or "", c.phone or "",
+                         c.organization_name or "", "yes" if c.vip else "", c.time_zone or "",
+                         " ".join(row.ticket_ids), " ".join(row.ticket_urls)])
+    return buffer.getvalue()

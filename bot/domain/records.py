@@ -1,0 +1,249 @@
+"""Plain records of what is stored, as the rest of the bot sees it: frozen, typed, enums
+instead of strings. Repositories hand these out; Slack views take nothing else, so a
+schema change stops at `storage/`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from bot.domain.apology.rules import MessageKind
+from bot.domain.lifecycle import People, State
+from bot.domain.severity import Severity
+
+
+class MessageStatus(StrEnum):
+    """Where one version of a customer message stands."""
+
+    PENDING = "pending_approval"
+    APPROVED = "approved"
+    CHANGES_REQUESTED = "changes_requested"
+    SUPERSEDED = "superseded"
+
+
+class CallStatus(StrEnum):
+    OPEN = "open"
+    TAKEN = "taken"
+    CALLED = "called"
+
+
+class Purpose(StrEnum):
+    """Why the bot posted a Slack message it may update later (card, prompts, lists)."""
+
+    CARD = "card"
+    THREAD_ESCALATION = "thread_escalation"
+    SUPERVISOR_DM = "supervisor_dm"
+    BACKUP_DM = "backup_dm"
+    PICK_SUPERVISOR = "pick_supervisor"
+    CALL_LIST = "call_list"
+    REMINDER = "reminder"
+    DELIVERY_PROGRESS = "delivery_progress"
+
+
+ACK_PROMPTS = (Purpose.THREAD_ESCALATION, Purpose.SUPERVISOR_DM, Purpose.BACKUP_DM)
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRecord:
+    id: int
+    title: str
+    what_happened: str
+    who_is_affected: str
+    proposed_fix: str
+    severity: Severity
+    state: State
+    declarer_id: str
+    supervisor_id: str | None
+    backup_supervisor_id: str | None
+    origin_channel_id: str | None
+    channel_id: str | None
+    card_ts: str | None
+    declared_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    first_contact_at: datetime | None
+
+    @property
+    def people(self) -> People:
+        return People(self.declarer_id, self.supervisor_id, self.backup_supervisor_id)
+
+    @property
+    def thread(self) -> tuple[str, str | None]:
+        """Where to say something about it: the card's thread, else the declarer's DM."""
+        if self.channel_id and self.card_ts:
+            return self.channel_id, self.card_ts
+        return self.declarer_id, None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing the apology check flagged, as stored with the version and shown."""
+
+    rule: str
+    words: str
+    reason: str
+    suggestion: str
+    blocking: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MessageVersion:
+    """One version of a message to customers (apology or update)."""
+
+    id: int
+    incident_id: int
+    kind: MessageKind
+    version: int
+    body: str
+    remedy: str | None
+    next_update_at: datetime | None
+    every_ticket: bool
+    status: MessageStatus
+    findings: tuple[Finding, ...]
+    override_reason: str | None
+    author_id: str
+    decided_by: str | None
+    change_request: str | None
+    thread_channel_id: str | None
+    thread_ts: str | None
+
+    @property
+    def outbox_key(self) -> str:
+        """The key its outbox rows share (one per ticket)."""
+        return f"{self.kind}:{self.incident_id}:v{self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class CallTaskRecord:
+    id: int
+    incident_id: int
+    name: str
+    phone: str | None
+    email: str | None
+    vip: bool
+    status: CallStatus
+    assignee_id: str | None
+    result: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PostedRef:
+    """A Slack message the bot remembered, to update it later."""
+
+    id: int
+    channel_id: str
+    ts: str
+
+
+class Event(StrEnum):
+    """What the append-only timeline records (stored as the value)."""
+
+    DECLARED = "declared"
+    SUPERVISOR_TOLD = "supervisor_told"
+    SUPERVISOR_ASSIGNED = "supervisor_assigned"
+    ACKNOWLEDGED = "acknowledged"
+    ESCALATED_TO_BACKUP = "escalated_to_backup"
+    ESCALATION_UNANSWERED = "escalation_unanswered"
+    CUSTOMERS_LOOKUP_COMPLETE = "customers_lookup_complete"
+    CUSTOMERS_LOOKUP_PARTIAL = "customers_lookup_partial"
+    CUSTOMERS_LOOKUP_FAILED = "customers_lookup_failed"
+    APOLOGY_DRAFTED = "apology_drafted"
+    UPDATE_DRAFTED = "update_drafted"
+    APOLOGY_APPROVED = "apology_approved"
+    UPDATE_APPROVED = "update_approved"
+    FOLLOW_UP_DRAFTED = "follow_up_drafted"
+    FOLLOW_UP_APPROVED = "follow_up_approved"
+    CHANGES_REQUESTED = "apology_changes_requested"
+    NOBODY_TO_NOTIFY = "nobody_to_notify"
+    FIRST_CUSTOMER_CONTACT = "first_customer_contact"
+    FIRST_CONTACT_AT_RISK = "first_contact_at_risk"
+    CALL_TAKEN = "call_taken"
+    CUSTOMER_CALLED = "customer_called"
+    REMINDER_BEFORE_DUE = "reminder_before_due"
+    REMINDER_OVERDUE = "reminder_overdue"
+    REMINDER_ESCALATE_AGAIN = "reminder_escalate_again"
+    REMINDER_SNOOZED = "reminder_snoozed"
+    CUSTOMER_CHASED = "customer_chased"
+    CARD_FAILED = "card_failed"
+    THREAD_ESCALATION_FAILED = "thread_escalation_failed"
+    SUPERVISOR_DM_FAILED = "supervisor_dm_failed"
+    BACKUP_DM_FAILED = "backup_dm_failed"
+    PICK_SUPERVISOR_FAILED = "pick_supervisor_failed"
+    CALL_LIST_FAILED = "call_list_failed"
+    REMINDER_FAILED = "reminder_failed"
+    DELIVERY_PROGRESS_FAILED = "delivery_progress_failed"
+
+    @classmethod
+    def post_failed(cls, purpose: Purpose) -> Event:
+        return cls(f"{purpose}_failed")
+
+    @classmethod
+    def lookup_finished(cls, status: str) -> Event:
+        return cls(f"customers_lookup_{status}")
+
+    @classmethod
+    def reminder(cls, kind: str) -> Event:
+        return cls(f"reminder_{kind}")
+
+    @classmethod
+    def drafted(cls, kind: MessageKind) -> Event:
+        return cls(f"{kind}_drafted")
+
+    @classmethod
+    def approved(cls, kind: MessageKind) -> Event:
+        return cls(f"{kind}_approved")
+
+
+class LookupStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETE = "complete"
+    PARTIAL = "partial"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class LookupRecord:
+    """One run of 'find every affected customer', and how it ended."""
+
+    id: int
+    incident_id: int
+    helpdesk: str
+    scope_kind: str
+    scope_value: str
+    status: LookupStatus
+    tickets_found: int
+    truncated: bool
+    note: str | None
+    error: str | None
+    requested_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRecord:
+    """An affected customer as the helpdesk names them (untrusted text: views escape it)."""
+
+    helpdesk: str
+    external_id: str
+    name: str
+    email: str | None
+    phone: str | None
+    organization_name: str | None
+    vip: bool
+    time_zone: str | None
+    first_seen_lookup_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRow:
+    customer: CustomerRecord
+    ticket_ids: tuple[str, ...]
+    ticket_urls: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerSummary:
+    customers: int
+    tickets: int
+    organizations: int
+    vips: tuple[CustomerRecord, ...]

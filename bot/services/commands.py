@@ -1,0 +1,103 @@
+"""The slash command's answers and the team set-up: one function per command, each
+returning a notice (the listener renders it as the ephemeral answer)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.domain import commands
+from bot.domain.errors import NotFound
+from bot.domain.notices import Notice
+from bot.domain.notices.customers import CustomersSummary
+from bot.domain.notices.replies import (
+    DeclareForm,
+    HelpReply,
+    OncallReply,
+    OpenList,
+    PlainReply,
+    StatusReply,
+    TeamMember,
+    TeamReply,
+    TimelineEntry,
+)
+from bot.services import oncall
+from bot.services.context import Deps
+from storage import customers, incidents, people
+from storage import records as to_record
+
+
+def declare_form(deps: Deps, title: str, channel_id: str | None) -> DeclareForm:
+    return DeclareForm(title, channel_id, tuple(sorted(deps.helpdesks)))
+
+
+async def answer(deps: Deps, parsed: commands.Command, user_id: str) -> Notice:
+    now = deps.clock.now()
+    name = deps.options.command
+    match parsed:
+        case commands.Help(unknown=unknown):
+            return HelpReply(name, unknown)
+        case commands.ListOpen():
+            async with deps.sessions() as session:
+                rows = await incidents.list_open(session)
+            return OpenList(tuple(to_record.incident(r) for r in rows), now)
+        case commands.Status(incident_id=incident_id):
+            async with deps.sessions() as session:
+                row = await incidents.get(session, incident_id)
+                if row is None:
+                    raise NotFound(f"There is no incident #{incident_id}.")
+                events = await incidents.timeline(session, incident_id)
+            return StatusReply(to_record.incident(row),
+                               tuple(TimelineEntry(e.at, e.kind, e.actor_id, e.details)
+                                     for e in events), now)
+        case commands.ShowTeam():
+            async with deps.sessions() as session:
+                everyone = await people.everyone(session)
+                rota = await people.oncall(session)
+            return TeamReply(tuple(TeamMember(p.user_id, p.supervisor_id,
+                                              p.backup_supervisor_id) for p in everyone),
+                             tuple(rota), deps.options.admin_user_ids)
+        case commands.ShowOncall():
+            async with deps.sessions() as session:
+                current, upcoming = await oncall.now_and_next(session, deps.options, now)
+            return OncallReply(current, upcoming, name)
+        case commands.CoverOncall() | commands.SetSupervisor() | commands.SetOncall():
+            return await _admin(deps, parsed, user_id)
+        case commands.Customers(incident_id=incident_id):
+            async with deps.sessions() as session:
+                if await incidents.get(session, incident_id) is None:
+                    raise NotFound(f"There is no incident #{incident_id}.")
+                lookup = await customers.latest_lookup(session, incident_id)
+                summary = await customers.summary(session, incident_id)
+            return CustomersSummary(incident_id,
+                                    customers.lookup_record(lookup) if lookup else None, summary)
+    return HelpReply(name)
+
+
+async def _admin(
+    deps: Deps, parsed: commands.SetSupervisor | commands.SetOncall | commands.CoverOncall,
+    user_id: str,
+) -> Notice:
+    admins = deps.options.admin_user_ids
+    if admins and user_id not in admins:
+        return PlainReply("Only the admins listed in AMENDS_ADMIN_USERS can change "
+                          "the team set-up. Ask one of them.")
+    now = deps.clock.now()
+    async with deps.sessions() as session, session.begin():
+        if isinstance(parsed, commands.SetSupervisor):
+            await people.set_supervisor(session, member_id=parsed.member_id,
+                                        supervisor_id=parsed.supervisor_id,
+                                        backup_id=parsed.backup_id, by=user_id, now=now)
+            backup = f", backup <@{parsed.backup_id}>" if parsed.backup_id else ""
+            return PlainReply(f":white_check_mark: <@{parsed.member_id}> now answers to "
+                              f"<@{parsed.supervisor_id}>{backup}.")
+        if isinstance(parsed, commands.CoverOncall):
+            end = now + timedelta(hours=parsed.hours)
+            await people.add_override(session, user_id=parsed.user_id, start=now, end=end,
+                                      by=user_id, now=now)
+            stamp = int(end.timestamp())
+            return PlainReply(f":white_check_mark: <@{parsed.user_id}> covers on-call until "
+                              f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|"
+                              f"{end:%Y-%m-%d %H:%M} UTC>.")
+        await people.set_oncall(session, parsed.user_ids, now)
+        rota = " → ".join(f"<@{u}>" for u in parsed.user_ids)
+        return PlainReply(f":white_check_mark: On call, in order: {rota}.")

@@ -1,0 +1,80 @@
+"""Which view draws which notice. The Slack adapter renders every notice here, so this
+table is the one place that joins use cases (notices) to Block Kit (views)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from bot.domain.notices import Notice
+from bot.slack.blocks.text import Block
+
+Message = tuple[str, list[Block]]
+N = TypeVar("N", bound=Notice)
+
+_MESSAGES: dict[type[Notice], Callable[[Any], Message]] = {}
+_VIEWS: dict[type[Notice], Callable[[Any], Block]] = {}
+
+
+def message_view(kind: type[N]) -> Callable[[Callable[[N], Message]], Callable[[N], Message]]:
+    """Register a view that draws `kind` as a message: (fallback text, blocks)."""
+
+    def register(view: Callable[[N], Message]) -> Callable[[N], Message]:
+        _MESSAGES[kind] = view
+        return view
+
+    return register
+
+
+def surface_view(kind: type[N]) -> Callable[[Callable[[N], Block]], Callable[[N], Block]]:
+    """Register a view that draws `kind` as a modal or Home tab (a view object)."""
+
+    def register(view: Callable[[N], Block]) -> Callable[[N], Block]:
+        _VIEWS[kind] = view
+        return view
+
+    return register
+
+
+@dataclass(frozen=True, slots=True)
+class Prerendered(Notice):
+    """Blocks a caller built itself (listeners answering in place)."""
+
+    text: str
+    blocks: list[Block]
+
+
+def render_message(notice: Notice) -> Message:
+    if isinstance(notice, Prerendered):
+        return notice.text, notice.blocks
+    _load_views()
+    return _MESSAGES[type(notice)](notice)
+
+
+def render_view(notice: Notice) -> Block:
+    _load_views()
+    return _VIEWS[type(notice)](notice)
+
+
+def registered() -> tuple[frozenset[type[Notice]], frozenset[type[Notice]]]:
+    """(notices drawn as messages, notices drawn as views): for tests that check them all."""
+    _load_views()
+    return frozenset(_MESSAGES), frozenset(_VIEWS)
+
+
+def _load_views() -> None:
+    # The view modules register themselves on import; importing them here, late, keeps
+    # this module free of import cycles.
+    from bot.slack.blocks import (  # noqa: F401
+        apology,
+        calls,
+        card,
+        chases,
+        customers,
+        home,
+        messages,
+        modals,
+        reminders,
+        replies,
+    )
