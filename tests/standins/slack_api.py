@@ -23,8 +23,19 @@ What it copies from Slack (and what slack_sdk does on the wire):
 - The external upload flow: files.getUploadURLExternal → POST the bytes to `upload_url`
   (answered `text/plain` "OK - <size>", no token needed) → files.completeUploadExternal.
 
+- Block Kit (tests/standins/blockkit.py: slack_sdk's models plus what they miss, such as
+  action_id unique within a block and block_id unique within a message or view): bad
+  message blocks answer `invalid_blocks`, a bad view `invalid_arguments`, each with
+  Slack's `response_metadata.messages` line "[ERROR] ... [json-pointer:/...]"; a
+  response_url post with bad blocks gets HTTP 400 "invalid_blocks". A view in a
+  view_submission ack (`response_action` update/push) is checked by `check_view_ack`
+  (SlackSender calls it) and recorded as a call of method ACK. Every refusal is also in
+  `rejected` (failures injected with `fail()` are not); the e2e `slack` fixture fails a
+  test that leaves any there unless it set `expect_rejections = True`.
+
 What it does not copy: trigger expiry (3 s), message edit windows, membership, scopes,
-per-method rate limits (inject them with `rate_limit`), Block Kit beyond a few limits.
+per-method rate limits (inject them with `rate_limit`), attachments' insides, the Block
+Kit rules blockkit.py lists as not copied.
 """
 
 from __future__ import annotations
