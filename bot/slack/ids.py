@@ -17,7 +17,8 @@ class ActionId(StrEnum):
     RETRY_DELIVERY = "delivery_retry"
     CALL_TAKE = "call_take"
     POST_UPDATE = "update_post"
-    SNOOZE = "reminder_snooze"
+    SNOOZE = "reminder_snooze"  # 15 minutes
+    SNOOZE_LONG = "reminder_snooze_long"  # 1 hour: Slack wants action_ids unique in a block
     CALL_DONE = "call_done"
 
 

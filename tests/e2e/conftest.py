@@ -15,6 +15,10 @@ from tests.support.bot import BOT_TOKEN, RunningBot, start_bot
 async def slack() -> AsyncIterator[SlackStandIn]:
     async with SlackStandIn(token=BOT_TOKEN) as standin:
         yield standin
+    # Whatever real Slack would have refused fails the test, unless the test expects it.
+    if not standin.expect_rejections:
+        assert not standin.rejected, "Slack would refuse:\n" + "\n".join(
+            standin.block_kit_rejections())
 
 
 @pytest.fixture

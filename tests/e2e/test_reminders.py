@@ -179,6 +179,7 @@ async def test_several_reminders_due_at_once_make_one_message_per_person(
     await eventually(lambda: _reminders_to(slack, "U0OWNER1", "is due at"), what="owner DM")
     assert len(slack.dms_to(ONCALL)) == 1
     assert len(_reminders_to(slack, "U0OWNER1", "is due at")) == 1  # owners: one each
+    _accepted(slack, "2 customer updates need you")  # the batched DM is Block Kit Slack takes
 
 
 async def test_two_bot_processes_on_one_database_send_each_reminder_once(
@@ -241,3 +242,60 @@ async def test_without_webhooks_polling_finds_a_chase_once(
     assert await bot.runtime.chase_poller.run() == 0  # the same comment again: no new chase
     await eventually(lambda: _said(slack, "Any news? Still charged twice!"),
                      what="the chase quoted in the thread")
+
+
+def _accepted(slack: SlackStandIn, needle: str) -> list[Any]:
+    """The messages carrying `needle` the bot sent; fails if Slack refused any of them."""
+    sent = [c for c in slack.calls_to("chat.postMessage") if needle in json.dumps(c.params)]
+    assert sent, f"no message with {needle!r} was sent"
+    refused = [(c.error, c.response.get("response_metadata")) for c in sent if not c.ok]
+    assert not refused, f"Slack refused the {needle!r} message: {refused}"
+    return sent
+
+
+async def test_every_kind_of_reminder_is_block_kit_slack_accepts(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    """First-contact at-risk, escalation to backup, call list not taken, before-due (with both
+    snooze buttons) and overdue reminders all reach Slack as Block Kit it accepts."""
+    from tests.e2e.flows import declare, set_supervisor
+
+    await set_supervisor(bot)
+    await bot.sender.slash_command(text=f"oncall <@{ONCALL}>", user_id=SUPERVISOR)
+    await declare(bot, slack, scope=("zendesk", "tag", "dup"), severity="critical")
+    clock.advance(minutes=11)  # critical: 15 min first-contact target, reminded at 10
+    await eventually(lambda: len(_reminders_to(slack, SUPERVISOR, "have not heard")) == 1,
+                     what="first contact at risk")
+    clock.advance(minutes=5)  # unacknowledged for 15 min: the backup is told
+    await eventually(lambda: slack.dms_to(BACKUP), what="the backup's DM")
+    await eventually(lambda: _said(slack, "so I told the backup supervisor"), what="thread note")
+    await bot.sender.block_action(SUPERVISOR, ActionId.ACKNOWLEDGE.value, "1", block_id="ack:1",
+                                  channel_id=INCIDENT_CHANNEL)
+    await eventually(lambda: _said(slack, ActionId.DRAFT_APOLOGY.value), what="the draft offer")
+    message_id = str(await _draft(bot, slack, clock))  # promises an update in 2 h
+    await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, message_id,
+                                  channel_id=INCIDENT_CHANNEL)
+    await eventually(lambda: _said(slack, "1 of 1 sent"), within=10, what="apology sent")
+    clock.advance(minutes=31)  # nobody took the call in 30 min
+    await eventually(lambda: _said(slack, "Nobody has taken 1 call"), what="call reminder")
+    clock.advance(minutes=76)  # 15 min before the promised update
+    await eventually(lambda: _reminders_to(slack, ONCALL, "is due at"), what="on-call DM")
+    await eventually(lambda: _reminders_to(slack, DECLARER, "is due at"), what="owner DM")
+    dm = _reminders_to(slack, ONCALL, "is due at")[0]
+    await bot.sender.block_action(ONCALL, ActionId.SNOOZE_LONG.value, "1:60",
+                                  channel_id=dm.response["channel"], message_ts=dm.response["ts"])
+    await eventually(lambda: any("snoozed" in c.params.get("text", "")
+                                 for c in slack.calls_to("chat.update", ok=True)),
+                     what="the 1 h snooze noted in place")
+    clock.advance(minutes=16)  # the promise is missed; overdue is never snoozed
+    await eventually(lambda: _reminders_to(slack, SUPERVISOR, "overdue"), what="supervisor DM")
+    await eventually(lambda: _said(slack, "is overdue by"), what="overdue note in the thread")
+
+    for needle in ("Customers have not heard", "so I told the backup supervisor",
+                   "Nobody has taken 1 call", "is due at", "is overdue by"):
+        _accepted(slack, needle)
+    [before_due] = _reminders_to(slack, ONCALL, "is due at")
+    buttons = [e["action_id"] for b in before_due.params["blocks"] if b["type"] == "actions"
+               for e in b["elements"]]
+    assert {ActionId.SNOOZE.value, ActionId.SNOOZE_LONG.value} <= set(buttons)
+    assert slack.rejected == []

@@ -23,8 +23,19 @@ What it copies from Slack (and what slack_sdk does on the wire):
 - The external upload flow: files.getUploadURLExternal → POST the bytes to `upload_url`
   (answered `text/plain` "OK - <size>", no token needed) → files.completeUploadExternal.
 
+- Block Kit (tests/standins/blockkit.py: slack_sdk's models plus what they miss, such as
+  action_id unique within a block and block_id unique within a message or view): bad
+  message blocks answer `invalid_blocks`, a bad view `invalid_arguments`, each with
+  Slack's `response_metadata.messages` line "[ERROR] ... [json-pointer:/...]"; a
+  response_url post with bad blocks gets HTTP 400 "invalid_blocks". A view in a
+  view_submission ack (`response_action` update/push) is checked by `check_view_ack`
+  (SlackSender calls it) and recorded as a call of method ACK. Every refusal is also in
+  `rejected` (failures injected with `fail()` are not); the e2e `slack` fixture fails a
+  test that leaves any there unless it set `expect_rejections = True`.
+
 What it does not copy: trigger expiry (3 s), message edit windows, membership, scopes,
-per-method rate limits (inject them with `rate_limit`), Block Kit beyond a few limits.
+per-method rate limits (inject them with `rate_limit`), attachments' insides, the Block
+Kit rules blockkit.py lists as not copied.
 """
 
 from __future__ import annotations
@@ -37,29 +48,26 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
+from tests.standins import blockkit
+
 DEFAULT_TOKEN = "xoxb-standin-token"
 UPLOAD = "upload"  # Call.method of a POST of bytes to an upload_url
 RESPONSE_URL = "response_url"  # Call.method of a POST to a response_url under hooks_url
+ACK = "view_submission.ack"  # Call.method of a response_action update/push the app answered
 
 _JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _TS = re.compile(r"^\d{10}\.\d{6}$")
 _FIRST_TS = 1_700_000_000
 
-MESSAGE_BLOCK_LIMIT = 50
-VIEW_BLOCK_LIMIT = 100
-VIEW_TITLE_LIMIT = 24
-PRIVATE_METADATA_LIMIT = 3000
 MESSAGE_TEXT_LIMIT = 40_000
-_TEXT_LIMITS = {"section": 3000, "header": 150}
-_ELEMENT_LIMITS = {"actions": 25, "context": 10}
-_BUTTON_TEXT_LIMIT = 75
+BLOCK_KIT_ERRORS = ("invalid_blocks", "invalid_arguments")
 
 
 class SlackError(Exception):
@@ -75,6 +83,10 @@ class SlackError(Exception):
         if self.messages:
             body["response_metadata"] = {"messages": self.messages}
         return body
+
+
+class InvalidBlockKit(SlackError):
+    """Blocks or a view that Slack's Block Kit checks refuse (see tests/standins/blockkit.py)."""
 
 
 @dataclass
@@ -192,10 +204,6 @@ def _mpim_id(users: list[str]) -> str:
     return "G" + hashlib.sha1(",".join(sorted(users)).encode()).hexdigest()[:10].upper()  # noqa: S324
 
 
-def _text_of(obj: Any) -> str:
-    return obj.get("text", "") if isinstance(obj, dict) else ""
-
-
 class SlackStandIn:
     """The Slack Web API on 127.0.0.1:<port>; `base_url` goes to AsyncWebClient(base_url=...)."""
 
@@ -219,6 +227,8 @@ class SlackStandIn:
         self.host = host
         self.port: int | None = None
         self.calls: list[Call] = []
+        self.rejected: list[Call] = []  # calls refused by the Block Kit checks, in order
+        self.expect_rejections = False  # a test that sends bad Block Kit on purpose says so
         self.messages: dict[tuple[str, str], Message] = {}
         self.files: dict[str, UploadedFile] = {}
         self.views: dict[str, View] = {}
@@ -344,6 +354,11 @@ class SlackStandIn:
 
     # -- reading what happened -----------------------------------------------------------
 
+    def block_kit_rejections(self) -> list[str]:
+        """One line per call the Block Kit checks refused: method, error and Slack's message."""
+        return [f"{c.method}: {c.error} {c.response.get('response_metadata', {}).get('messages')}"
+                for c in self.rejected]
+
     def calls_to(self, method: str, *, ok: bool | None = None) -> list[Call]:
         """Every call of `method` in order (ok=True/False: only successes/failures)."""
         return [c for c in self.calls if c.method == method and (ok is None or c.ok == ok)]
@@ -406,6 +421,8 @@ class SlackStandIn:
             status, body, headers = self._dispatch(method, params, token)
         except SlackError as error:
             status, body, headers = 200, error.body(), {}
+            if isinstance(error, InvalidBlockKit):
+                self.rejected.append(call)
         call.status, call.response = status, body
         return web.json_response(body, status=status, headers=headers)
 
@@ -492,9 +509,31 @@ class SlackStandIn:
         except ValueError:
             params = {"raw": raw.decode(errors="replace")}
         params["_path"] = request.path
-        self.calls.append(Call(RESPONSE_URL, params, {"ok": True},
-                               content_type=request.content_type))
+        call = Call(RESPONSE_URL, params, {"ok": True}, content_type=request.content_type)
+        self.calls.append(call)
+        if "blocks" in params:
+            try:
+                blockkit.check_message_blocks(params["blocks"])
+            except blockkit.BlockKitError as error:  # as incoming webhooks: 400, plain text
+                call.status = 400
+                call.response = InvalidBlockKit("invalid_blocks", error.message).body()
+                self.rejected.append(call)
+                return web.Response(status=400, text="invalid_blocks", content_type="text/plain")
         return web.json_response({"ok": True})
+
+    def check_view_ack(self, body: Any) -> None:
+        """Check the view in a view_submission ack (`response_action` update or push) as Slack
+        does, recorded as a Call of method ACK; a refused one also goes to `rejected`.
+        Slack shows the user an error and keeps the old view; the app is told nothing."""
+        if not isinstance(body, dict) or body.get("response_action") not in ("update", "push"):
+            return
+        call = Call(ACK, body, {"ok": True})
+        self.calls.append(call)
+        try:
+            blockkit.check_view(body.get("view"), "modal")
+        except blockkit.BlockKitError as error:
+            call.response = InvalidBlockKit("invalid_arguments", error.message).body()
+            self.rejected.append(call)
 
     # -- ids and lookups -----------------------------------------------------------------
 
@@ -553,50 +592,13 @@ class SlackStandIn:
 
     # -- validation ----------------------------------------------------------------------
 
-    @staticmethod
-    def _check_blocks(blocks: Any, limit: int, error: str) -> None:
-        if not isinstance(blocks, list):
-            raise SlackError(error, "[ERROR] must be an array [json-pointer:/blocks]")
-        if len(blocks) > limit:
-            raise SlackError(error, f"[ERROR] no more than {limit} items allowed "
-                                    "[json-pointer:/blocks]")
-        seen: set[str] = set()
-        for i, block in enumerate(blocks):
-            where = f"[json-pointer:/blocks/{i}]"
-            if not isinstance(block, dict) or not isinstance(block.get("type"), str):
-                raise SlackError(error, f"[ERROR] missing required field: type {where}")
-            block_id = block.get("block_id")
-            if block_id is not None:
-                if block_id in seen:
-                    raise SlackError(error, f"[ERROR] duplicate block_id {block_id} {where}")
-                if len(str(block_id)) > 255:
-                    raise SlackError(error, f"[ERROR] must be less than 256 characters {where}")
-                seen.add(block_id)
-            kind = block["type"]
-            text_limit = _TEXT_LIMITS.get(kind)
-            if text_limit and len(_text_of(block.get("text"))) > text_limit:
-                raise SlackError(error, f"[ERROR] must be less than {text_limit + 1} characters "
-                                        f"{where[:-1]}/text/text]")
-            element_limit = _ELEMENT_LIMITS.get(kind)
-            elements = block.get("elements") or []
-            if element_limit and len(elements) > element_limit:
-                raise SlackError(error, f"[ERROR] no more than {element_limit} items allowed "
-                                        f"{where[:-1]}/elements]")
-            fields = block.get("fields") or []
-            if len(fields) > 10 or any(len(_text_of(f)) > 2000 for f in fields):
-                raise SlackError(error, f"[ERROR] too many or too long fields {where}")
-            candidates = [*elements, block.get("accessory"), block.get("element")]
-            for element in candidates:
-                if isinstance(element, dict) and element.get("type") == "button" and (
-                    len(_text_of(element.get("text"))) > _BUTTON_TEXT_LIMIT
-                ):
-                    raise SlackError(error, f"[ERROR] must be less than "
-                                            f"{_BUTTON_TEXT_LIMIT + 1} characters {where}")
-
     def _check_message_content(self, params: dict[str, Any], *, required: bool = True) -> None:
         blocks, attachments = params.get("blocks"), params.get("attachments")
         if blocks is not None:
-            self._check_blocks(blocks, MESSAGE_BLOCK_LIMIT, "invalid_blocks")
+            try:
+                blockkit.check_message_blocks(blocks)
+            except blockkit.BlockKitError as error:
+                raise InvalidBlockKit("invalid_blocks", error.message) from error
         if attachments is not None and not isinstance(attachments, list):
             raise SlackError("invalid_attachments")
         text = params.get("text")
@@ -605,35 +607,13 @@ class SlackStandIn:
         if text and len(str(text)) > MESSAGE_TEXT_LIMIT:
             raise SlackError("msg_too_long")
 
-    def _check_view(self, view: Any, surface: str) -> dict[str, Any]:
-        if not isinstance(view, dict):
-            raise SlackError("invalid_arguments", "[ERROR] must be an object [json-pointer:/view]")
-        kind = view.get("type")
-        if kind != surface:
-            raise SlackError("invalid_arguments",
-                             f"[ERROR] must be {surface!r} [json-pointer:/view/type]")
-        self._check_blocks(view.get("blocks"), VIEW_BLOCK_LIMIT, "invalid_arguments")
-        if kind == "modal":
-            if not _text_of(view.get("title")):
-                raise SlackError("invalid_arguments",
-                                 "[ERROR] missing required field: title [json-pointer:/view]")
-            for part in ("title", "submit", "close"):
-                if len(_text_of(view.get(part))) > VIEW_TITLE_LIMIT:
-                    raise SlackError("invalid_arguments",
-                                     f"[ERROR] must be less than {VIEW_TITLE_LIMIT + 1} "
-                                     f"characters [json-pointer:/view/{part}/text]")
-            has_input = any(b.get("type") == "input" for b in view["blocks"])
-            if has_input and not view.get("submit"):
-                raise SlackError("invalid_arguments",
-                                 "[ERROR] must provide submit when there are input blocks "
-                                 "[json-pointer:/view/submit]")
-        if len(str(view.get("private_metadata", ""))) > PRIVATE_METADATA_LIMIT:
-            raise SlackError("invalid_arguments", "[ERROR] must be less than 3001 characters "
-                                                  "[json-pointer:/view/private_metadata]")
-        if len(str(view.get("callback_id", ""))) > 255:
-            raise SlackError("invalid_arguments", "[ERROR] must be less than 256 characters "
-                                                  "[json-pointer:/view/callback_id]")
-        return view
+    @staticmethod
+    def _check_view(view: Any, surface: Literal["modal", "home"]) -> dict[str, Any]:
+        try:
+            blockkit.check_view(view, surface)
+        except blockkit.BlockKitError as error:
+            raise InvalidBlockKit("invalid_arguments", error.message) from error
+        return view  # type: ignore[no-any-return]
 
     def _take_trigger(self, params: dict[str, Any]) -> str:
         trigger_id = params.get("trigger_id") or params.get("interactivity_pointer")

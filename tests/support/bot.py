@@ -67,5 +67,5 @@ async def start_bot(
     port = server.servers[0].sockets[0].getsockname()[1]
     base_url = f"http://127.0.0.1:{port}"
     sender = SlackSender(base_url, SIGNING_SECRET, response_url_base=slack.hooks_url,
-                         on_trigger=slack.note_trigger)
+                         on_trigger=slack.note_trigger, on_view_ack=slack.check_view_ack)
     return RunningBot(base_url, sender, holder["runtime"], clock, server, task)

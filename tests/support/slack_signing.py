@@ -130,6 +130,7 @@ class SlackSender:
         verification_token: str = VERIFICATION_TOKEN,
         response_url_base: str = "https://hooks.slack.com",
         on_trigger: Callable[[str, str], None] | None = None,
+        on_view_ack: Callable[[Any], None] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 10.0,
     ) -> None:
@@ -143,6 +144,7 @@ class SlackSender:
         self.verification_token = verification_token
         self.response_url_base = response_url_base.rstrip("/")
         self.on_trigger = on_trigger  # e.g. SlackStandIn.note_trigger
+        self.on_view_ack = on_view_ack  # e.g. SlackStandIn.check_view_ack: the JSON of an ack
         self.sent: list[Sent] = []
         self._client = httpx.AsyncClient(transport=transport, timeout=timeout)
         self._counter = itertools.count(1)
@@ -419,7 +421,14 @@ class SlackSender:
             "is_enterprise_install": False,
             "enterprise": None,
         }
-        return await self._send_payload(payload, signature, retry_num, retry_reason)
+        answer = await self._send_payload(payload, signature, retry_num, retry_reason)
+        if self.on_view_ack is not None and answer.content:
+            try:
+                body = answer.json()
+            except ValueError:
+                body = None
+            self.on_view_ack(body)
+        return answer
 
     async def event(
         self,

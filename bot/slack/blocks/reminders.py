@@ -40,7 +40,7 @@ def reminder(notice: ReminderNotice) -> Message:
         f"remind:{incident.id}",
         button("Post update", ActionId.POST_UPDATE, str(incident.id), "primary"),
         button("Snooze 15 min", ActionId.SNOOZE, f"{incident.id}:15"),
-        button("Snooze 1 h", ActionId.SNOOZE, f"{incident.id}:60"),
+        button("Snooze 1 h", ActionId.SNOOZE_LONG, f"{incident.id}:60"),
     )]
     if late:
         body.append(context("Sent late: the bot was not running when this fell due."))

@@ -128,6 +128,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(ActionId.RETRY_DELIVERY.value)(deps.in_flight.track(on_retry))
     app.action(ActionId.POST_UPDATE.value)(deps.in_flight.track(on_post_update))
     app.action(ActionId.SNOOZE.value)(deps.in_flight.track(on_snooze))
+    app.action(ActionId.SNOOZE_LONG.value)(deps.in_flight.track(on_snooze))
     app.view(CallbackId.DRAFT_APOLOGY.value)(deps.in_flight.track(on_submit))
     app.view(CallbackId.REQUEST_CHANGES.value)(deps.in_flight.track(on_changes_submitted))
 
