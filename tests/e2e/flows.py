@@ -1,18 +1,26 @@
-"""Steps that several end-to-end tests share: set up a team, declare through the modal."""
+"""Steps that several end-to-end tests share: set up a team, declare through the modal,
+and bring an apology to delivered."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
-from bot.slack.ids import CallbackId
+from bot.clock import FakeClock
+from bot.slack.ids import ActionId, CallbackId
+from storage import incidents
 from tests.standins.slack_api import SlackStandIn
-from tests.support.bot import RunningBot
-from tests.support.slack_signing import plain_text, radio, static_select
+from tests.support.bot import INCIDENT_CHANNEL, RunningBot
+from tests.support.slack_signing import datetimepicker, plain_text, radio, static_select
 from tests.support.waiting import eventually
 
 DECLARER, SUPERVISOR, BACKUP, BYSTANDER = "U0DECLARER", "U0SUPERVISOR", "U0BACKUP", "U0BYSTANDER"
 ORIGIN = "C0ORIGIN"
+GOOD = ("We made a mistake: our billing run charged you twice for March. Your card was charged "
+        "a second time. We are refunding the duplicate charge today. We will write to you "
+        "again by 17:00 today with the refund reference. We are adding a £10 credit to your "
+        "account.")
 
 
 def declaration_values(
@@ -70,3 +78,80 @@ def _card_call(slack: SlackStandIn) -> Any:
 def replies(slack: SlackStandIn, channel: str, ts: str | None) -> list[Any]:
     """The bot's replies in a thread (the parent message left out)."""
     return [c for c in slack.thread(channel, ts or "") if c.params.get("thread_ts")]
+
+
+async def declared_with_customers(bot: RunningBot, slack: SlackStandIn, *,
+                                  acknowledge: bool = True, helpdesk: str = "zendesk") -> None:
+    """Declared with the customers tagged `dup` in `helpdesk`, found, and acknowledged."""
+    await set_supervisor(bot)
+    await declare(bot, slack, scope=(helpdesk, "tag", "dup"))
+
+    async def looked_up() -> bool:
+        async with bot.runtime.deps.sessions() as session:
+            kinds = [e.kind for e in await incidents.timeline(session, 1)]
+        return "customers_lookup_complete" in kinds and "supervisor_told" in kinds
+
+    await eventually(looked_up, within=10, what="customers found")
+    if acknowledge:
+        await bot.sender.block_action(SUPERVISOR, ActionId.ACKNOWLEDGE.value, "1",
+                                      block_id="ack:1", channel_id=INCIDENT_CHANNEL)
+        await eventually(lambda: posted_with(slack, ActionId.DRAFT_APOLOGY.value),
+                         what="the Draft apology offer")
+
+
+def said(slack: SlackStandIn, needle: str) -> bool:
+    """Whether any message, posted or updated in place, carries `needle`."""
+    calls = slack.calls_to("chat.postMessage") + slack.calls_to("chat.update")
+    return any(needle in json.dumps(c.params) for c in calls)
+
+
+def posted_with(slack: SlackStandIn, needle: str) -> list[Any]:
+    return [c for c in slack.calls_to("chat.postMessage") if needle in json.dumps(c.params)]
+
+
+def message_values(body: str, clock: FakeClock,
+                   override: str | None = None) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "body": {"value": plain_text(body)},
+        "next_update": {"value": datetimepicker(int((clock.now() + timedelta(hours=2))
+                                                    .timestamp()))},
+        "remedy": {"value": plain_text(None)},
+        "every_ticket": {"value": {"type": "checkboxes", "selected_options": []}},
+    }
+    if override:
+        values["override"] = {"value": plain_text(override)}
+    return values
+
+
+async def submit_message(bot: RunningBot, body: str, clock: FakeClock, metadata: str,
+                  view_id: str = "V0APOLOGY", override: str | None = None) -> dict[str, Any]:
+    response = await bot.sender.view_submission(
+        DECLARER, CallbackId.DRAFT_APOLOGY.value, message_values(body, clock, override),
+        private_metadata=metadata, view_id=view_id)
+    assert response.status_code == 200
+    return response.json() if response.content else {}
+
+
+async def draft_apology(bot: RunningBot, slack: SlackStandIn, clock: FakeClock,
+                        body: str = GOOD) -> int:
+    """Open the draft modal, submit `body`, and return the draft's message id."""
+    await bot.sender.block_action(DECLARER, ActionId.DRAFT_APOLOGY.value, "1",
+                                  channel_id=INCIDENT_CHANNEL)
+    opened = await eventually(lambda: slack.calls_to("views.open")[-1:]
+                              if len(slack.calls_to("views.open")) >= 2 else None,
+                              what="the apology modal")
+    view = opened[0].params["view"]
+    await submit_message(bot, body, clock, view["private_metadata"])
+    drafts = await eventually(lambda: posted_with(slack, ActionId.APPROVE_MESSAGE.value),
+                              what="the draft in the thread")
+    return int(json.dumps(drafts[-1].params).split('"draft:')[1].split('"')[0])
+
+
+async def apology_delivered(bot: RunningBot, slack: SlackStandIn, clock: FakeClock) -> None:
+    """Declared (customers from the Zendesk tag `dup`), acknowledged, drafted, approved,
+    and on both customers' tickets."""
+    await declared_with_customers(bot, slack)
+    message_id = str(await draft_apology(bot, slack, clock))
+    await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, message_id,
+                                  channel_id=INCIDENT_CHANNEL)
+    await eventually(lambda: said(slack, "2 of 2 sent"), within=10, what="apology sent")

@@ -1,16 +1,20 @@
-"""What the Zendesk and Freshdesk stand-ins share: a real HTTP server on 127.0.0.1
+r"""What the Zendesk and Freshdesk stand-ins share: a real HTTP server on 127.0.0.1
 (port 0, the OS picks), a record of every request, a per-minute rate limit with the
 vendor's headers and 429 + Retry-After, and injectable trouble (latency, 5xx, hangs).
 
     async with ZendeskStandIn(rate_limit=700) as zd:
         zd.faults.fail_next(3, status=503)          # the next 3 requests fail
         zd.faults.hang_next(1, path="/show_many")   # one matching request never answers
+        zd.faults.fail_next(1, method="PUT", path=re.compile(r"^/api/v2/tickets/\d+$"))
         ...
         assert zd.rate_limited == 0                 # 429s sent
         assert zd.requests[-1].path == "/api/v2/search"
 
 Order in which a request is handled: recorded → latency → auth (401) → rate limit
 (429, counted even when later refused) → injected 5xx or hang → the vendor handler.
+Fault paths: a `str` is a literal substring of the path (without `.json`), a compiled
+`re.Pattern` a regular expression. A fault that has not happened as often as injected
+when the stand-in stops raises `UnusedFault`, so a test cannot pass without its trouble.
 The rate window is fixed (a minute from its first request, like the vendors'); its
 clock is injectable, real monotonic time by default.
 """
@@ -66,64 +70,121 @@ class RateWindow:
         return True, self.limit - self.used, reset
 
 
+PathMatch = str | re.Pattern[str] | None
+
+
+def _matcher(path: PathMatch) -> re.Pattern[str] | None:
+    """A literal `str` matches paths that contain it; a compiled pattern is searched."""
+    if path is None:
+        return None
+    if isinstance(path, re.Pattern):
+        return path
+    if not isinstance(path, str) or not path:
+        raise TypeError(f"path must be a non-empty str (literal) or a re.Pattern, not {path!r}")
+    return re.compile(re.escape(path))
+
+
 @dataclass
 class _Fault:
-    remaining: int
+    kind: str  # "error" or "hang"
+    count: int
     pattern: re.Pattern[str] | None
+    method: str | None = None
     status: int = 503
+    taken: int = 0
+    retired: bool = False  # cleared by the test: what is left is no longer expected
+
+    @property
+    def remaining(self) -> int:
+        return 0 if self.retired else self.count - self.taken
+
+    def matches(self, method: str, path: str) -> bool:
+        return ((self.method is None or self.method == method)
+                and (self.pattern is None or self.pattern.search(path) is not None))
+
+    def describe(self) -> str:
+        what = f"{self.status}" if self.kind == "error" else "hang"
+        where = f" {self.method}" if self.method else ""
+        where += f" path~{self.pattern.pattern!r}" if self.pattern else " any path"
+        return f"{what} x{self.count} on{where}: {self.taken} taken"
+
+
+class UnusedFault(AssertionError):
+    """A fault the test injected never happened: the test did not test what it says."""
 
 
 @dataclass
 class Faults:
-    """Trouble to inject: `latency` for every request, or per path; 5xx; hangs."""
+    """Trouble to inject: `latency` for every request, or per path; 5xx; hangs.
+
+    `path` is matched against the request path without `.json`
+    (`/api/v2/tickets/7`): a `str` is a literal substring, a compiled `re.Pattern`
+    is searched as a regular expression. `method` (e.g. "PUT") narrows it further.
+    Every fault must be taken as many times as injected by the time the stand-in
+    stops (`clear()` ends a fault early, but only one that was taken at least once);
+    otherwise `check()`, run at stop, raises `UnusedFault`.
+    """
 
     latency: float = 0.0
     path_latency: list[tuple[re.Pattern[str], float]] = field(default_factory=list)
     errors: list[_Fault] = field(default_factory=list)
     hangs: list[_Fault] = field(default_factory=list)
 
-    @staticmethod
-    def _pattern(path: str | None) -> re.Pattern[str] | None:
-        return re.compile(re.escape(path)) if path else None
-
-    def add_latency(self, seconds: float, path: str | None = None) -> None:
-        if path is None:
+    def add_latency(self, seconds: float, path: PathMatch = None) -> None:
+        pattern = _matcher(path)
+        if pattern is None:
             self.latency = seconds
         else:
-            self.path_latency.append((re.compile(re.escape(path)), seconds))
+            self.path_latency.append((pattern, seconds))
 
-    def fail_next(self, count: int, *, status: int = 503, path: str | None = None) -> None:
-        """The next `count` requests (whose path contains `path`) get `status`."""
-        self.errors.append(_Fault(count, self._pattern(path), status))
+    def fail_next(self, count: int, *, status: int = 503, path: PathMatch = None,
+                  method: str | None = None) -> None:
+        """The next `count` matching requests get `status`."""
+        self.errors.append(_Fault("error", count, _matcher(path),
+                                  method.upper() if method else None, status))
 
-    def hang_next(self, count: int, *, path: str | None = None) -> None:
+    def hang_next(self, count: int, *, path: PathMatch = None,
+                  method: str | None = None) -> None:
         """The next `count` matching requests never answer (until the stand-in stops)."""
-        self.hangs.append(_Fault(count, self._pattern(path)))
+        self.hangs.append(_Fault("hang", count, _matcher(path),
+                                 method.upper() if method else None))
 
     def clear(self) -> None:
+        """End all trouble now (a storm is over). A fault never taken is still reported."""
         self.latency = 0.0
         self.path_latency.clear()
-        self.errors.clear()
-        self.hangs.clear()
+        for fault in self.errors + self.hangs:
+            fault.retired = True
+
+    def unused(self) -> list[_Fault]:
+        """Faults not taken as often as injected (or, once cleared, never taken at all)."""
+        return [f for f in self.errors + self.hangs
+                if f.remaining > 0 or (f.retired and f.taken == 0)]
+
+    def check(self) -> None:
+        unused = self.unused()
+        if unused:
+            raise UnusedFault("injected faults did not all happen (does the path match "
+                              "anything?): " + "; ".join(f.describe() for f in unused))
 
     def delay_for(self, path: str) -> float:
         extra = sum(s for p, s in self.path_latency if p.search(path))
         return self.latency + extra
 
     @staticmethod
-    def _take(faults: list[_Fault], path: str) -> _Fault | None:
+    def _take(faults: list[_Fault], method: str, path: str) -> _Fault | None:
         for fault in faults:
-            if fault.remaining > 0 and (fault.pattern is None or fault.pattern.search(path)):
-                fault.remaining -= 1
+            if fault.remaining > 0 and fault.matches(method, path):
+                fault.taken += 1
                 return fault
         return None
 
-    def take_error(self, path: str) -> int | None:
-        fault = self._take(self.errors, path)
+    def take_error(self, method: str, path: str) -> int | None:
+        fault = self._take(self.errors, method, path)
         return fault.status if fault else None
 
-    def take_hang(self, path: str) -> bool:
-        return self._take(self.hangs, path) is not None
+    def take_hang(self, method: str, path: str) -> bool:
+        return self._take(self.hangs, method, path) is not None
 
 
 class HelpdeskStandIn:
@@ -169,17 +230,21 @@ class HelpdeskStandIn:
         self.port = int(self._runner.addresses[0][1])
         return self
 
-    async def stop(self) -> None:
+    async def stop(self, *, check_faults: bool = True) -> None:
+        """Stop serving; then fail if an injected fault never happened."""
         self._release.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if check_faults:
+            self.faults.check()
 
     async def __aenter__(self):  # type: ignore[no-untyped-def]
         return await self.start()
 
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
+    async def __aexit__(self, exc_type: object, *exc: object) -> None:
+        # When the block already failed, that failure is the one worth reading.
+        await self.stop(check_faults=exc_type is None)
 
     @property
     def base_url(self) -> str:
@@ -276,13 +341,13 @@ class HelpdeskStandIn:
             response = self.too_many(refused)
             response.headers.update(headers)
             return response
-        if self.faults.take_hang(path):
+        if self.faults.take_hang(request.method, path):
             try:
                 await asyncio.wait_for(self._release.wait(), timeout=60)
             except TimeoutError:
                 pass
             return self.error(503, {"error": "hung"})
-        status = self.faults.take_error(path)
+        status = self.faults.take_error(request.method, path)
         if status is not None:
             self.server_errors += 1
             return self.error(status, {"error": "Unavailable", "description": "injected"},

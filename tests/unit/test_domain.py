@@ -34,14 +34,21 @@ def test_transitions_only_from_the_right_state() -> None:
     assert next_state(State.UPDATING, Action.RESOLVE, frozenset({Role.DECLARER})) is State.RESOLVED
 
 
-def test_full_lifecycle_path_reaches_closed() -> None:
-    """The documented path can be walked from declared to closed."""
-    sup = frozenset({Role.SUPERVISOR})
-    state = State.DECLARED
-    for action in (Action.ACKNOWLEDGE, Action.NOTIFY_CUSTOMERS, Action.POST_UPDATE,
-                   Action.RESOLVE, Action.FOLLOW_UP, Action.REVIEW, Action.CLOSE):
-        state = next_state(state, action, sup)
-    assert state is State.CLOSED and not state.is_open
+def test_the_transitions_the_services_make() -> None:
+    """What the code asks of the lifecycle: acknowledge (services/escalation), then the
+    approved apology notifies customers (services/apology, which adds Role.SYSTEM); nothing
+    reaches customers before the supervisor acknowledged (rule 1)."""
+    supervisor, declarer = PEOPLE.roles_of("U2"), PEOPLE.roles_of("U1")
+    assert next_state(State.DECLARED, Action.ACKNOWLEDGE, supervisor) is State.ESCALATED
+    approval = supervisor | {Role.SYSTEM}
+    assert next_state(State.ESCALATED, Action.NOTIFY_CUSTOMERS, approval) \
+        is State.CUSTOMERS_NOTIFIED
+    with pytest.raises(WrongState, match="declared, so it cannot be sent to customers"):
+        next_state(State.DECLARED, Action.NOTIFY_CUSTOMERS, approval)
+    with pytest.raises(NotPermitted, match="supervisor or backup"):
+        next_state(State.ESCALATED, Action.NOTIFY_CUSTOMERS, declarer)
+    with pytest.raises(WrongState):  # a second apology does not notify again
+        next_state(State.CUSTOMERS_NOTIFIED, Action.NOTIFY_CUSTOMERS, approval)
 
 
 def test_escalation_deadline_and_timeout_outcomes() -> None:
