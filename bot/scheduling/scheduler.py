@@ -41,6 +41,10 @@ class Scheduler:
                                     max_instances=1, coalesce=True)
         self._scheduler.start()
 
+    @property
+    def running(self) -> bool:
+        return bool(self._scheduler.running)
+
     def shutdown(self) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
