@@ -117,13 +117,13 @@ class Metrics:
     async def refresh(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         """Read the gauges that live in the database (one short query each)."""
         async with sessions() as session:
-            outbox = dict((await session.execute(
+            outbox: dict[str, int] = dict((await session.execute(  # type: ignore[arg-type]
                 select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-            )).tuples().all())
+            )).all())
             chases = (await session.execute(select(func.count()).select_from(Chase))).scalar()
-            states = dict((await session.execute(
+            states: dict[str, int] = dict((await session.execute(  # type: ignore[arg-type]
                 select(Incident.state, func.count()).group_by(Incident.state)
-            )).tuples().all())
+            )).all())
         for status in (PENDING, SENDING, SENT, FAILED):
             self.customer_messages.labels(status).set(outbox.get(status, 0))
         self.chases.set(chases or 0)
