@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import Refusal
+from bot.logs import quiet_bolt_token_warning
 from bot.services.context import Deps
 from bot.slack.listeners import actions, apology, calls, commands, events, views
 from bot.slack.listeners.common import tell
@@ -20,6 +21,7 @@ SORRY = ("Something went wrong on my side and I logged it. Anything you saved is
 
 
 def build_app(deps: Deps, client: AsyncWebClient, signing_secret: str) -> AsyncApp:
+    quiet_bolt_token_warning()  # Bolt reads SLACK_BOT_TOKEN itself; our client is what counts
     app = AsyncApp(
         client=client,
         signing_secret=signing_secret,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -50,6 +50,7 @@ HINTS = {
     "AMENDS_ONCALL_HANDOVER": "a weekday and a 24-hour time, e.g. monday 09:00",
     "AMENDS_ONCALL_PERIOD_DAYS": "a whole number of days between 1 and 60",
     "AMENDS_TEMPLATE_DIR": "a folder of .j2 message templates (copies of bot/templates)",
+    "AMENDS_LOG_FORMAT": "plain (one readable line per event) or json (one JSON object a line)",
 }
 
 
@@ -84,6 +85,7 @@ class Settings(BaseSettings):
     amends_team_timezone: str = "UTC"
     amends_oncall_handover: str = "monday 09:00"
     amends_oncall_period_days: int = Field(default=7, ge=1, le=60)
+    amends_log_format: Literal["plain", "json"] = "plain"
 
     @field_validator("amends_team_timezone")
     @classmethod

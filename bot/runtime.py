@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import logs
 from bot.app import build_app
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.scheduling.scheduler import Scheduler
 from bot.scheduling.timers import TimerRunner
 from bot.services import calls, delivery_flow, escalation, first_contact, reminders
@@ -38,6 +40,7 @@ class Runtime:
     scheduler: Scheduler
     app: AsyncApp
     chase_poller: ChasePoller
+    metrics: Metrics = field(default_factory=Metrics)
 
     @classmethod
     async def create(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
@@ -81,7 +84,12 @@ class Runtime:
             calls.CALLS_TIMER: _per_incident(
                 lambda incident_id, _late: calls.remind_not_taken(deps, incident_id)),
         }
+        metrics = Metrics()
+        handlers = {kind: metrics.timed(clock, handler) for kind, handler in handlers.items()}
+        for name, helpdesk in helpdesks.items():
+            metrics.watch_helpdesk(name, helpdesk.http.client)  # type: ignore[attr-defined]
         runner = TimerRunner(deps.sessions, clock, handlers, after_pass=batch.flush)
+        logs.set_replica(runner.owner)
         delivery = DeliveryWorker(
             deps.sessions, clock, helpdesks,
             on_batch=lambda keys: delivery_flow.show_progress(deps, keys))
@@ -96,8 +104,9 @@ class Runtime:
         scheduler = Scheduler(jobs, clock, slow_jobs=slow,
                               poll_seconds=settings.amends_scheduler_poll_seconds)
         wakers.append(lambda: scheduler.wake(jobs.index(delivery_job)))
-        return cls(settings, engine, deps, runner, delivery, scheduler,
-                   build_app(deps, client, secret), chase_poller)
+        app = build_app(deps, client, secret)
+        app.use(metrics.bolt_middleware())
+        return cls(settings, engine, deps, runner, delivery, scheduler, app, chase_poller, metrics)
 
     async def start(self, *, migrate_first: bool = True, schedule: bool = True) -> None:
         if migrate_first:

@@ -1,4 +1,4 @@
-"""HTTP mode: one ASGI app serving Slack's requests and a health check."""
+"""HTTP mode: one ASGI app serving Slack's requests, webhooks and the operator's endpoints."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pydantic import SecretStr
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot import webhooks
+from bot import ops, webhooks
 from bot.runtime import Runtime
 from bot.services import chases
-from storage.db import ping
 
 log = logging.getLogger(__name__)
 
@@ -64,21 +64,15 @@ def create_asgi_app(make_runtime: Callable[[], Awaitable[Runtime]]) -> Starlette
             return JSONResponse({"ok": False, "error": "bad secret"}, status_code=401)
         return await _comment(runtime, "freshdesk", body)
 
-    async def healthz(_request: Request) -> Response:
-        try:
-            await ping(state["runtime"].engine)
-        except Exception:  # noqa: BLE001 - any failure means unhealthy; details go to the log
-            log.exception("health check failed")
-            return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
-        return JSONResponse({"ok": True, "database": "ok"})
-
     return Starlette(
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
             Route("/webhooks/zendesk", zendesk_webhook, methods=["POST"]),
             Route("/webhooks/freshdesk", freshdesk_webhook, methods=["POST"]),
+            # --- operator endpoints (bot/ops.py): /healthz, /readyz, /metrics ---
+            *ops.routes(lambda: state["runtime"]),
         ],
+        middleware=[Middleware(ops.RequestIdMiddleware)],  # X-Request-Id into the logs
         lifespan=lifespan,
     )
 

@@ -49,6 +49,10 @@ class Scheduler:
         if job is not None:
             job.modify(next_run_time=datetime.now(UTC))
 
+    @property
+    def running(self) -> bool:
+        return bool(self._scheduler.running)
+
     def shutdown(self) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)

@@ -112,12 +112,15 @@ async def test_admin_commands_are_limited_to_admins(
         await bot.stop()
 
 
-async def test_healthz_checks_the_database(bot: RunningBot) -> None:
-    """GET /healthz answers 200 when the database answers."""
+async def test_healthz_is_live_and_readyz_checks_the_database_and_slack(bot: RunningBot) -> None:
+    """GET /healthz answers 200 while the scheduler runs; /readyz checks database and Slack."""
     async with httpx.AsyncClient() as client:
         response = await client.get(f"{bot.base_url}/healthz")
+        ready = await client.get(f"{bot.base_url}/readyz")
     assert response.status_code == 200
-    assert response.json() == {"ok": True, "database": "ok"}
+    assert response.json()["ok"] is True
+    assert ready.status_code == 200
+    assert ready.json() == {"ok": True, "database": "ok", "slack": "ok"}
 
 
 async def test_oncall_shows_who_is_on_call_now_and_next(bot: RunningBot, clock) -> None:
