@@ -41,7 +41,7 @@ class Incident(Base):
     who_is_affected: Mapped[str] = mapped_column(Text)
     proposed_fix: Mapped[str] = mapped_column(Text)
     severity: Mapped[str] = mapped_column(String(16))
-    state: Mapped[str] = mapped_column(String(32), index=True)
+    state: Mapped[str] = mapped_column(String(32))
     declarer_id: Mapped[str] = mapped_column(String(32))
     supervisor_id: Mapped[str | None] = mapped_column(String(32))
     backup_supervisor_id: Mapped[str | None] = mapped_column(String(32))
@@ -56,6 +56,9 @@ class Incident(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The Slack view id of the submission that created it: a retried request finds it.
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+
+    # Open incidents by state, newest first: the list, the Home tab, the pollers.
+    __table_args__ = (Index("ix_incidents_state_declared", "state", "declared_at"),)
 
 
 class TimelineEvent(Base):
@@ -233,6 +236,9 @@ class CustomerMessage(Base):
 
     __table_args__ = (
         UniqueConstraint("incident_id", "kind", "version", name="uq_customer_messages_version"),
+        # An incident's approved (or pending) messages and their promised update times.
+        Index("ix_customer_messages_incident_status", "incident_id", "status",
+              "next_update_at"),
     )
 
 
@@ -280,6 +286,7 @@ class Chase(Base):
     __table_args__ = (
         UniqueConstraint("helpdesk", "comment_id", name="uq_chases_comment"),
         Index("ix_chases_incident", "incident_id"),
+        Index("ix_chases_received_at", "received_at"),
     )
 
 

@@ -70,9 +70,10 @@ async def answer(deps: Deps, parsed: commands.Command, user_id: str) -> replies.
     match parsed:
         case commands.Help(unknown=unknown):
             return replies.help_text(name, unknown)
-        case commands.ListOpen():
+        case commands.ListOpen(page=page):
             async with deps.sessions() as session:
-                return replies.open_list(await incidents.list_open(session), now)
+                found, total = await incidents.open_page(session, page, replies.LIST_PAGE_SIZE)
+            return replies.open_list(found, now, page=page, total=total, command=name)
         case commands.Status(incident_id=incident_id):
             async with deps.sessions() as session:
                 incident = await incidents.get(session, incident_id)
