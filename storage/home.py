@@ -13,7 +13,6 @@ from storage.messages import APPROVED, PENDING
 from storage.models import CustomerMessage, Incident
 
 
-
 async def involving(session: AsyncSession, user_id: str, limit: int = 20) -> Sequence[Incident]:
     """Open incidents this person declared or supervises."""
     result = await session.execute(
