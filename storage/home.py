@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.incidents import OPEN_STATES
+from storage.incidents import IS_OPEN
 from storage.messages import APPROVED, PENDING
 from storage.models import CustomerMessage, Incident
 
@@ -17,7 +17,7 @@ async def involving(session: AsyncSession, user_id: str, limit: int = 20) -> Seq
     """Open incidents this person declared or supervises."""
     result = await session.execute(
         select(Incident).where(
-            Incident.state.in_(OPEN_STATES),
+            IS_OPEN,
             or_(Incident.declarer_id == user_id, Incident.supervisor_id == user_id,
                 Incident.backup_supervisor_id == user_id))
         .order_by(Incident.declared_at.desc()).limit(limit))
@@ -31,7 +31,7 @@ async def waiting_for(
     result = await session.execute(
         select(CustomerMessage, Incident)
         .join(Incident, Incident.id == CustomerMessage.incident_id)
-        .where(CustomerMessage.status == PENDING, Incident.state.in_(OPEN_STATES),
+        .where(CustomerMessage.status == PENDING, IS_OPEN,
                or_(Incident.supervisor_id == user_id,
                    Incident.backup_supervisor_id == user_id))
         .order_by(CustomerMessage.created_at))
@@ -43,7 +43,7 @@ async def promised_updates(
 ) -> Sequence[tuple[Incident, datetime]]:
     """Open incidents whose latest approved message promised an update before `until`.
 
-    Open incidents first (ix_incidents_state_declared), then one index look-up each for
+    Open incidents first (ix_incidents_open_declared), then one index look-up each for
     the latest promise (ix_customer_messages_incident_status): the cost follows the
     number of open incidents, not every message ever approved.
     """
@@ -52,12 +52,6 @@ async def promised_updates(
         .where(CustomerMessage.incident_id == Incident.id,
                CustomerMessage.status == APPROVED)
         .correlate(Incident).scalar_subquery())
-    open_due = (
-        select(Incident.id.label("incident_id"), due.label("due"))
-        .where(Incident.state.in_(OPEN_STATES)).subquery())
     result = await session.execute(
-        select(Incident, open_due.c.due)
-        .join(open_due, open_due.c.incident_id == Incident.id)
-        .where(open_due.c.due <= until)
-        .order_by(open_due.c.due, Incident.id))
+        select(Incident, due).where(IS_OPEN, due <= until).order_by(due, Incident.id))
     return [(i, due) for i, due in result.all()]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -71,8 +71,10 @@ async def get(session: AsyncSession, incident_id: int) -> Incident | None:
     return await session.get(Incident, incident_id)
 
 
-# Named states (not `!= closed`) so that ix_incidents_state_declared finds them.
-OPEN_STATES = tuple(s.value for s in State if s.is_open)
+# Open = not closed, spelled with the literal so that the partial index
+# ix_incidents_open_declared (WHERE state != 'closed') applies on SQLite and PostgreSQL
+# (a bound parameter would not match the index's condition).
+IS_OPEN = Incident.state != literal_column(f"'{State.CLOSED.value}'")
 
 
 async def list_open(
@@ -81,7 +83,7 @@ async def list_open(
     """Open incidents, newest first (ties by id, so pages neither repeat nor skip one)."""
     result = await session.execute(
         select(Incident)
-        .where(Incident.state.in_(OPEN_STATES))
+        .where(IS_OPEN)
         .order_by(Incident.declared_at.desc(), Incident.id.desc())
         .limit(limit)
         .offset(offset)
@@ -91,7 +93,7 @@ async def list_open(
 
 async def count_open(session: AsyncSession) -> int:
     result = await session.execute(
-        select(func.count()).select_from(Incident).where(Incident.state.in_(OPEN_STATES)))
+        select(func.count()).select_from(Incident).where(IS_OPEN))
     return int(result.scalar_one())
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -41,7 +42,7 @@ class Incident(Base):
     who_is_affected: Mapped[str] = mapped_column(Text)
     proposed_fix: Mapped[str] = mapped_column(Text)
     severity: Mapped[str] = mapped_column(String(16))
-    state: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(32), index=True)
     declarer_id: Mapped[str] = mapped_column(String(32))
     supervisor_id: Mapped[str | None] = mapped_column(String(32))
     backup_supervisor_id: Mapped[str | None] = mapped_column(String(32))
@@ -57,8 +58,14 @@ class Incident(Base):
     # The Slack view id of the submission that created it: a retried request finds it.
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
 
-    # Open incidents by state, newest first: the list, the Home tab, the pollers.
-    __table_args__ = (Index("ix_incidents_state_declared", "state", "declared_at"),)
+    # Open incidents, newest first (the list, the Home tab): a partial index, so its size
+    # follows the open incidents, not every incident ever declared. Queries must say
+    # `state != 'closed'` with the literal (storage.incidents.IS_OPEN) for it to apply.
+    __table_args__ = (
+        Index("ix_incidents_open_declared", "declared_at",
+              sqlite_where=text("state != 'closed'"),
+              postgresql_where=text("state != 'closed'")),
+    )
 
 
 class TimelineEvent(Base):

@@ -7,6 +7,7 @@ Create Date: 2026-12-02 10:00:00.000000
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0007'
@@ -14,12 +15,13 @@ down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+OPEN = sa.text("state != 'closed'")
+
 
 def upgrade() -> None:
     with op.batch_alter_table('incidents', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_incidents_state'))
-        batch_op.create_index('ix_incidents_state_declared', ['state', 'declared_at'],
-                              unique=False)
+        batch_op.create_index('ix_incidents_open_declared', ['declared_at'], unique=False,
+                              sqlite_where=OPEN, postgresql_where=OPEN)
     with op.batch_alter_table('customer_messages', schema=None) as batch_op:
         batch_op.create_index('ix_customer_messages_incident_status',
                               ['incident_id', 'status', 'next_update_at'], unique=False)
@@ -33,5 +35,4 @@ def downgrade() -> None:
     with op.batch_alter_table('customer_messages', schema=None) as batch_op:
         batch_op.drop_index('ix_customer_messages_incident_status')
     with op.batch_alter_table('incidents', schema=None) as batch_op:
-        batch_op.drop_index('ix_incidents_state_declared')
-        batch_op.create_index(batch_op.f('ix_incidents_state'), ['state'], unique=False)
+        batch_op.drop_index('ix_incidents_open_declared')
