@@ -30,6 +30,9 @@ HINTS = {
     "SLACK_APP_TOKEN": "an app-level token (xapp-…) with connections:write, for Socket Mode",
     "SLACK_API_URL": "an http(s) URL ending in /api/, e.g. https://slack.com/api/",
     "DATABASE_URL": "a SQLAlchemy URL, e.g. sqlite+aiosqlite:///amends.db or postgresql://…",
+    "DATABASE_POOL_SIZE": "a whole number of PostgreSQL connections kept open, 1 to 100",
+    "DATABASE_MAX_OVERFLOW": "a whole number of extra PostgreSQL connections at peaks, 0 to 100",
+    "DATABASE_POOL_TIMEOUT": "seconds to wait for a free PostgreSQL connection, 1 to 300",
     "AMENDS_INCIDENT_CHANNEL": "a Slack channel ID such as C0123456789 (not a #name)",
     "AMENDS_ESCALATION_TIMEOUT_MINUTES": "a whole number of minutes between 1 and 1440",
     "AMENDS_COMMAND": "the slash command's name, starting with /, e.g. /amends",
@@ -66,6 +69,10 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str = SLACK_API_DEFAULT
     database_url: str = "sqlite+aiosqlite:///amends.db"
+    # PostgreSQL, per replica: replicas × (pool_size + max_overflow) < max_connections.
+    database_pool_size: int = Field(default=10, ge=1, le=100)
+    database_max_overflow: int = Field(default=10, ge=0, le=100)
+    database_pool_timeout: float = Field(default=30.0, ge=1, le=300)
     amends_incident_channel: str | None = None
     amends_escalation_timeout_minutes: int = Field(default=15, ge=1, le=1440)
     amends_command: str = "/amends"

@@ -45,7 +45,9 @@ class Runtime:
     @classmethod
     async def create(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
         clock = clock or SystemClock()
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, pool_size=settings.database_pool_size,
+                             max_overflow=settings.database_max_overflow,
+                             pool_timeout=settings.database_pool_timeout)
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
         secret = (settings.slack_signing_secret.get_secret_value()
                   if settings.slack_signing_secret else "")

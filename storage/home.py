@@ -8,18 +8,16 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.lifecycle import State
+from storage.incidents import IS_OPEN
 from storage.messages import APPROVED, PENDING
 from storage.models import CustomerMessage, Incident
-
-_CLOSED = State.CLOSED.value
 
 
 async def involving(session: AsyncSession, user_id: str, limit: int = 20) -> Sequence[Incident]:
     """Open incidents this person declared or supervises."""
     result = await session.execute(
         select(Incident).where(
-            Incident.state != _CLOSED,
+            IS_OPEN,
             or_(Incident.declarer_id == user_id, Incident.supervisor_id == user_id,
                 Incident.backup_supervisor_id == user_id))
         .order_by(Incident.declared_at.desc()).limit(limit))
@@ -33,7 +31,7 @@ async def waiting_for(
     result = await session.execute(
         select(CustomerMessage, Incident)
         .join(Incident, Incident.id == CustomerMessage.incident_id)
-        .where(CustomerMessage.status == PENDING, Incident.state != _CLOSED,
+        .where(CustomerMessage.status == PENDING, IS_OPEN,
                or_(Incident.supervisor_id == user_id,
                    Incident.backup_supervisor_id == user_id))
         .order_by(CustomerMessage.created_at))
@@ -43,14 +41,18 @@ async def waiting_for(
 async def promised_updates(
     session: AsyncSession, until: datetime
 ) -> Sequence[tuple[Incident, datetime]]:
-    """Open incidents whose latest approved message promised an update before `until`."""
-    latest = (
-        select(CustomerMessage.incident_id,
-               func.max(CustomerMessage.next_update_at).label("due"))
-        .where(CustomerMessage.status == APPROVED)
-        .group_by(CustomerMessage.incident_id).subquery())
+    """Open incidents whose latest approved message promised an update before `until`.
+
+    Open incidents first (ix_incidents_open_declared), then one index look-up each for
+    the latest promise (ix_customer_messages_incident_status): the cost follows the
+    number of open incidents, not every message ever approved.
+    """
+    due = (
+        select(func.max(CustomerMessage.next_update_at))
+        .where(CustomerMessage.incident_id == Incident.id,
+               CustomerMessage.status == APPROVED)
+        .correlate(Incident).scalar_subquery())
     result = await session.execute(
-        select(Incident, latest.c.due).join(latest, latest.c.incident_id == Incident.id)
-        .where(Incident.state != _CLOSED, latest.c.due <= until)
-        .order_by(latest.c.due))
-    return [(i, due) for i, due in result.all()]
+        select(Incident, due).where(IS_OPEN, due <= until).order_by(due, Incident.id))
+    # `due <= until` filtered out the incidents without a promise.
+    return [(i, due) for i, due in result.all() if due is not None]

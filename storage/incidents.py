@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,14 +73,39 @@ async def get(session: AsyncSession, incident_id: int) -> Incident | None:
     return await session.get(Incident, incident_id)
 
 
-async def list_open(session: AsyncSession, limit: int = 50) -> Sequence[Incident]:
+# Open = not closed, spelled with the literal so that the partial index
+# ix_incidents_open_declared (WHERE state != 'closed') applies on SQLite and PostgreSQL
+# (a bound parameter would not match the index's condition).
+IS_OPEN = Incident.state != literal_column(f"'{State.CLOSED.value}'")
+
+
+async def list_open(
+    session: AsyncSession, limit: int = 50, offset: int = 0
+) -> Sequence[Incident]:
+    """Open incidents, newest first (ties by id, so pages neither repeat nor skip one)."""
     result = await session.execute(
         select(Incident)
-        .where(Incident.state != State.CLOSED.value)
-        .order_by(Incident.declared_at.desc())
+        .where(IS_OPEN)
+        .order_by(Incident.declared_at.desc(), Incident.id.desc())
         .limit(limit)
+        .offset(offset)
     )
     return result.scalars().all()
+
+
+async def count_open(session: AsyncSession) -> int:
+    result = await session.execute(
+        select(func.count()).select_from(Incident).where(IS_OPEN))
+    return int(result.scalar_one())
+
+
+async def open_page(
+    session: AsyncSession, page: int, per_page: int
+) -> tuple[Sequence[Incident], int]:
+    """One page (from 1) of open incidents, and how many are open in all."""
+    total = await count_open(session)
+    found = await list_open(session, limit=per_page, offset=(max(1, page) - 1) * per_page)
+    return found, total
 
 
 async def move_state(

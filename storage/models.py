@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -60,6 +61,15 @@ class Incident(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The Slack view id of the submission that created it: a retried request finds it.
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+
+    # Open incidents, newest first (the list, the Home tab): a partial index, so its size
+    # follows the open incidents, not every incident ever declared. Queries must say
+    # `state != 'closed'` with the literal (storage.incidents.IS_OPEN) for it to apply.
+    __table_args__ = (
+        Index("ix_incidents_open_declared", "declared_at",
+              sqlite_where=text("state != 'closed'"),
+              postgresql_where=text("state != 'closed'")),
+    )
 
 
 class TimelineEvent(Base):
@@ -239,6 +249,9 @@ class CustomerMessage(Base):
 
     __table_args__ = (
         UniqueConstraint("incident_id", "kind", "version", name="uq_customer_messages_version"),
+        # An incident's approved (or pending) messages and their promised update times.
+        Index("ix_customer_messages_incident_status", "incident_id", "status",
+              "next_update_at"),
     )
 
 
@@ -286,6 +299,7 @@ class Chase(Base):
     __table_args__ = (
         UniqueConstraint("helpdesk", "comment_id", name="uq_chases_comment"),
         Index("ix_chases_incident", "incident_id"),
+        Index("ix_chases_received_at", "received_at"),
     )
 
 

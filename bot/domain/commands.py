@@ -34,7 +34,7 @@ class Status:
 
 @dataclass(frozen=True, slots=True)
 class ListOpen:
-    pass
+    page: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +97,7 @@ def parse(text: str, command_name: str = "/amends") -> Command:
         case "customers":
             return Customers(_incident_id(args, f"{command_name} customers 12"))
         case "list":
-            return ListOpen()
+            return ListOpen(_page(args, f"{command_name} list 2"))
         case "team":
             return ShowTeam()
         case "supervisor":
@@ -113,6 +113,14 @@ def _incident_id(args: list[str], example: str) -> int:
     if not match:
         raise CommandError(f"Give one incident number, e.g. `{example}`.")
     return int(match.group(1))
+
+
+def _page(args: list[str], example: str) -> int:
+    if not args:
+        return 1
+    if len(args) != 1 or not args[0].isdecimal() or not 1 <= int(args[0]) <= 10_000:
+        raise CommandError(f"Give a page number, e.g. `{example}`.")
+    return int(args[0])
 
 
 def mention(word: str) -> str | None:

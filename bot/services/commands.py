@@ -10,6 +10,7 @@ from bot.domain.errors import NotFound
 from bot.domain.notices import Notice
 from bot.domain.notices.customers import CustomersSummary
 from bot.domain.notices.replies import (
+    LIST_PAGE_SIZE,
     DeclareForm,
     HelpReply,
     OncallReply,
@@ -36,10 +37,11 @@ async def answer(deps: Deps, parsed: commands.Command, user_id: str) -> Notice:
     match parsed:
         case commands.Help(unknown=unknown):
             return HelpReply(name, unknown)
-        case commands.ListOpen():
+        case commands.ListOpen(page=page):
             async with deps.sessions() as session:
-                rows = await incidents.list_open(session)
-            return OpenList(tuple(to_record.incident(r) for r in rows), now)
+                rows, total = await incidents.open_page(session, page, LIST_PAGE_SIZE)
+            return OpenList(tuple(to_record.incident(r) for r in rows), now, page=page,
+                            total=total, command=name)
         case commands.Status(incident_id=incident_id):
             async with deps.sessions() as session:
                 row = await incidents.get(session, incident_id)

@@ -142,3 +142,39 @@ async def test_oncall_shows_who_is_on_call_now_and_next(bot: RunningBot, clock) 
     covered = (await bot.sender.slash_command(text="oncall", user_id=DECLARER)).json()
     assert covered["text"].startswith(":pager: On call now: <@U0COVER>")
     assert f"Next: <@{SUPERVISOR}>" in covered["text"]
+
+
+async def test_list_pages_through_all_fifty_open_incidents(bot: RunningBot) -> None:
+    """With 50 open incidents and long titles, `list` and `list 2` show every one, once,
+    in sections of at most 3,000 characters, and page 1 names the next page."""
+    import re
+    from datetime import timedelta
+
+    from bot.domain.declaration import Declaration
+    from bot.domain.severity import Severity
+    from storage import incidents
+
+    now = bot.clock.now()
+    async with bot.runtime.deps.sessions() as session, session.begin():
+        for n in range(1, 51):
+            title = f"Incident number {n} " + "with a long description of what went wrong " * 3
+            await incidents.create(
+                session, declaration=Declaration(title[:200], "x", "y", "z", Severity.MINOR),
+                declarer_id=DECLARER, supervisor_id=SUPERVISOR, backup_supervisor_id=None,
+                origin_channel_id=ORIGIN, channel_id=ORIGIN, idempotency_key=f"seed:{n}",
+                now=now - timedelta(minutes=n))
+    shown: list[int] = []
+    first = (await bot.sender.slash_command(text="list", user_id=DECLARER)).json()
+    second = (await bot.sender.slash_command(text="list 2", user_id=DECLARER)).json()
+    for reply in (first, second):
+        assert "50 open incidents" in reply["text"]
+        for block in reply["blocks"]:
+            if block["type"] == "section":
+                assert len(block["text"]["text"]) <= 3000
+                assert "…" not in block["text"]["text"]
+                shown += [int(i) for i in re.findall(r"\*#(\d+)\*", block["text"]["text"])]
+    assert sorted(shown) == list(range(1, 51))
+    assert "`/amends list 2`" in str(first["blocks"])
+    assert "/amends list 3" not in str(second["blocks"])
+    beyond = (await bot.sender.slash_command(text="list 9", user_id=DECLARER)).json()
+    assert "`/amends list 2`" in beyond["text"]

@@ -24,10 +24,17 @@ class PlainReply(Notice):
     text: str
 
 
+LIST_PAGE_SIZE = 25  # incidents per `/amends list` page
+
+
 @dataclass(frozen=True, slots=True)
 class OpenList(Notice):
     incidents: tuple[IncidentRecord, ...]
     now: datetime
+    page: int = 1
+    total: int | None = None
+    command: str = "/amends"
+    per_page: int = LIST_PAGE_SIZE
 
 
 @dataclass(frozen=True, slots=True)

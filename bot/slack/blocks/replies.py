@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.domain.notices.replies import (
+    LIST_PAGE_SIZE,
     HelpReply,
     OncallReply,
     OpenList,
@@ -15,6 +18,8 @@ from bot.slack.render import message_view
 
 Reply = tuple[str, list[Block]]
 
+SECTION_LIMIT = 3000  # characters Slack allows in one section's text
+
 
 @message_view(HelpReply)
 def help_reply(notice: HelpReply) -> Reply:
@@ -24,7 +29,7 @@ def help_reply(notice: HelpReply) -> Reply:
 def help_text(command: str, unknown: str | None = None) -> Reply:
     lines = [
         f"`{command} declare [title]` — declare an incident; your supervisor is told first",
-        f"`{command} list` — open incidents",
+        f"`{command} list [page]` — open incidents, {LIST_PAGE_SIZE} a page",
         f"`{command} status 12` — one incident and its timeline",
         f"`{command} customers 12` — the affected customers found in the helpdesk",
         f"`{command} update 12` — post an update to the affected customers",
@@ -51,16 +56,46 @@ def plain(notice: PlainReply) -> Reply:
 
 @message_view(OpenList)
 def open_list(notice: OpenList) -> Reply:
-    incidents, now = notice.incidents, notice.now
+    """One page of open incidents: every line shown whole, in sections of at most 3,000
+    characters, and the command for the next page when there is one."""
+    incidents, now, page, command = notice.incidents, notice.now, notice.page, notice.command
+    per_page = notice.per_page
+    total = len(incidents) if notice.total is None else notice.total
+    pages = max(1, -(-total // per_page))
     if not incidents:
+        if total:
+            return plain_reply(f"There are {pages} page{'s' if pages != 1 else ''} of open "
+                               f"incidents; try `{command} list {pages}`.")
         return plain_reply(":sunny: No open incidents.")
+    first = (page - 1) * per_page + 1
+    head = f"*{total} open incident{'s' if total != 1 else ''}*"
+    if pages > 1:
+        head += f" · page {page} of {pages} (#{first}–{first + len(incidents) - 1} newest first)"
     lines = [
         f"{i.severity.emoji} *#{i.id}* {esc(i.title)} — {i.state.label}, "
         f"open {duration(now - i.declared_at)}, supervisor {user(i.supervisor_id)}"
         for i in incidents
     ]
-    text = f"*{len(incidents)} open incident{'s' if len(incidents) != 1 else ''}*\n"
-    return text, [section(text + "\n".join(lines))]
+    blocks = [section(text) for text in _sections([head, *lines])]
+    if page < pages:
+        blocks.append(context(f"More: `{command} list {page + 1}`"))
+    return head + "\n", blocks
+
+
+def _sections(lines: Sequence[str], limit: int = SECTION_LIMIT) -> list[str]:
+    """Lines packed into texts of at most `limit` characters, no line cut in two."""
+    texts: list[str] = []
+    current = ""
+    for line in lines:
+        line = line if len(line) <= limit else line[: limit - 1] + "…"
+        if current and len(current) + 1 + len(line) > limit:
+            texts.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        texts.append(current)
+    return texts
 
 
 @message_view(StatusReply)

@@ -1,0 +1,548 @@
+"""Ack latency under load: amends in HTTP mode against a bare Bolt app that acks at once.
+
+Run: python -m bench.ack [--db sqlite|postgres] [--requests 60] [--concurrency 1,10,100]
+                         [--rates 5,10,20,40,80] [--step-seconds 4]
+Full size (about 10 min on 2 cores): python -m bench.ack --requests 1000 --step-seconds 10
+
+Processes, all on 127.0.0.1 (ports chosen by the OS):
+
+- stand-ins: the Slack Web API stand-in (tests/standins/slack_api.py) and a Zendesk
+  stand-in (tests/standins/zendesk.py) that answers every request after 2 s;
+- amends: the real ASGI app (bot/web.py, `Runtime` and all) under uvicorn, pointed at
+  both stand-ins, on a fresh SQLite file or PostgreSQL database, with a supervisor set
+  for the declarer and `--requests × levels` incidents waiting for acknowledgement;
+- bare: a Bolt AsyncApp with the same signing secret, served by the same Starlette
+  adapter under uvicorn, whose listeners only call `ack()`;
+- this process: signed Slack requests (tests/support/slack_signing.py) and the clock.
+
+For each kind of request (`/amends list`, `/amends help`, an Acknowledge click, a
+declare form submitted with a Zendesk tag to look up) and each concurrency level, the
+same number of requests goes to amends and to bare, in alternating rounds (amends,
+bare, amends, bare), so that the noise of a shared machine falls on both. Latency is
+from sending to the HTTP answer (Slack's ack). Reported: p50/p95/p99, amends' p99 over
+bare's, and how many were not answered within 3 s (Slack's limit; errors count too).
+
+Then declare rate steps: declares sent at a fixed rate (open loop) for `--step-seconds`
+each, rising until amends' p99 reaches 1 s; bare gets the same steps, alternating.
+
+Where the time goes for declare is measured inside the amends process: the server's
+time per request (ASGI in to response start), and within the declare listener the
+time to save the incident (`services.incidents.declare`) and the look-up request
+(`services.customers.start`), both before the ack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+TOKEN = "xoxb-bench-token"  # noqa: S105 - the stand-in's
+SIGNING_SECRET = "bench-signing-secret-0123456789abcdef"  # noqa: S105 - a bench secret
+ZENDESK_EMAIL, ZENDESK_TOKEN = "agent@example.com", "zd-test-token"  # noqa: S105
+DECLARER, SUPERVISOR, CHANNEL = "U0DECLARER", "U0SUPERVISOR", "C0INCIDENTS"
+SLACK_LIMIT = 3.0
+TARGET_P99 = 1.0
+READY, RESULT = "BENCH-READY ", "BENCH-RESULT "
+PG_ADMIN = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "database": "postgres"}
+
+
+# -- child processes -------------------------------------------------------------------------
+
+
+async def serve_standins(_config: dict[str, Any]) -> None:
+    from tests.standins.slack_api import SlackStandIn
+    from tests.standins.zendesk import ZendeskStandIn
+
+    async with SlackStandIn(token=TOKEN) as slack, ZendeskStandIn(
+            email=ZENDESK_EMAIL, token=ZENDESK_TOKEN, latency=2.0) as zendesk:
+        zendesk.seed_bulk(20, 10, 3, tag="bench")
+        print(READY + json.dumps({"slack": slack.base_url, "hooks": slack.hooks_url,
+                                  "zendesk": zendesk.base_url}), flush=True)
+        await _until_stopped()
+
+
+async def _until_stopped() -> None:
+    """Until the parent closes our stdin (uvicorn keeps the signals to itself)."""
+    await asyncio.to_thread(sys.stdin.readline)
+
+
+def _timed_asgi(app: Any, server_s: dict[str, list[float]]) -> Any:
+    """The ASGI app, noting per request path+kind how long until the response started."""
+
+    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        kind = dict(scope.get("headers") or []).get(b"x-bench-kind", b"other").decode()
+
+        async def timed_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                server_s[kind].append(time.perf_counter() - started)
+            await send(message)
+
+        await app(scope, receive, timed_send)
+
+    return wrapped
+
+
+async def _serve(app: Any) -> None:
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on",
+                                           log_level="warning", access_log=False))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    print(READY + json.dumps({"url": f"http://127.0.0.1:{port}"}), flush=True)
+    await _until_stopped()
+    server.should_exit = True
+    await task
+
+
+async def serve_amends(config: dict[str, Any]) -> dict[str, Any]:
+    import logging
+
+    from bot.config import load_settings
+    from bot.runtime import Runtime
+    from bot.services import customers, incidents
+    from bot.web import create_asgi_app
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    inside: dict[str, list[float]] = defaultdict(list)
+
+    def timed(module: Any, name: str) -> None:
+        original = getattr(module, name)
+
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await original(*args, **kwargs)
+            finally:
+                inside[name].append(time.perf_counter() - started)
+
+        setattr(module, name, wrapper)
+
+    timed(incidents, "declare")
+    timed(customers, "start")
+    settings = load_settings(
+        env_file=None, slack_bot_token=TOKEN, slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=config["slack"], database_url=config["url"],
+        amends_incident_channel=CHANNEL, zendesk_url=config["zendesk"],
+        zendesk_email=ZENDESK_EMAIL, zendesk_api_token=ZENDESK_TOKEN)
+    server_s: dict[str, list[float]] = defaultdict(list)
+
+    async def make_runtime() -> Runtime:
+        return await Runtime.create(settings)
+
+    await _serve(_timed_asgi(create_asgi_app(make_runtime), server_s))
+    return {"server": server_s, "inside": inside}
+
+
+async def serve_bare(config: dict[str, Any]) -> dict[str, Any]:
+    from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+    from slack_bolt.async_app import AsyncAck, AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    app = AsyncApp(client=AsyncWebClient(token=TOKEN, base_url=config["slack"]),
+                   signing_secret=SIGNING_SECRET, process_before_response=False,
+                   raise_error_for_unhandled_request=False)
+
+    async def just_ack(ack: AsyncAck) -> None:
+        await ack()
+
+    app.command("/amends")(just_ack)
+    app.action(re.compile(".*"))(just_ack)
+    app.view("declare_incident")(just_ack)
+    handler = AsyncSlackRequestHandler(app)
+
+    async def events(request: Request) -> Response:
+        return await handler.handle(request)
+
+    server_s: dict[str, list[float]] = defaultdict(list)
+    starlette = Starlette(routes=[Route("/slack/events", events, methods=["POST"])])
+    await _serve(_timed_asgi(starlette, server_s))
+    return {"server": server_s}
+
+
+CHILDREN: dict[str, Callable[[dict[str, Any]], Awaitable[Any]]] = {
+    "standins": serve_standins, "amends": serve_amends, "bare": serve_bare}
+
+
+@dataclass
+class Child:
+    process: asyncio.subprocess.Process
+    info: dict[str, Any]
+
+    async def stop(self) -> dict[str, Any]:
+        try:
+            out, err = await asyncio.wait_for(self.process.communicate(b"stop\n"), 60)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+            out, err = await self.process.communicate()
+        for line in out.decode().splitlines():
+            if line.startswith(RESULT):
+                return json.loads(line[len(RESULT):])
+        if self.process.returncode != 0:
+            print(err.decode()[-2000:], file=sys.stderr)
+        return {}
+
+
+async def spawn(role: str, config: dict[str, Any], tmp: Path) -> Child:
+    path = tmp / f"{role}.json"
+    path.write_text(json.dumps(config))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.ack", "--child", role, str(path),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, cwd=str(REPO),
+        env={**os.environ, "PYTHONPATH": str(REPO)})
+    if process.stdout is None:
+        raise RuntimeError("no pipe to the child")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = await asyncio.wait_for(process.stdout.readline(), 60)
+        if not line:
+            break
+        if line.decode().startswith(READY):
+            return Child(process, json.loads(line.decode()[len(READY):]))
+    _, err = await process.communicate()
+    raise RuntimeError(f"{role} did not start: {err.decode()[-2000:]}")
+
+
+# -- the database -------------------------------------------------------------------------
+
+
+async def prepare_database(backend: str, tmp: Path, waiting: int) -> tuple[str, str | None]:
+    """A migrated database with a supervisor for the declarer and `waiting` incidents to
+    acknowledge."""
+    from sqlalchemy import insert
+
+    from storage import migrate
+    from storage.db import make_engine
+    from storage.models import Incident, Person
+
+    name = None
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp / 'ack.db'}"
+    else:
+        import asyncpg
+
+        name = f"amends_ack_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        connection = await asyncpg.connect(**PG_ADMIN)
+        try:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+        url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    engine = make_engine(url)
+    now = datetime.now(UTC)
+    try:
+        await migrate.upgrade(engine)
+        async with engine.begin() as connection:
+            await connection.execute(insert(Person.__table__), [{
+                "user_id": DECLARER, "supervisor_id": SUPERVISOR, "backup_supervisor_id": None,
+                "updated_at": now, "updated_by": SUPERVISOR}])
+            await connection.execute(insert(Incident.__table__), [
+                {"title": f"Waiting {n}", "what_happened": "x", "who_is_affected": "y",
+                 "proposed_fix": "z", "severity": "major", "state": "declared",
+                 "declarer_id": DECLARER, "supervisor_id": SUPERVISOR, "channel_id": CHANNEL,
+                 "declared_at": now - timedelta(minutes=1), "updated_at": now,
+                 "idempotency_key": f"bench-ack:{n}"} for n in range(waiting)])
+    finally:
+        await engine.dispose()
+    return url, name
+
+
+async def drop_database(name: str | None) -> None:
+    if name is None:
+        return
+    import asyncpg
+
+    connection = await asyncpg.connect(**PG_ADMIN)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+# -- load ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    name: str
+    sender: Any  # SlackSender
+    next_incident: int = 1
+
+    async def send(self, kind: str) -> httpx.Response:
+        from tests.support.slack_signing import plain_text, radio, static_select
+
+        sender = self.sender
+        sender.kind = kind  # one kind at a time per app: the server's times are per kind
+        if kind == "list":
+            return await sender.slash_command(text="list", user_id=DECLARER, channel_id=CHANNEL)
+        if kind == "help":
+            return await sender.slash_command(text="help", user_id=DECLARER, channel_id=CHANNEL)
+        if kind == "acknowledge":
+            incident, self.next_incident = self.next_incident, self.next_incident + 1
+            return await sender.block_action(SUPERVISOR, "incident_acknowledge", str(incident),
+                                             channel_id=CHANNEL)
+        values: dict[str, Any] = {
+            "title": {"value": plain_text("Invoices sent twice")},
+            "what_happened": {"value": plain_text("Our billing run sent March invoices "
+                                                  "a second time.")},
+            "who_is_affected": {"value": plain_text("About 300 business customers.")},
+            "proposed_fix": {"value": plain_text("Void the duplicates today.")},
+            "severity": {"value": radio("major")},
+            "customers_helpdesk": {"value": static_select("zendesk")},
+            "customers_kind": {"value": static_select("tag")},
+            "customers_value": {"value": plain_text("bench")},
+        }
+        return await sender.view_submission(DECLARER, "declare_incident", values,
+                                            private_metadata=json.dumps({"channel": CHANNEL}))
+
+
+@dataclass
+class Sample:
+    latencies: list[float] = field(default_factory=list)
+    late: int = 0  # not answered within 3 s, or not answered 200 at all
+
+    def add(self, seconds: float, ok: bool) -> None:
+        self.latencies.append(seconds)
+        if not ok or seconds > SLACK_LIMIT:
+            self.late += 1
+
+
+async def timed(target: Target, kind: str, sample: Sample) -> None:
+    started = time.perf_counter()
+    try:
+        response = await target.send(kind)
+        ok = response.status_code == 200
+    except httpx.HTTPError:
+        ok = False
+    sample.add(time.perf_counter() - started, ok)
+
+
+async def closed_loop(target: Target, kind: str, requests: int, concurrency: int,
+                      sample: Sample) -> None:
+    """`requests` requests, `concurrency` at a time."""
+    left = iter(range(requests))
+
+    async def worker() -> None:
+        for _ in left:
+            await timed(target, kind, sample)
+
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, requests))))
+
+
+async def open_loop(target: Target, rate: float, seconds: float, sample: Sample) -> None:
+    """Declares sent at `rate` a second for `seconds`, whatever the answers do."""
+    tasks = []
+    began = time.perf_counter()
+    for n in range(int(rate * seconds)):
+        await asyncio.sleep(max(0.0, began + n / rate - time.perf_counter()))
+        tasks.append(asyncio.create_task(timed(target, "declare", sample)))
+    await asyncio.gather(*tasks)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def kind_sender(base_url: str, **kwargs: Any) -> Any:
+    """A SlackSender that names the kind of request in a header (not signed, not read by
+    the apps; the bench's ASGI wrapper files the server time under it)."""
+    from tests.support.slack_signing import SlackSender
+
+    class KindSender(SlackSender):
+        kind = "other"
+
+        async def raw(self, body: bytes, headers: dict[str, str] | None = None,
+                      **more: Any) -> httpx.Response:
+            return await super().raw(body, {**(headers or {}), "X-Bench-Kind": self.kind},
+                                     **more)
+
+    return KindSender(base_url, SIGNING_SECRET, **kwargs)
+
+
+# -- the run ------------------------------------------------------------------------------
+
+KINDS = ("list", "help", "acknowledge", "declare")
+
+
+async def run(args: argparse.Namespace) -> int:
+    levels = [int(c) for c in args.concurrency.split(",")]
+    rates = [float(r) for r in args.rates.split(",")]
+    backend = "sqlite" if args.db == "sqlite" else "postgresql"
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        url, pg_name = await prepare_database(backend, tmp, args.requests * len(levels) + 10)
+        children: dict[str, Child] = {}
+        results: dict[str, dict[str, Any]] = {}
+        try:
+            children["standins"] = await spawn("standins", {}, tmp)
+            stand = children["standins"].info
+            children["amends"] = await spawn("amends", {**stand, "url": url}, tmp)
+            children["bare"] = await spawn("bare", stand, tmp)
+            limits = httpx.Limits(max_connections=max(levels) * 2 + 20,
+                                  max_keepalive_connections=max(levels) * 2 + 20)
+            targets = {name: Target(name, kind_sender(
+                children[name].info["url"], response_url_base=stand["hooks"],
+                transport=httpx.AsyncHTTPTransport(limits=limits), timeout=30.0))
+                for name in ("amends", "bare")}
+            for target in targets.values():  # warm up: connections, Bolt's auth.test
+                for _ in range(3):
+                    await target.send("help")
+            table: dict[tuple[str, int, str], Sample] = defaultdict(Sample)
+            for kind in KINDS:
+                for level in levels:
+                    print(f"{kind} x{level} ...", file=sys.stderr, flush=True)
+                    for round_ in range(2):
+                        for name in ("amends", "bare") if round_ == 0 else ("bare", "amends"):
+                            share = args.requests // 2 + (args.requests % 2 if round_ else 0)
+                            await closed_loop(targets[name], kind, share, level,
+                                              table[(kind, level, name)])
+            steps: list[tuple[float, Sample, Sample]] = []
+            for rate in rates:
+                print(f"declare at {rate:g}/s ...", file=sys.stderr, flush=True)
+                amends, bare = Sample(), Sample()
+                await open_loop(targets["amends"], rate, args.step_seconds, amends)
+                await open_loop(targets["bare"], rate, args.step_seconds, bare)
+                steps.append((rate, amends, bare))
+                if percentile(amends.latencies, 99) >= TARGET_P99:
+                    break
+            await asyncio.sleep(1)
+            for target in targets.values():
+                await target.sender.aclose()
+        finally:
+            for name in ("amends", "bare", "standins"):
+                if name in children:
+                    results[name] = await children[name].stop()
+            await drop_database(pg_name)
+    report(args, backend, levels, table, steps, results)
+    return 0
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(h), *(len(r[n]) for r in rows)) for n, h in enumerate(headers)]
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows:
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |")
+
+
+def _ms(values: list[float], q: float) -> str:
+    return f"{percentile(values, q) * 1000:.0f}"
+
+
+def report(args: argparse.Namespace, backend: str, levels: list[int],
+           table: dict[tuple[str, int, str], Sample],
+           steps: list[tuple[float, Sample, Sample]], results: dict[str, Any]) -> None:
+    print()
+    print(f"python -m bench.ack --db {args.db} --requests {args.requests} "
+          f"--concurrency {args.concurrency} --rates {args.rates} "
+          f"--step-seconds {args.step_seconds:g}")
+    print(f"{backend}; {args.requests} requests per kind, level and app, alternating rounds. "
+          "ms from sending to the HTTP answer (the ack); late = over 3 s or not 200.")
+    print()
+    rows = []
+    for (kind, level, name), sample in table.items():
+        if name != "amends":
+            continue
+        bare = table[(kind, level, "bare")]
+        ratio = percentile(sample.latencies, 99) / percentile(bare.latencies, 99)
+        rows.append([kind, str(level),
+                     f"{_ms(sample.latencies, 50)}/{_ms(sample.latencies, 95)}/"
+                     f"{_ms(sample.latencies, 99)}",
+                     f"{_ms(bare.latencies, 50)}/{_ms(bare.latencies, 95)}/"
+                     f"{_ms(bare.latencies, 99)}",
+                     f"{ratio:.1f}", f"{sample.late}/{len(sample.latencies)}",
+                     f"{bare.late}/{len(bare.latencies)}"])
+    _table(["request", "concurrent", "amends p50/p95/p99 ms", "bare Bolt p50/p95/p99 ms",
+            "p99 ÷ bare", "amends late", "bare late"], rows)
+    print()
+    rows = []
+    best = None
+    for rate, amends, bare in steps:
+        ok = percentile(amends.latencies, 99) < TARGET_P99 and not amends.late
+        best = rate if ok else best
+        rows.append([f"{rate:g}", f"{_ms(amends.latencies, 50)}/{_ms(amends.latencies, 99)}",
+                     f"{_ms(bare.latencies, 50)}/{_ms(bare.latencies, 99)}",
+                     f"{amends.late}/{len(amends.latencies)}", "yes" if ok else "NO"])
+    _table(["declares/s", "amends p50/p99 ms", "bare p50/p99 ms", "amends late",
+            "p99 < 1 s"], rows)
+    failed = bool(steps) and best != steps[-1][0]
+    print(f"\nHighest declare rate with p99 under 1 s: "
+          f"{'none' if best is None else f'{best:g}/s'} (steps of {args.step_seconds:g} s"
+          + ("; the last step is the first that failed)." if failed
+             else "; every step passed: try higher --rates)."))
+    server = results.get("amends", {}).get("server", {})
+    inside = results.get("amends", {}).get("inside", {})
+    bare_server = results.get("bare", {}).get("server", {})
+    if server:
+        print("\nWhere the time goes for declare (amends process; ms p50/p95/p99):")
+        print()
+        rows = [["server: ASGI in -> response start (declare)",
+                 *[_ms(server.get("declare", []), q) for q in (50, 95, 99)]],
+                ["  save the incident (services.incidents.declare)",
+                 *[_ms(inside.get("declare", []), q) for q in (50, 95, 99)]],
+                ["  save the look-up (services.customers.start)",
+                 *[_ms(inside.get("start", []), q) for q in (50, 95, 99)]],
+                ["bare Bolt server time (declare)",
+                 *[_ms(bare_server.get("declare", []), q) for q in (50, 95, 99)]]]
+        _table(["stage", "p50", "p95", "p99"], rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--requests", type=int, default=60,
+                        help="requests per kind, concurrency level and app")
+    parser.add_argument("--concurrency", default="1,10,100")
+    parser.add_argument("--rates", default="5,10,20,40,80",
+                        help="declare rates to step through, per second")
+    parser.add_argument("--step-seconds", type=float, default=4.0)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        role, path = args.child
+        result = asyncio.run(CHILDREN[role](json.loads(Path(path).read_text())))
+        if result is not None:
+            print(RESULT + json.dumps(result), flush=True)
+        return 0
+    if not 1 <= args.requests <= 10_000 or not 1 <= args.step_seconds <= 60:
+        parser.error("--requests 1..10000, --step-seconds 1..60")
+    return asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
