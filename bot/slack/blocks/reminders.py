@@ -23,7 +23,11 @@ Message = tuple[str, list[Block]]
 
 def reminder(incident: Incident, item: Reminder, now: datetime, *, late: bool) -> Message:
     due = slack_date(item.due, "{time}")
-    if item.kind is ReminderKind.BEFORE_DUE:
+    if item.kind is ReminderKind.BEFORE_DUE and item.after_snooze and now >= item.due:
+        text = (f":alarm_clock: Your snooze is over: the update promised on #{incident.id} "
+                f"({incident.title}) is overdue by {duration(item.overdue_by(now))} "
+                f"(due {due}).")
+    elif item.kind is ReminderKind.BEFORE_DUE:
         text = (f":alarm_clock: The update promised to customers on #{incident.id} "
                 f"({incident.title}) is due at {due}, in {duration(item.due - now)}.")
     else:
@@ -47,7 +51,7 @@ def several(items: list[tuple[Incident, Reminder, bool]], now: datetime) -> Mess
     body: list[Block] = [section(text)]
     for incident, item, _late in items[:12]:
         state = ("overdue by " + duration(item.overdue_by(now))
-                 if item.kind is not ReminderKind.BEFORE_DUE
+                 if item.kind is not ReminderKind.BEFORE_DUE or now >= item.due
                  else "due at " + slack_date(item.due, "{time}"))
         line = section(f"• #{incident.id} {incident.title}: {state}",
                        block_id=f"remind:{incident.id}:{item.key[-40:]}")
