@@ -20,7 +20,7 @@ from bot.services.incidents import refresh_card
 from bot.slack.blocks import chases as blocks
 from bot.slack.outbound import SlackDeliveryError
 from bot.webhooks import WebhookComment
-from storage import chases, incidents, outbox
+from storage import chases, incidents, messages, outbox
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,8 @@ async def notify(deps: Deps, chase_id: int) -> None:
                                           chase.customer_id)
         total = await chases.count(session, incident.id)
         last_sent = await outbox.last_sent_at(session, incident.id)
+        latest = await messages.latest_approved(session, incident.id)
+    promised = latest.next_update_at if latest else None
     had_update = chase.our_last_update_at is not None
     since = chase.received_at - (chase.our_last_update_at or incident.declared_at)
     channel, thread_ts = where(incident)
@@ -100,9 +102,9 @@ async def notify(deps: Deps, chase_id: int) -> None:
     cadence = Cadence.default().interval(Severity(incident.severity))
     supervisor = incident.supervisor_id or incident.backup_supervisor_id
     if supervisor and supervisor_needed(last_sent, incident.declared_at, deps.clock.now(),
-                                        cadence):
+                                        cadence, promised):
         dm_text, dm_blocks = blocks.supervisor_dm(incident, name, since, cadence,
-                                                  had_update=had_update)
+                                                  had_update=had_update, promised_at=promised)
         try:
             await deps.slack.dm(supervisor, dm_text, dm_blocks)
         except SlackDeliveryError as error:

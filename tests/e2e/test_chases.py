@@ -17,7 +17,7 @@ from bot.domain.severity import Severity
 from bot.services.incidents import post_card
 from bot.webhooks import FRESHDESK_HEADER, ZENDESK_SIGNATURE, ZENDESK_TIMESTAMP, zendesk_signature
 from integrations.helpdesk.base import Customer, Ticket
-from storage import chases, customers, incidents
+from storage import chases, customers, incidents, messages
 from storage.models import Chase, Incident, TimelineEvent
 from storage.outbox import SENT, OutboxMessage
 from tests.standins.slack_api import SlackStandIn
@@ -40,9 +40,11 @@ async def bot(slack: SlackStandIn, db_url: str, clock: FakeClock) -> AsyncIterat
 
 
 async def _incident(bot: RunningBot, *, sent_after: timedelta | None = timedelta(minutes=20),
-                    helpdesk: str = "zendesk") -> Incident:
+                    helpdesk: str = "zendesk", promised_after: timedelta | None = None,
+                    ) -> Incident:
     """A major incident with its card, Ana (ticket 11) and Bo (ticket 12) affected, and our
-    apology delivered `sent_after` the declaration (None: nothing sent yet)."""
+    apology delivered `sent_after` the declaration (None: nothing sent yet), approved with a
+    promise of the next update `promised_after` the declaration (None: no approved message)."""
     deps = bot.runtime.deps
     now = deps.clock.now()
     declaration = Declaration("Charged twice", "Billing ran twice.", "March invoices.",
@@ -67,6 +69,13 @@ async def _incident(bot: RunningBot, *, sent_after: timedelta | None = timedelta
                     helpdesk=helpdesk, ticket_id=tid, customer_id=who, body="Sorry.",
                     marker="m", status=SENT, attempts=1, sent_at=now + sent_after,
                     created_at=now))
+        if promised_after is not None:
+            message, _ = await messages.add_version(
+                session, incident_id=incident.id, kind="apology", body="Sorry.", remedy=None,
+                next_update_at=now + promised_after, every_ticket=False, findings=[],
+                override_reason=None, author_id=DECLARER, idempotency_key="m1", now=now)
+            await messages.decide(session, message.id, status=messages.APPROVED,
+                                  by=SUPERVISOR, now=now)
     await post_card(deps, incident)
     return incident
 
@@ -149,6 +158,34 @@ async def test_chase_after_the_cadence_was_missed_dms_the_supervisor(
                            what="supervisor DM")
     assert f"incident #{incident.id}" in dms[0].params["text"]
     assert "every 2 h 0 min" in dms[0].params["text"]
+
+
+async def test_chase_after_the_promised_time_dms_the_supervisor_within_the_cadence(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock,
+) -> None:
+    """We promised an update 1 h after the declaration; a chase at 1 h 20 min (inside the
+    2 h major cadence) reaches the supervisor: the promise we made is what counts."""
+    incident = await _incident(bot, promised_after=timedelta(hours=1))
+    clock.advance(minutes=80)
+    assert (await _zendesk(bot, _body())).status_code == 200
+    dms = await eventually(lambda: [c for c in slack.dms_to(SUPERVISOR)
+                                    if "chased us" in c.params.get("text", "")],
+                           what="supervisor DM")
+    assert f"incident #{incident.id}" in dms[0].params["text"]
+    assert "promised an update by" in dms[0].params["text"]
+
+
+async def test_chase_before_the_promised_time_does_not_dm_the_supervisor(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock,
+) -> None:
+    """Promise still kept (due at 1 h 30 min, chased at 1 h 20 min): thread only, no DM."""
+    incident = await _incident(bot, promised_after=timedelta(minutes=90))
+    clock.advance(minutes=80)
+    assert (await _zendesk(bot, _body())).status_code == 200
+    await eventually(lambda: _chase_posts(slack, incident), what="chase in thread")
+    await eventually(lambda: "Chases: 1" in json.dumps(
+        slack.message(INCIDENT_CHANNEL, _card_ts(slack)).blocks), what="the card, last step")
+    assert [c for c in slack.dms_to(SUPERVISOR) if "chased us" in c.params.get("text", "")] == []
 
 
 async def test_bad_and_missing_signatures_get_401_and_record_nothing(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from bot.slack.blocks.text import Block, context, duration, section, user
+from bot.slack.blocks.text import Block, context, duration, section, slack_date, user
 from storage.models import Chase, Incident
 
 _HELPDESK = {"zendesk": "Zendesk", "freshdesk": "Freshdesk"}
@@ -39,12 +39,14 @@ def in_thread(
 
 def supervisor_dm(
     incident: Incident, customer_name: str | None, since: timedelta, cadence: timedelta,
-    *, had_update: bool,
+    *, had_update: bool, promised_at: datetime | None = None,
 ) -> tuple[str, list[Block]]:
     who = _escape(customer_name or "A customer")
+    promise = (f"customers were promised an update by {slack_date(promised_at, '{time}')}"
+               if promised_at is not None
+               else f"customers were promised an update every {duration(cadence)}")
     text = (f"{who} chased us for news on incident #{incident.id} ({_escape(incident.title)}), "
-            f"{_since(since, had_update)}; customers were promised an update every "
-            f"{duration(cadence)}.")
+            f"{_since(since, had_update)}; {promise}.")
     blocks = [section(f":rotating_light: {text}"),
               context(f"Declared by {user(incident.declarer_id)} · details in the incident's "
                       "thread.")]
