@@ -12,7 +12,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.slack.ids import ActionId, CallbackId
 from storage import incidents
-from tests.e2e.flows import BYSTANDER, DECLARER, SUPERVISOR, declare, set_supervisor
+from tests.e2e.flows import BACKUP, BYSTANDER, DECLARER, SUPERVISOR, declare, set_supervisor
 from tests.standins.freshdesk import FreshdeskStandIn
 from tests.standins.slack_api import SlackStandIn
 from tests.standins.zendesk import ZendeskStandIn
@@ -287,6 +287,33 @@ async def test_first_contact_target_about_to_pass_reminds_thread_and_supervisor(
     assert {c.params["channel"] for c in reminders} >= {INCIDENT_CHANNEL, SUPERVISOR}
     card = slack.calls_to("chat.postMessage")[0]
     assert "First customer contact" in json.dumps(card.params["blocks"])
+
+
+async def test_first_contact_target_missed_escalates_and_shows_on_the_card(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    """The critical 15-min target passes with no customer reached: the thread, the supervisor
+    and the backup hear it once, and the card says "first contact target missed by …"."""
+    await set_supervisor(bot)
+    card = await declare(bot, slack, severity="critical")
+    clock.advance(minutes=11)
+    await eventually(lambda: _posted_with(slack, "Customers have not heard from us"),
+                     what="the warning")
+    clock.advance(minutes=4)  # exactly at the target: not missed yet
+    await bot.runtime.timers.run_due()
+    assert not _posted_with(slack, "target missed")
+    clock.advance(minutes=1)
+    missed = await eventually(lambda: [c for c in _posted_with(slack, "target missed")]
+                              if len(_posted_with(slack, "target missed")) >= 3 else None,
+                              what="the escalation in the thread, to supervisor and backup")
+    assert {c.params["channel"] for c in missed} >= {INCIDENT_CHANNEL, SUPERVISOR, BACKUP}
+    thread = [c for c in missed if c.params["channel"] == INCIDENT_CHANNEL]
+    assert thread[0].params["thread_ts"] == card.response["ts"]
+    await eventually(lambda: "first contact target missed by 1 min" in json.dumps(
+        slack.message(INCIDENT_CHANNEL, card.response["ts"]).blocks), what="the card")
+    clock.advance(minutes=30)
+    await bot.runtime.timers.run_due()
+    assert len(_posted_with(slack, "target missed")) == len(missed)  # once
 
 
 async def test_few_customers_get_a_call_list_tracked_until_called(

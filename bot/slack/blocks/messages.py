@@ -116,6 +116,15 @@ def section_only(text: str) -> list[Block]:
     return [section(text)]
 
 
+def first_contact_missed(incident: Incident, summary: str) -> Message:
+    text = (f":red_circle: #{incident.id} ({incident.title}): {summary}; no customer has "
+            f"heard from us. {user(incident.supervisor_id)}"
+            + (f" / {user(incident.backup_supervisor_id)}" if incident.backup_supervisor_id
+               else "")
+            + ": get the apology approved and out now (or say in the thread why not).")
+    return text, [section(text)]
+
+
 def first_contact_at_risk(
     incident: Incident, elapsed: timedelta, target: timedelta
 ) -> Message:
