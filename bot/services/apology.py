@@ -22,6 +22,7 @@ from bot.services import reminders
 from bot.services.context import Deps
 from bot.services.escalation import Refusal
 from bot.slack.blocks.apology import FindingView
+from bot.slack.outbound import SlackDeliveryError
 from storage import customers, incidents, messages, outbox, people
 from storage.models import CustomerMessage, Incident
 
@@ -109,6 +110,16 @@ async def approve(
 
     `self_approved`: an update that the team lets go out without a supervisor's approval.
     """
+    try:
+        return await _approve(deps, message_id, user_id, self_approved=self_approved)
+    except lifecycle.NobodyToNotify as nobody:
+        await _warn_nobody(deps, message_id, user_id, str(nobody))
+        raise Refusal(str(nobody)) from nobody
+
+
+async def _approve(
+    deps: Deps, message_id: int, user_id: str, *, self_approved: bool
+) -> tuple[CustomerMessage, int]:
     now = deps.clock.now()
     async with deps.sessions() as session, session.begin():
         message, incident, roles = await _for_decision(
@@ -128,6 +139,7 @@ async def approve(
             raise Refusal(_not_pending(message))
         await _advance(session, incident, message.kind, roles, now)
         queued = await _enqueue(session, incident, message, now, deps.options.team_timezone)
+        lifecycle.require_recipients(queued, message.kind)  # zero: all of this rolls back
         await reminders.reschedule(session, incident, deps.options, now)
         await incidents.record(session, incident.id, f"{message.kind}_approved",
                                actor_id=user_id, now=now,
@@ -135,6 +147,28 @@ async def approve(
                                         "self_approved": self_approved})
         await session.refresh(message)
     return message, queued
+
+
+async def _warn_nobody(deps: Deps, message_id: int, user_id: str, why: str) -> None:
+    """Record that the approval reached nobody and warn in the thread (not a success)."""
+    from bot.services.customers import where  # customers is a sibling use case
+    from bot.slack.blocks.apology import nobody_to_notify
+
+    now = deps.clock.now()
+    async with deps.sessions() as session, session.begin():
+        message = await messages.get(session, message_id)
+        incident = await incidents.get(session, message.incident_id) if message else None
+        if message is None or incident is None:
+            return
+        await incidents.record(session, incident.id, f"{message.kind}_not_sent_no_recipients",
+                               actor_id=user_id, now=now, details={"version": message.version})
+    channel, thread = where(incident)
+    text, body = nobody_to_notify(message, why)
+    try:
+        await deps.slack.post(channel, text, body, thread_ts=thread)
+    except SlackDeliveryError as error:
+        log.warning("no-recipients warning for incident %s not posted: %s", incident.id,
+                    error.code)
 
 
 async def _advance(

@@ -204,6 +204,13 @@ def request_changes_modal(message_id: int) -> Block:
     }
 
 
+def nobody_to_notify(message: CustomerMessage, why: str) -> tuple[str, list[Block]]:
+    """The thread's warning when an approval would have reached no ticket."""
+    text = f":warning: {label(message.kind)} v{message.version} was not sent: {why}"
+    return text, [section(text), context(
+        "The draft is still waiting for approval; the incident's state has not changed.")]
+
+
 def delivery_progress(
     message: CustomerMessage, sent: int, pending: int, failed: int,
     failures: Sequence[tuple[str, str]],
