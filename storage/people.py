@@ -59,6 +59,12 @@ async def oncall_since(session: AsyncSession) -> date | None:
     return when.date() if when else None
 
 
+async def oncall_set_at(session: AsyncSession) -> datetime | None:
+    """When the rotation was last set: its first person is on call from then."""
+    result = await session.execute(select(func.min(OncallEntry.updated_at)))
+    return result.scalar_one_or_none()
+
+
 async def add_override(
     session: AsyncSession, *, user_id: str, start: datetime, end: datetime, by: str,
     now: datetime,

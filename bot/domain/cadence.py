@@ -194,6 +194,86 @@ def first_contact_status(
     return FirstContact(state, elapsed, target)
 
 
+class FirstContactAlert(StrEnum):
+    """What the first-contact timer says: a warning before the target, an escalation after."""
+
+    AT_RISK = "at_risk"    # target - warn_before: thread, supervisor, declarer
+    MISSED = "missed"      # just after the target, nobody reached: thread, supervisor, backup
+
+
+_FIRST_CONTACT_ALERT_EVENT = {
+    FirstContactAlert.AT_RISK: "first_contact_at_risk",
+    FirstContactAlert.MISSED: "first_contact_missed",
+}
+
+
+def first_contact_alert_event(alert: FirstContactAlert) -> str:
+    """The timeline event that records `alert` (and makes it once-only)."""
+    return _FIRST_CONTACT_ALERT_EVENT[alert]
+
+
+def first_contact_alert_times(
+    declared_at: datetime,
+    severity: Severity,
+    warn_before: timedelta = timedelta(minutes=5),
+    targets: FirstContactTargets | None = None,
+) -> dict[FirstContactAlert, datetime]:
+    """When to wake up: the warning `warn_before` the target, and the first instant after
+    the target (when `first_contact_status` turns LATE; contact exactly at the target is
+    on time)."""
+    _require_aware("declared_at", declared_at)
+    target = first_contact_target(severity, targets)
+    return {
+        FirstContactAlert.AT_RISK: declared_at + max(target - warn_before, timedelta(0)),
+        FirstContactAlert.MISSED: declared_at + target + timedelta(microseconds=1),
+    }
+
+
+def first_contact_alert(
+    status: FirstContact,
+    *,
+    approved: bool,
+    closed: bool,
+) -> FirstContactAlert | None:
+    """The alert to raise now, if any, given the status at `now` (the caller makes each
+    alert once-only, e.g. with `first_contact_alert_event` under a unique key).
+
+    Nothing once customers were reached or the incident is over. After the target: MISSED,
+    whether or not something was approved, since nobody was reached; a stale warning is not
+    sent after the target has passed. Before it, in the at-risk window: AT_RISK, unless a
+    message is already approved and on its way."""
+    if closed or status.state is FirstContactState.MET:
+        return None
+    if status.state is FirstContactState.LATE:
+        return FirstContactAlert.MISSED
+    if status.state is FirstContactState.AT_RISK and not approved:
+        return FirstContactAlert.AT_RISK
+    return None
+
+
+def first_contact_recipients(
+    alert: FirstContactAlert, *, supervisor: str | None, backup: str | None,
+    declarer: str | None,
+) -> tuple[str, ...]:
+    """Who gets a DM (the thread always hears): the warning goes to the supervisor and the
+    declarer; the escalation climbs to the backup supervisor as well."""
+    people = ((supervisor, declarer) if alert is FirstContactAlert.AT_RISK
+              else (supervisor, backup, declarer))
+    return tuple(dict.fromkeys(p for p in people if p))
+
+
+def first_contact_summary(status: FirstContact) -> str:
+    """The card's line, plain text: "after 12 min (target 15 min)", "not yet, 12 min of
+    15 min", or once the target passed "first contact target missed by 5 min (15 min)"."""
+    target = format_duration(status.target)
+    if status.state is FirstContactState.MET:
+        return f"after {format_duration(status.elapsed)} (target {target})"
+    if status.state is FirstContactState.LATE:
+        missed = max(status.elapsed - status.target, timedelta(minutes=1))
+        return f"first contact target missed by {format_duration(missed)} (target {target})"
+    return f"not yet, {format_duration(status.elapsed)} of {target}"
+
+
 # --- writing times for people ----------------------------------------------------------
 
 
@@ -339,10 +419,16 @@ __all__ = [
     "Cadence",
     "CardLine",
     "FirstContact",
+    "FirstContactAlert",
     "FirstContactState",
     "FirstContactTargets",
     "card_line",
+    "first_contact_alert",
+    "first_contact_alert_event",
+    "first_contact_alert_times",
+    "first_contact_recipients",
     "first_contact_status",
+    "first_contact_summary",
     "first_contact_target",
     "format_duration",
     "next_update_due",

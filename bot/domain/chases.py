@@ -77,7 +77,15 @@ def excerpt(body: str, limit: int = EXCERPT_MAX) -> str:
 
 
 def supervisor_needed(
-    last_update_at: datetime | None, declared_at: datetime, now: datetime, cadence: timedelta
+    last_update_at: datetime | None, declared_at: datetime, now: datetime, cadence: timedelta,
+    promised_at: datetime | None = None,
 ) -> bool:
-    """No update reached customers within the severity's cadence (from the declaration if none)."""
+    """Whether the supervisor hears of a chase: the update was overdue.
+
+    The promise we made is what counts: when customers were promised the next update at
+    `promised_at`, it is overdue once that time has passed (however long the severity's
+    cadence). Before any promise, it is overdue when no update reached customers within
+    the cadence (from the declaration if none)."""
+    if promised_at is not None:
+        return now > promised_at
     return now - (last_update_at or declared_at) > cadence

@@ -91,6 +91,25 @@ class WrongState(LifecycleError):
     pass
 
 
+class NobodyToNotify(LifecycleError):
+    """An approved message would reach no ticket: customers are not notified by it."""
+
+
+def require_recipients(recipients: int, kind: str) -> None:
+    """A message to customers counts only if it reaches someone. With zero tickets queued,
+    approving would claim "customers notified" when nobody was: refuse instead, so the
+    draft stays pending and the incident stays in its state, and say what to do."""
+    if recipients > 0:
+        return
+    what = "apology" if kind == "apology" else kind
+    raise NobodyToNotify(
+        f"Nobody would receive this {what}: no affected customer with a ticket is known for "
+        "this incident, so it was not approved and customers are not notified. Set where "
+        "the customers are in the helpdesk (a problem ticket, tag, search, organization or "
+        "ticket ids) or press *Refresh customers* on the customer list, wait for the list, "
+        "then approve again.")
+
+
 @dataclass(frozen=True, slots=True)
 class People:
     """Who holds which role on one incident."""

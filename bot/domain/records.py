@@ -155,9 +155,12 @@ class Event(StrEnum):
     FOLLOW_UP_DRAFTED = "follow_up_drafted"
     FOLLOW_UP_APPROVED = "follow_up_approved"
     CHANGES_REQUESTED = "apology_changes_requested"
-    NOBODY_TO_NOTIFY = "nobody_to_notify"
+    APOLOGY_NOT_SENT_NO_RECIPIENTS = "apology_not_sent_no_recipients"
+    UPDATE_NOT_SENT_NO_RECIPIENTS = "update_not_sent_no_recipients"
+    FOLLOW_UP_NOT_SENT_NO_RECIPIENTS = "follow_up_not_sent_no_recipients"
     FIRST_CUSTOMER_CONTACT = "first_customer_contact"
     FIRST_CONTACT_AT_RISK = "first_contact_at_risk"
+    FIRST_CONTACT_MISSED = "first_contact_missed"
     CALL_TAKEN = "call_taken"
     CUSTOMER_CALLED = "customer_called"
     REMINDER_BEFORE_DUE = "reminder_before_due"
@@ -185,6 +188,10 @@ class Event(StrEnum):
     @classmethod
     def reminder(cls, kind: str) -> Event:
         return cls(f"reminder_{kind}")
+
+    @classmethod
+    def not_sent(cls, kind: MessageKind) -> Event:
+        return cls(f"{kind}_not_sent_no_recipients")
 
     @classmethod
     def drafted(cls, kind: MessageKind) -> Event:

@@ -20,10 +20,17 @@ was sent at or after the deadline (the deadline is stale; the caller computes th
 next one). A BEFORE_DUE that would fall before the last update was even sent (a
 promise shorter than the lead time) is skipped rather than sent at once.
 
-Snoozing (`snooze`) silences BEFORE_DUE and ESCALATE_AGAIN until `snoozed_until`;
-if their stage is still current then, it is sent again at `snoozed_until`, under a key
-that names the snooze. OVERDUE is never silenced: a broken promise to customers always
-reaches the supervisor.
+Snoozing (`snooze`) moves the reminder of the person who snoozed (`snoozed_by`) to
+`snoozed_until`: while no update has gone out, that person is reminded again then, under
+a key that names the snooze (only them: the others already had theirs), even when the
+snooze ends after the deadline, when the reminder says how overdue it is. A snooze never
+moves the deadline: OVERDUE fires at the promised time plus `overdue_grace`, snoozed or
+not, never at the snooze end and never before the promise, so a broken promise to
+customers always reaches the supervisor on time. ESCALATE_AGAIN repeats are held until
+`snoozed_until` and the current one is sent then.
+
+`due_reminders` therefore yields at most two reminders: the current stage, and the
+snoozer's own reminder while its stage is still the one in force when the snooze ended.
 """
 
 from __future__ import annotations
@@ -63,6 +70,9 @@ class ReminderPlan:
     resolved: bool = False
     last_update_sent_at: datetime | None = None
     snoozed_until: datetime | None = None
+    snoozed_by: str | None = None        # who snoozed; None: on-call and owner, as before due
+    snoozed_at: datetime | None = None   # when; None: treated as a before-due snooze
+    overdue_grace: timedelta = timedelta(0)
     lead_time: timedelta = DEFAULT_LEAD_TIME
     escalation_interval: timedelta = DEFAULT_ESCALATION_INTERVAL
     on_call_user_id: str | None = None
@@ -72,12 +82,14 @@ class ReminderPlan:
     def __post_init__(self) -> None:
         if not isinstance(self.incident_id, str) or not self.incident_id:
             raise ValueError("incident_id must be a non-empty string")
-        for name in ("next_update_due", "last_update_sent_at", "snoozed_until"):
+        for name in ("next_update_due", "last_update_sent_at", "snoozed_until", "snoozed_at"):
             value = getattr(self, name)
             if value is not None:
                 _require_aware(name, value)
         if self.lead_time < timedelta(0):
             raise ValueError("lead_time must not be negative")
+        if self.overdue_grace < timedelta(0):
+            raise ValueError("overdue_grace must not be negative")
         if self.escalation_interval < timedelta(minutes=1):
             raise ValueError("escalation_interval must be at least a minute")
 
@@ -95,11 +107,13 @@ class ReminderPlan:
         current one)."""
         _require_aware("until", until)
         result: list[Reminder] = []
+        seen: set[str] = set()
         moment = self._earliest()
         while moment is not None and moment <= until:
-            current = _current(self, moment)
-            if current is not None and (not result or result[-1].key != current.key):
-                result.append(current)
+            for current in _all_current(self, moment):
+                if current.key not in seen:
+                    seen.add(current.key)
+                    result.append(current)
             moment = next_reminder_at(self, moment)
         return result
 
@@ -146,11 +160,12 @@ def _stage(plan: ReminderPlan, moment: datetime) -> tuple[ReminderKind, datetime
     due = plan.next_update_due
     if not plan.active or due is None:
         return None
-    if moment >= due:
-        number = (moment - due) // plan.escalation_interval
+    overdue = due + plan.overdue_grace
+    if moment >= overdue:
+        number = (moment - overdue) // plan.escalation_interval
         if number == 0:
-            return ReminderKind.OVERDUE, due, 0
-        return ReminderKind.ESCALATE_AGAIN, due + number * plan.escalation_interval, number
+            return ReminderKind.OVERDUE, overdue, 0
+        return ReminderKind.ESCALATE_AGAIN, overdue + number * plan.escalation_interval, number
     before = due - plan.lead_time
     sent = plan.last_update_sent_at
     if moment >= before and plan.lead_time > timedelta(0) and (sent is None or before > sent):
@@ -174,6 +189,8 @@ def _current(plan: ReminderPlan, moment: datetime) -> Reminder | None:
     if kind in _SNOOZABLE and snoozed is not None and start < snoozed:
         if moment < snoozed:
             return None
+        if kind is ReminderKind.BEFORE_DUE:
+            return _after_snooze(plan, moment)
         at, after_snooze = snoozed, True
         key += f":snoozed:{_stamp(snoozed)}"
     if kind is ReminderKind.BEFORE_DUE:
@@ -186,12 +203,44 @@ def _current(plan: ReminderPlan, moment: datetime) -> Reminder | None:
                     recipients, to_thread, key, number, after_snooze)
 
 
+def _after_snooze(plan: ReminderPlan, moment: datetime) -> Reminder | None:
+    """The snoozer's own reminder at the end of a before-due snooze: current from
+    `snoozed_until` while the stage in force then is still in force (so a bot that was
+    down long after it sends the current stage, not a stale snooze note)."""
+    due, snoozed = plan.next_update_due, plan.snoozed_until
+    if due is None or snoozed is None or moment < snoozed:
+        return None
+    started, sent = plan.snoozed_at, plan.last_update_sent_at
+    if started is None and snoozed >= due + plan.overdue_grace:
+        return None  # unknown when it began: only a snooze ending before due is moved
+    if started is not None and started >= due + plan.overdue_grace:
+        return None  # an overdue reminder was snoozed: repeats are held instead
+    if started is not None and sent is not None and started < sent:
+        return None  # a snooze of an earlier promise
+    if due - plan.lead_time >= snoozed:
+        return None  # the snooze ended before the before-due stage began
+    at_end, now_stage = _stage(plan, snoozed), _stage(plan, moment)
+    if at_end is None or now_stage is None or at_end[:2] != now_stage[:2]:
+        return None
+    recipients = (_people(plan.snoozed_by) if plan.snoozed_by
+                  else _people(plan.on_call_user_id, plan.owner_user_id))
+    key = (f"reminder:{plan.incident_id}:{ReminderKind.BEFORE_DUE.value}:{_stamp(due)}"
+           f":snoozed:{_stamp(snoozed)}")
+    return Reminder(plan.incident_id, ReminderKind.BEFORE_DUE, snoozed.astimezone(UTC),
+                    due.astimezone(UTC), recipients, not recipients, key, 0, True)
+
+
+def _all_current(plan: ReminderPlan, moment: datetime) -> list[Reminder]:
+    found = [r for r in (_current(plan, moment), _after_snooze(plan, moment)) if r is not None]
+    return list({r.key: r for r in found}.values())
+
+
 def due_reminders(plan: ReminderPlan, now: datetime) -> list[Reminder]:
-    """The reminder to send at `now` (zero or one: only the current stage). Calling again
-    later in the same stage returns the same key, which the caller has already stored."""
+    """The reminders to send at `now`: the current stage, and the snoozer's own reminder
+    when a before-due snooze has ended (zero, one or two). Calling again later in the same
+    stage returns the same keys, which the caller has already stored."""
     _require_aware("now", now)
-    current = _current(plan, now)
-    return [] if current is None else [current]
+    return _all_current(plan, now)
 
 
 def next_reminder_at(plan: ReminderPlan, now: datetime) -> datetime | None:
@@ -202,16 +251,15 @@ def next_reminder_at(plan: ReminderPlan, now: datetime) -> datetime | None:
     if not plan.active or due is None:
         return None
     interval = plan.escalation_interval
-    candidates = {due - plan.lead_time, due}
+    overdue = due + plan.overdue_grace
+    candidates = {due - plan.lead_time, overdue}
     if plan.snoozed_until is not None:
         candidates.add(plan.snoozed_until)
-    number = max(1, (now - due) // interval + 1) if now >= due else 1
-    candidates.add(due + number * interval)
-    current = _current(plan, now)
-    current_key = None if current is None else current.key
+    number = max(1, (now - overdue) // interval + 1) if now >= overdue else 1
+    candidates.add(overdue + number * interval)
+    current_keys = {r.key for r in _all_current(plan, now)}
     for candidate in sorted(c for c in candidates if c > now):
-        reminder = _current(plan, candidate)
-        if reminder is not None and reminder.key != current_key:
+        if any(r.key not in current_keys for r in _all_current(plan, candidate)):
             return candidate.astimezone(UTC)
     return None  # pragma: no cover - an escalation always follows; kept for safety
 

@@ -22,6 +22,11 @@ falling on `handover_weekday` (or on `anchor` itself when that is None); shift k
 to `user_ids[k % len(user_ids)]`. The cycle also runs backwards before the first
 hand-over, so someone is always on call.
 
+A rotation set by a person ("`@first @second`, in rotation order") means the first one
+named is on call from the moment it is set until the next hand-over: `starting_at(set_at)`
+turns the order so that the shift in force at `set_at` is `user_ids[0]`'s (without it,
+a rotation set mid-week would start with the last person named until the hand-over).
+
 Overrides win over the rotation while they last ([start, end)); when several overlap,
 the one created last wins — pass overrides in creation order, oldest first (as stored).
 """
@@ -29,7 +34,7 @@ the one created last wins — pass overrides in creation order, oldest first (as
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -150,6 +155,15 @@ class Rotation:
 
     def user_for(self, index: int) -> str:
         return self.user_ids[index % len(self.user_ids)]
+
+    def starting_at(self, set_at: datetime) -> Rotation:
+        """The same rotation, its order turned so that the first person named holds the
+        shift in force at `set_at` (when the rotation was set) and the others follow in
+        order at each hand-over after it."""
+        _require_aware("set_at", set_at)
+        k, count = self.shift_index(set_at), len(self.user_ids)
+        turned = tuple(self.user_ids[(i - k) % count] for i in range(count))
+        return replace(self, user_ids=turned)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,9 +20,10 @@ from bot.domain.cadence import Cadence, next_update_due, promise_text
 from bot.domain.delivery import TicketRef, choose_tickets, marker, with_marker
 from bot.domain.errors import NotFound, Refusal
 from bot.domain.lifecycle import Action, State
+from bot.domain.notices.apology import NobodyToNotify
 from bot.domain.records import Event, MessageVersion
 from bot.domain.severity import Severity
-from bot.services import reminders
+from bot.services import reminders, say
 from bot.services.context import Deps
 from storage import customers, incidents, messages, outbox, people
 from storage import records as to_record
@@ -109,6 +110,16 @@ async def approve(
 
     `self_approved`: an update that the team lets go out without a supervisor's approval.
     """
+    try:
+        return await _approve(deps, message_id, user_id, self_approved=self_approved)
+    except lifecycle.NobodyToNotify as nobody:
+        await _warn_nobody(deps, message_id, user_id, str(nobody))
+        raise Refusal(str(nobody)) from nobody
+
+
+async def _approve(
+    deps: Deps, message_id: int, user_id: str, *, self_approved: bool
+) -> tuple[MessageVersion, int]:
     now = deps.clock.now()
     async with deps.sessions() as session, session.begin():
         message, incident, roles = await _for_decision(
@@ -128,6 +139,7 @@ async def approve(
             raise Refusal(_not_pending(message))
         await _advance(session, incident, message.kind, roles, now)
         queued = await _enqueue(session, incident, message, now, deps.options.team_timezone)
+        lifecycle.require_recipients(queued, message.kind)  # zero: all of this rolls back
         await reminders.reschedule(session, incident, deps.options, now)
         await incidents.record(session, incident.id, Event.approved(message.kind),
                                actor_id=user_id, now=now,
@@ -135,6 +147,21 @@ async def approve(
                                         "self_approved": self_approved})
         await session.refresh(message)
         return to_record.message(message), queued
+
+
+async def _warn_nobody(deps: Deps, message_id: int, user_id: str, why: str) -> None:
+    """Record that the approval reached nobody and warn in the thread (not a success)."""
+    now = deps.clock.now()
+    async with deps.sessions() as session, session.begin():
+        row = await messages.get(session, message_id)
+        incident = await incidents.get(session, row.incident_id) if row else None
+        if row is None or incident is None:
+            return
+        message = to_record.message(row)
+        await incidents.record(session, incident.id, Event.not_sent(message.kind),
+                               actor_id=user_id, now=now, details={"version": message.version})
+        channel, thread = to_record.incident(incident).thread
+    await say.post(deps, incident.id, channel, NobodyToNotify(message, why), thread_ts=thread)
 
 
 async def _advance(

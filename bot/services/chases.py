@@ -19,7 +19,7 @@ from bot.services import say
 from bot.services.context import Deps
 from bot.services.incidents import refresh_card
 from bot.webhooks import WebhookComment
-from storage import chases, incidents, outbox
+from storage import chases, incidents, messages, outbox
 from storage import records as to_record
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,8 @@ async def notify(deps: Deps, chase_id: int) -> None:
                                           chase.customer_id)
         total = await chases.count(session, incident.id)
         last_sent = await outbox.last_sent_at(session, incident.id)
+        latest = await messages.latest_approved(session, incident.id)
+    promised = latest.next_update_at if latest else None
     had_update = chase.our_last_update_at is not None
     since = chase.received_at - (chase.our_last_update_at or incident.declared_at)
     facts = ChaseFacts(helpdesk=chase.helpdesk, ticket_id=chase.ticket_id,
@@ -100,6 +102,6 @@ async def notify(deps: Deps, chase_id: int) -> None:
     cadence = Cadence.default().interval(incident.severity)
     supervisor = incident.supervisor_id or incident.backup_supervisor_id
     if supervisor and supervisor_needed(last_sent, incident.declared_at, deps.clock.now(),
-                                        cadence):
-        await say.dm(deps, supervisor, ChaseToSupervisor(incident, facts, cadence))
+                                        cadence, promised):
+        await say.dm(deps, supervisor, ChaseToSupervisor(incident, facts, cadence, promised))
     await refresh_card(deps, incident.id)

@@ -175,7 +175,7 @@ async def _show_one(deps: Deps, key: str) -> int | None:
     failures = tuple(Failure(names.get((f.helpdesk, f.customer_id), "a customer"),
                              f.ticket_id, f.error or "unknown") for f in failed)
     notice = (DeliveryProgress(message, counts.sent, counts.pending, counts.failed, failures)
-              if counts.total else NobodyToNotify(message, deps.options.command))
+              if counts.total else NobodyToNotify(message, "it has no ticket to go to."))
     if shown:
         await say.update_all(deps, shown[-1:], notice)
         return incident.id

@@ -1,4 +1,5 @@
-"""Rule 3: customers hear from us right away; the target by severity is chased by a reminder."""
+"""Rule 3: customers hear from us right away. The target by severity is chased by an
+alert a little before it passes, and escalated once when it has passed."""
 
 from __future__ import annotations
 
@@ -7,46 +8,73 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.cadence import first_contact_status, first_contact_target
-from bot.domain.notices.escalation import FirstContactAtRisk
+from bot.domain.cadence import (
+    FirstContactAlert,
+    first_contact_alert,
+    first_contact_alert_event,
+    first_contact_alert_times,
+    first_contact_recipients,
+    first_contact_status,
+    first_contact_summary,
+)
+from bot.domain.lifecycle import State
+from bot.domain.notices.escalation import FirstContactAtRisk, FirstContactMissed
 from bot.domain.records import Event
 from bot.services import say
 from bot.services.context import Deps
-from storage import incidents, messages, timers
+from storage import incidents, messages, outbox, timers
 from storage import records as to_record
 from storage.models import Incident
 
 log = logging.getLogger(__name__)
 
 FIRST_CONTACT_TIMER = "first_contact_at_risk"
+SENT_LEDGER = "first_contact_alert_sent"
 WARN_BEFORE = timedelta(minutes=5)
+_CLOSED = {State.RESOLVED, State.FOLLOWED_UP, State.REVIEWED, State.CLOSED}
 
 
 async def schedule(session: AsyncSession, incident: Incident) -> None:
-    """Called in the declaring transaction: remind a little before the target passes."""
-    target = first_contact_target(incident.severity)
-    due = incident.declared_at + max(target - WARN_BEFORE, timedelta(0))
-    await timers.schedule(session, kind=FIRST_CONTACT_TIMER, key=str(incident.id),
-                          incident_id=incident.id, due_at=due)
+    """Called in the declaring transaction: wake before the target passes, and after it."""
+    times = first_contact_alert_times(incident.declared_at, incident.severity, WARN_BEFORE)
+    for alert, due in times.items():
+        key = str(incident.id) if alert is FirstContactAlert.AT_RISK else f"{incident.id}:missed"
+        await timers.schedule(session, kind=FIRST_CONTACT_TIMER, key=key,
+                              incident_id=incident.id, due_at=due)
 
 
 async def on_at_risk(deps: Deps, incident_id: int) -> None:
-    async with deps.sessions() as session:
+    """Either timer: raise the alert the status calls for now (each at most once)."""
+    now = deps.clock.now()
+    async with deps.sessions() as session, session.begin():
         row = await incidents.get(session, incident_id)
-        if row is None or row.first_contact_at is not None:
+        if row is None:
             return
-        if await messages.approved_any(session, incident_id):
-            return  # approved and on its way: the delivery progress says the rest
         incident = to_record.incident(row)
-    status = first_contact_status(incident.declared_at, None, incident.severity,
-                                  deps.clock.now(), WARN_BEFORE)
-    notice = FirstContactAtRisk(incident, status.elapsed, status.target)
+        first = incident.first_contact_at or await outbox.first_sent_at(session, incident_id)
+        status = first_contact_status(incident.declared_at, first, incident.severity, now,
+                                      WARN_BEFORE)
+        alert = first_contact_alert(
+            status, approved=await messages.approved_any(session, incident_id),
+            closed=incident.state in _CLOSED)
+        if alert is None or not await timers.record_once(
+                session, kind=SENT_LEDGER, key=f"{incident_id}:{alert.value}", now=now):
+            return  # nothing to say, or said already (by us or another replica)
+        minutes = int(status.elapsed.total_seconds() // 60)
+        await incidents.record(session, incident_id, Event(first_contact_alert_event(alert)),
+                               actor_id=None, now=now, details={"elapsed_minutes": minutes})
+    notice: FirstContactAtRisk | FirstContactMissed = (
+        FirstContactAtRisk(incident, status.elapsed, status.target)
+        if alert is FirstContactAlert.AT_RISK
+        else FirstContactMissed(incident, first_contact_summary(status)))
     if incident.card_ts and incident.channel_id:
         await say.post(deps, incident.id, incident.channel_id, notice,
                        thread_ts=incident.card_ts)
-    for person in sorted({p for p in (incident.supervisor_id, incident.declarer_id) if p}):
+    for person in first_contact_recipients(alert, supervisor=incident.supervisor_id,
+                                           backup=incident.backup_supervisor_id,
+                                           declarer=incident.declarer_id):
         await say.dm(deps, person, notice)
-    minutes = int(status.elapsed.total_seconds() // 60)
-    async with deps.sessions() as session, session.begin():
-        await incidents.record(session, incident_id, Event.FIRST_CONTACT_AT_RISK, actor_id=None,
-                               now=deps.clock.now(), details={"elapsed_minutes": minutes})
+    if alert is FirstContactAlert.MISSED:
+        from bot.services.incidents import refresh_card  # incidents imports this module
+
+        await refresh_card(deps, incident_id)

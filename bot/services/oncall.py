@@ -17,13 +17,16 @@ async def rotation(session: AsyncSession, options: Options) -> Rotation | None:
     order = await people.oncall(session)
     if not order:
         return None
-    anchor = await people.oncall_since(session)
+    set_at = await people.oncall_set_at(session)
     day, at = options.oncall_handover.split()
     hours, minutes = (int(part) for part in at.split(":"))
-    return Rotation(
+    turn = Rotation(
         user_ids=tuple(order), tz=options.team_timezone,
-        anchor=anchor or date(2026, 1, 5), handover_weekday=_WEEKDAYS.index(day),
+        anchor=set_at.date() if set_at else date(2026, 1, 5),
+        handover_weekday=_WEEKDAYS.index(day),
         handover_time=time(hours, minutes), period_days=options.oncall_period_days)
+    # The first person named is on call from the moment the rotation was set.
+    return turn.starting_at(set_at) if set_at else turn
 
 
 async def now_and_next(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,19 +51,22 @@ async def plan_for(
         resolved=incident.state in _CLOSED,
         # The latest approved message is the last update; its promise is the deadline.
         last_update_sent_at=latest.decided_at if latest else None,
-        snoozed_until=await _snoozed_until(session, incident.id),
+        **await _snooze(session, incident.id),
         on_call_user_id=await oncall.who_now(session, options, now),
         owner_user_id=incident.declarer_id,
         supervisor_user_id=incident.supervisor_id,
     )
 
 
-async def _snoozed_until(session: AsyncSession, incident_id: int) -> datetime | None:
+async def _snooze(session: AsyncSession, incident_id: int) -> dict[str, Any]:
+    """The latest snooze: until when, by whom and since when (ReminderPlan fields)."""
     snoozes = [e for e in await incidents.timeline(session, incident_id)
                if e.kind is Event.REMINDER_SNOOZED]
     if not snoozes:
-        return None
-    return datetime.fromisoformat(snoozes[-1].details["until"])
+        return {}
+    last = snoozes[-1]
+    return {"snoozed_until": datetime.fromisoformat(last.details["until"]),
+            "snoozed_by": last.actor_id, "snoozed_at": last.at}
 
 
 async def reschedule(

@@ -3,8 +3,18 @@
 Notices are drawn by their views (`bot/slack/render.py`) here, at the edge; Slack's
 failures become `SlackDeliveryError`, which says what to do.
 
-Rate limits and dropped connections are retried inside slack_sdk by its retry
-handlers (see `make_client`); what is left after that reaches the caller.
+Rate limits, dropped connections and transient server errors (HTTP 500 and 503) are
+retried inside slack_sdk by its retry handlers, with backoff and jitter (see
+`make_client`); what is left after that reaches the caller.
+
+Retrying after a 5xx is safe for every call we make but one: `chat.postMessage` has no
+idempotency key, so if Slack stored the message and then answered 500, the retry posts
+it twice. We accept that: our Slack messages are internal to the team, and a rare
+duplicate card or thread note is far better than an incident with no card at all after
+a single failed attempt. (Deduplicating would need `conversations.history` reads and the
+history scopes for every post; not worth it for a rare, visible, harmless duplicate.)
+Updates (`chat.update`, `views.publish`) are idempotent; ephemeral notes and DMs are at
+worst repeated once.
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -33,6 +44,9 @@ def make_client(token: str, base_url: str) -> AsyncWebClient:
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            # 500/503: Slack's side hiccupped; twice more with exponential backoff + jitter
+            # (about 0.5-1.5 s, then 1-2 s). May duplicate a post: see the module docstring.
+            AsyncServerErrorRetryHandler(max_retry_count=2),
         ],
     )
 

@@ -109,11 +109,11 @@ def posted_with(slack: SlackStandIn, needle: str) -> list[Any]:
     return [c for c in slack.calls_to("chat.postMessage") if needle in json.dumps(c.params)]
 
 
-def message_values(body: str, clock: FakeClock,
-                   override: str | None = None) -> dict[str, Any]:
+def message_values(body: str, clock: FakeClock, override: str | None = None,
+                   promise_in: timedelta = timedelta(hours=2)) -> dict[str, Any]:
     values: dict[str, Any] = {
         "body": {"value": plain_text(body)},
-        "next_update": {"value": datetimepicker(int((clock.now() + timedelta(hours=2))
+        "next_update": {"value": datetimepicker(int((clock.now() + promise_in)
                                                     .timestamp()))},
         "remedy": {"value": plain_text(None)},
         "every_ticket": {"value": {"type": "checkboxes", "selected_options": []}},
@@ -124,16 +124,18 @@ def message_values(body: str, clock: FakeClock,
 
 
 async def submit_message(bot: RunningBot, body: str, clock: FakeClock, metadata: str,
-                  view_id: str = "V0APOLOGY", override: str | None = None) -> dict[str, Any]:
+                  view_id: str = "V0APOLOGY", override: str | None = None,
+                  promise_in: timedelta = timedelta(hours=2)) -> dict[str, Any]:
     response = await bot.sender.view_submission(
-        DECLARER, CallbackId.DRAFT_APOLOGY.value, message_values(body, clock, override),
+        DECLARER, CallbackId.DRAFT_APOLOGY.value,
+        message_values(body, clock, override, promise_in),
         private_metadata=metadata, view_id=view_id)
     assert response.status_code == 200
     return response.json() if response.content else {}
 
 
 async def draft_apology(bot: RunningBot, slack: SlackStandIn, clock: FakeClock,
-                        body: str = GOOD) -> int:
+                        body: str = GOOD, promise_in: timedelta = timedelta(hours=2)) -> int:
     """Open the draft modal, submit `body`, and return the draft's message id."""
     await bot.sender.block_action(DECLARER, ActionId.DRAFT_APOLOGY.value, "1",
                                   channel_id=INCIDENT_CHANNEL)
@@ -141,17 +143,18 @@ async def draft_apology(bot: RunningBot, slack: SlackStandIn, clock: FakeClock,
                               if len(slack.calls_to("views.open")) >= 2 else None,
                               what="the apology modal")
     view = opened[0].params["view"]
-    await submit_message(bot, body, clock, view["private_metadata"])
+    await submit_message(bot, body, clock, view["private_metadata"], promise_in=promise_in)
     drafts = await eventually(lambda: posted_with(slack, ActionId.APPROVE_MESSAGE.value),
                               what="the draft in the thread")
     return int(json.dumps(drafts[-1].params).split('"draft:')[1].split('"')[0])
 
 
-async def apology_delivered(bot: RunningBot, slack: SlackStandIn, clock: FakeClock) -> None:
+async def apology_delivered(bot: RunningBot, slack: SlackStandIn, clock: FakeClock,
+                            promise_in: timedelta = timedelta(hours=2)) -> None:
     """Declared (customers from the Zendesk tag `dup`), acknowledged, drafted, approved,
     and on both customers' tickets."""
     await declared_with_customers(bot, slack)
-    message_id = str(await draft_apology(bot, slack, clock))
+    message_id = str(await draft_apology(bot, slack, clock, promise_in=promise_in))
     await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, message_id,
                                   channel_id=INCIDENT_CHANNEL)
     await eventually(lambda: said(slack, "2 of 2 sent"), within=10, what="apology sent")

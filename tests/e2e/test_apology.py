@@ -12,8 +12,8 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.slack.ids import ActionId, CallbackId
-from storage import incidents, outbox
-from tests.e2e.flows import BYSTANDER, DECLARER, GOOD, SUPERVISOR, declare, set_supervisor
+from storage import incidents, messages, outbox
+from tests.e2e.flows import BACKUP, BYSTANDER, DECLARER, GOOD, SUPERVISOR, declare, set_supervisor
 from tests.e2e.flows import apology_delivered as _apology_delivered
 from tests.e2e.flows import declared_with_customers as _declared
 from tests.e2e.flows import draft_apology as _draft
@@ -107,6 +107,44 @@ async def test_draft_check_fix_approve_delivers_one_reply_per_customer(
 
     incident = await eventually(first_contact, what="first contact recorded")
     assert incident.state == "customers_notified"
+
+
+async def test_approving_with_nobody_to_notify_warns_and_keeps_the_state(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    """Zero tickets queued: no "Customers notified", the draft stays pending, and the thread
+    gets a warning saying what to do (the bug: it moved to Customers notified)."""
+    await set_supervisor(bot)
+    await declare(bot, slack, scope=("zendesk", "tag", "nobody-has-this-tag"))
+
+    async def looked_up() -> bool:
+        async with bot.runtime.deps.sessions() as session:
+            kinds = [e.kind for e in await incidents.timeline(session, 1)]
+        return "customers_lookup_complete" in kinds and "supervisor_told" in kinds
+
+    await eventually(looked_up, within=10, what="the (empty) customer lookup")
+    await bot.sender.block_action(SUPERVISOR, ActionId.ACKNOWLEDGE.value, "1",
+                                  block_id="ack:1", channel_id=INCIDENT_CHANNEL)
+    await eventually(lambda: _posted_with(slack, ActionId.DRAFT_APOLOGY.value),
+                     what="the Draft apology offer")
+    message_id = await _draft(bot, slack, clock)
+    await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, str(message_id),
+                                  channel_id=INCIDENT_CHANNEL)
+    warning = await eventually(lambda: _posted_with(slack, "was not sent: Nobody would receive"),
+                               what="the warning in the thread")
+    assert warning[0].params["channel"] == INCIDENT_CHANNEL and warning[0].params["thread_ts"]
+    assert "Refresh customers" in warning[0].params["text"]
+    ephemeral = await eventually(lambda: slack.ephemerals_to(SUPERVISOR), what="refusal")
+    assert "Nobody would receive" in ephemeral[0].params["text"]
+    async with bot.runtime.deps.sessions() as session:
+        incident = await incidents.get(session, 1)
+        message = await messages.get(session, message_id)
+        kinds = [e.kind for e in await incidents.timeline(session, 1)]
+    assert incident is not None and incident.state == "escalated"
+    assert message is not None and message.status == messages.PENDING
+    assert "apology_not_sent_no_recipients" in kinds and "apology_approved" not in kinds
+    assert not _said(slack, "Customers notified")
+    assert not _said(slack, "0 of 0 sent")
 
 
 async def test_approval_is_refused_before_the_supervisor_acknowledges(
@@ -239,6 +277,34 @@ async def test_first_contact_target_about_to_pass_reminds_thread_and_supervisor(
     assert {c.params["channel"] for c in reminders} >= {INCIDENT_CHANNEL, SUPERVISOR}
     card = slack.calls_to("chat.postMessage")[0]
     assert "First customer contact" in json.dumps(card.params["blocks"])
+
+
+async def test_first_contact_target_missed_escalates_and_shows_on_the_card(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    """The critical 15-min target passes with no customer reached: the thread, the supervisor
+    and the backup hear it once, and the card says "first contact target missed by …"."""
+    await set_supervisor(bot)
+    card = await declare(bot, slack, severity="critical")
+    clock.advance(minutes=11)
+    await eventually(lambda: _posted_with(slack, "Customers have not heard from us"),
+                     what="the warning")
+    clock.advance(minutes=4)  # exactly at the target: not missed yet
+    await bot.runtime.timers.run_due()
+    assert not _posted_with(slack, "target missed")
+    clock.advance(minutes=1)
+    missed = await eventually(lambda: [c for c in _posted_with(slack, "target missed")]
+                              if len(_posted_with(slack, "target missed")) >= 4 else None,
+                              what="the escalation in the thread, to supervisor and backup")
+    assert {c.params["channel"] for c in missed} == {INCIDENT_CHANNEL, SUPERVISOR, BACKUP,
+                                                     DECLARER}
+    thread = [c for c in missed if c.params["channel"] == INCIDENT_CHANNEL]
+    assert thread[0].params["thread_ts"] == card.response["ts"]
+    await eventually(lambda: "first contact target missed by 1 min" in json.dumps(
+        slack.message(INCIDENT_CHANNEL, card.response["ts"]).blocks), what="the card")
+    clock.advance(minutes=30)
+    await bot.runtime.timers.run_due()
+    assert len(_posted_with(slack, "target missed")) == 4  # once each
 
 
 async def test_few_customers_get_a_call_list_tracked_until_called(

@@ -64,12 +64,13 @@ class Declared:
 
 
 async def _incident(bot: RunningBot, slack: SlackStandIn, clock: FakeClock,
-                    zendesk: ZendeskStandIn, *, apology: bool = True) -> Declared:
+                    zendesk: ZendeskStandIn, *, apology: bool = True,
+                    promise_in: timedelta = timedelta(hours=2)) -> Declared:
     """Through the app: a major incident declared with signed Slack requests, its customers
     (Ana, Bo) found in Zendesk by tag, acknowledged by the supervisor, and (`apology`) the
     apology drafted, approved and delivered to both tickets now."""
     if apology:
-        await apology_delivered(bot, slack, clock)
+        await apology_delivered(bot, slack, clock, promise_in=promise_in)
     else:
         await declared_with_customers(bot, slack)
     ids = {zendesk.users[t["requester_id"]]["name"]: (str(t["requester_id"]), str(tid))
@@ -158,7 +159,36 @@ async def test_chase_after_the_cadence_was_missed_dms_the_supervisor(
                                     if "chased us" in c.params.get("text", "")],
                            what="supervisor DM")
     assert f"incident #{incident.id}" in dms[0].params["text"]
-    assert "every 2 h 0 min" in dms[0].params["text"]
+    assert "promised an update by" in dms[0].params["text"]  # the 2 h promise, now broken
+
+
+async def test_chase_after_the_promised_time_dms_the_supervisor_within_the_cadence(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock, zendesk: ZendeskStandIn,
+) -> None:
+    """We promised the next update in 1 h; a chase at 1 h 20 min (inside the 2 h major
+    cadence) reaches the supervisor: the promise we made is what counts."""
+    incident = await _incident(bot, slack, clock, zendesk, promise_in=timedelta(hours=1))
+    clock.advance(minutes=80)
+    assert (await _zendesk(bot, _body(incident))).status_code == 200
+    dms = await eventually(lambda: [c for c in slack.dms_to(SUPERVISOR)
+                                    if "chased us" in c.params.get("text", "")],
+                           what="supervisor DM")
+    assert f"incident #{incident.id}" in dms[0].params["text"]
+    assert "promised an update by" in dms[0].params["text"]
+
+
+async def test_chase_before_the_promised_time_does_not_dm_the_supervisor(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock, zendesk: ZendeskStandIn,
+) -> None:
+    """Promise still kept (due in 1 h 30 min, chased at 1 h 20 min): thread only, no DM."""
+    incident = await _incident(bot, slack, clock, zendesk, promise_in=timedelta(minutes=90))
+    clock.advance(minutes=80)
+    assert (await _zendesk(bot, _body(incident))).status_code == 200
+    await eventually(lambda: [c for c in slack.calls_to("chat.postMessage")
+                              if "chased us" in json.dumps(c.params)], what="chase in thread")
+    await eventually(lambda: "Chases: 1" in json.dumps(
+        [c.params for c in slack.calls_to("chat.update")]), what="the card counts it")
+    assert [c for c in slack.dms_to(SUPERVISOR) if "chased us" in c.params.get("text", "")] == []
 
 
 async def test_bad_and_missing_signatures_get_401_and_record_nothing(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -284,3 +285,32 @@ async def test_not_in_channel_tells_the_declarer_to_invite_the_bot(
     dm = await eventually(lambda: slack.dms_to(DECLARER), what="the declarer told")
     assert "/invite @amends" in dm[0].params["text"]
     assert await _count(bot) == 1
+
+
+async def test_a_transient_slack_500_on_the_card_is_retried_and_the_card_appears(
+    bot: RunningBot, slack: SlackStandIn
+) -> None:
+    """chat.postMessage answers 500 once for the card: the client retries with backoff, and
+    the incident gets its card (not a card-less incident after a single attempt)."""
+    await set_supervisor(bot)
+    slack.server_error("chat.postMessage", status=500, times=1,
+                       when=lambda p: str(p.get("text", "")).startswith("Incident #")
+                       and not p.get("thread_ts"))
+    await declare(bot, slack)  # returns at the first attempt (the 500)
+
+    def attempts() -> list[Any]:
+        return [c for c in slack.calls_to("chat.postMessage")
+                if c.params.get("channel") == INCIDENT_CHANNEL and not c.params.get("thread_ts")
+                and str(c.params.get("text", "")).startswith("Incident #")]
+
+    await eventually(lambda: len(attempts()) >= 2, within=10, what="the retried card")
+    assert [c.status for c in attempts()] == [500, 200]
+
+    async def card_saved() -> Incident | None:
+        async with bot.runtime.deps.sessions() as session:
+            incident = await incidents.get(session, 1)
+        return incident if incident is not None and incident.card_ts else None
+
+    incident = await eventually(card_saved, what="the card remembered")
+    assert incident.card_ts == attempts()[1].response["ts"]
+    assert slack.message(INCIDENT_CHANNEL, incident.card_ts) is not None

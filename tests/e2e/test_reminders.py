@@ -124,6 +124,35 @@ async def test_snooze_silences_then_reminds_again(
     await eventually(lambda: _reminders_to(slack, SUPERVISOR, "overdue"), what="overdue")
 
 
+async def test_a_snooze_past_the_deadline_reminds_the_snoozer_and_overdue_keeps_its_time(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    """Snooze 15 min one minute into the before-due window: overdue reaches the supervisor at
+    the promised time (not earlier, not at the snooze end), and the snoozer is reminded when
+    the snooze ends."""
+    await _apology_sent(bot, slack, clock)  # the update is promised 120 min from now
+    clock.advance(minutes=106)
+    dm = await eventually(lambda: _reminders_to(slack, ONCALL, "is due at"), what="DM")
+    await bot.sender.block_action(ONCALL, ActionId.SNOOZE.value, "1:15",
+                                  channel_id=dm[0].response["channel"],
+                                  message_ts=dm[0].response["ts"])  # until minute 121
+    await eventually(lambda: any("snoozed" in c.params.get("text", "")
+                                 for c in slack.calls_to("chat.update")), what="snoozed note")
+    clock.advance(minutes=13)  # minute 119: the promise still holds
+    await bot.runtime.timers.run_due()
+    assert not _reminders_to(slack, SUPERVISOR, "overdue")
+    clock.advance(minutes=1)  # minute 120: the promise is broken, snoozed or not
+    await eventually(lambda: _reminders_to(slack, SUPERVISOR, "overdue"), what="overdue")
+    assert not _reminders_to(slack, ONCALL, "snooze is over")
+    clock.advance(minutes=1)  # minute 121: the snooze ends
+    await eventually(lambda: _reminders_to(slack, ONCALL, "snooze is over"),
+                     what="the snoozer reminded")
+    await bot.runtime.timers.run_due()
+    assert len(_reminders_to(slack, ONCALL, "snooze is over")) == 1
+    assert len(_reminders_to(slack, SUPERVISOR, "overdue")) == 1
+    assert len(slack.dms_to(DECLARER)) == len(_reminders_to(slack, DECLARER, "is due at")) == 1
+
+
 async def test_a_reminder_due_while_down_fires_once_marked_late(
     bot: RunningBot, slack: SlackStandIn, clock: FakeClock, db_url: str,
     zendesk: ZendeskStandIn, freshdesk: FreshdeskStandIn,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import urllib.parse
+from datetime import UTC, datetime
 
 import httpx
 
@@ -178,3 +179,21 @@ async def test_list_pages_through_all_fifty_open_incidents(bot: RunningBot) -> N
     assert "/amends list 3" not in str(second["blocks"])
     beyond = (await bot.sender.slash_command(text="list 9", user_id=DECLARER)).json()
     assert "`/amends list 2`" in beyond["text"]
+
+
+async def test_a_rotation_set_mid_week_puts_the_first_named_on_call_now(
+    bot: RunningBot, clock
+) -> None:
+    """Set on a Wednesday afternoon, `/amends oncall @first @second` means @first is on call
+    now, until Monday's 09:00 hand-over, and @second next; a week later the turn moves on."""
+    clock.advance(days=2, hours=5)  # Wednesday 7 Jan 2026, 14:00 UTC (team zone: UTC)
+    await bot.sender.slash_command(text=f"oncall <@{DECLARER}> <@{SUPERVISOR}>",
+                                   user_id=SUPERVISOR)
+    now = (await bot.sender.slash_command(text="oncall", user_id=DECLARER)).json()
+    monday = int(datetime(2026, 1, 12, 9, 0, tzinfo=UTC).timestamp())
+    assert now["text"].startswith(f":pager: On call now: <@{DECLARER}> until <!date^{monday}^")
+    assert f"Next: <@{SUPERVISOR}> from <!date^{monday}^" in now["text"]
+    clock.advance(days=5)  # Monday 12 Jan, 14:00: the hand-over has happened
+    later = (await bot.sender.slash_command(text="oncall", user_id=DECLARER)).json()
+    assert later["text"].startswith(f":pager: On call now: <@{SUPERVISOR}>")
+    assert f"Next: <@{DECLARER}>" in later["text"]

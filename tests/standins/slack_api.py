@@ -309,6 +309,20 @@ class SlackStandIn:
         """The next `times` calls of `method` answer HTTP 429, Retry-After, error ratelimited."""
         self._rules.append(_Rule(method, "ratelimited", times, when, 429, retry_after))
 
+    def server_error(
+        self,
+        method: str,
+        status: int = 500,
+        times: int | None = 1,
+        when: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> None:
+        """The next `times` calls of `method` answer HTTP `status` (5xx) {"ok": false,
+        "error": "internal_error"}, as Slack does when it has a transient problem. The
+        call is recorded, but nothing is stored (a clean failure)."""
+        if not 500 <= status <= 599:
+            raise ValueError("a server error has a 5xx status")
+        self._rules.append(_Rule(method, "internal_error", times, when, status))
+
     def make_channel_missing(self, channel: str) -> None:
         """Everything sent to `channel` (a channel or user ID) gets channel_not_found."""
         self._channel_errors[channel] = "channel_not_found"

@@ -12,10 +12,15 @@ import pytest
 from bot.domain.cadence import (
     Cadence,
     CardLine,
+    FirstContactAlert,
     FirstContactState,
     FirstContactTargets,
     card_line,
+    first_contact_alert,
+    first_contact_alert_times,
+    first_contact_recipients,
     first_contact_status,
+    first_contact_summary,
     first_contact_target,
     format_duration,
     next_update_due,
@@ -430,3 +435,57 @@ def test_card_line_needs_aware_datetimes() -> None:
         card_line(naive, None, NOW)
     with pytest.raises(ValueError):
         card_line(None, naive, NOW)
+
+
+# --- first contact: warned before the target, escalated after it -------------------------
+
+
+def test_first_contact_wakes_before_the_target_and_just_after_it() -> None:
+    """Critical (15 min): the warning at 10 min, the escalation at the first instant past 15."""
+    times = first_contact_alert_times(NOW, Severity.CRITICAL)
+    assert times[FirstContactAlert.AT_RISK] == NOW + timedelta(minutes=10)
+    missed_at = times[FirstContactAlert.MISSED]
+    assert missed_at > NOW + timedelta(minutes=15)
+    assert missed_at - NOW - timedelta(minutes=15) < timedelta(seconds=1)
+    late = first_contact_status(NOW, None, Severity.CRITICAL, missed_at)
+    assert late.state is FirstContactState.LATE
+
+
+@pytest.mark.parametrize(("minutes", "approved", "contacted", "closed", "alert"), [
+    (10, False, False, False, FirstContactAlert.AT_RISK),
+    (10, True, False, False, None),           # approved and on its way: no warning
+    (16, False, False, False, FirstContactAlert.MISSED),
+    (16, True, False, False, FirstContactAlert.MISSED),  # approved, but nobody reached
+    (16, False, True, False, None),           # reached (late): nothing to escalate
+    (16, False, False, True, None),           # resolved: no alert
+    (5, False, False, False, None),           # on time
+])
+def test_first_contact_alert_decides_warning_or_escalation(
+    minutes: int, approved: bool, contacted: bool, closed: bool,
+    alert: FirstContactAlert | None,
+) -> None:
+    """Before the target a warning (unless approved); after it, with nobody reached, the
+    escalation (the bug: nothing happened after the warning)."""
+    first = NOW + timedelta(minutes=minutes - 1) if contacted else None
+    status = first_contact_status(NOW, first, Severity.CRITICAL, NOW + timedelta(minutes=minutes))
+    assert first_contact_alert(status, approved=approved, closed=closed) is alert
+
+
+def test_first_contact_escalation_climbs_to_the_backup() -> None:
+    """The warning goes to supervisor and declarer; the escalation adds the backup."""
+    people = {"supervisor": "US", "backup": "UB", "declarer": "UD"}
+    assert first_contact_recipients(FirstContactAlert.AT_RISK, **people) == ("US", "UD")
+    assert first_contact_recipients(FirstContactAlert.MISSED, **people) == ("US", "UB", "UD")
+    assert first_contact_recipients(FirstContactAlert.MISSED, supervisor="US", backup=None,
+                                    declarer="US") == ("US",)
+
+
+def test_first_contact_summary_says_the_target_was_missed_and_by_how_much() -> None:
+    """The card line after the target: "first contact target missed by 20 min"."""
+    late = first_contact_status(NOW, None, Severity.CRITICAL, NOW + timedelta(minutes=35))
+    assert first_contact_summary(late) == "first contact target missed by 20 min (target 15 min)"
+    barely = first_contact_status(NOW, None, Severity.CRITICAL,
+                                  NOW + timedelta(minutes=15, seconds=1))
+    assert "missed by 1 min" in first_contact_summary(barely)
+    assert first_contact_summary(first_contact_status(
+        NOW, None, Severity.CRITICAL, NOW + timedelta(minutes=3))) == "not yet, 3 min of 15 min"

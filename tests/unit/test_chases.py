@@ -79,6 +79,23 @@ def test_supervisor_is_needed_only_when_the_cadence_was_missed() -> None:
     assert supervisor_needed(None, DECLARED, DECLARED + timedelta(hours=3), cadence)
 
 
+def test_a_broken_promise_needs_the_supervisor_even_within_the_cadence() -> None:
+    """Promised 40 min after our update, chased at 60 min: the promise counts, not the
+    2 h cadence; before the promised time the supervisor is not needed."""
+    cadence, promised = timedelta(hours=2), SENT + timedelta(minutes=40)
+    assert supervisor_needed(SENT, DECLARED, SENT + timedelta(hours=1), cadence, promised)
+    assert not supervisor_needed(SENT, DECLARED, promised, cadence, promised)
+    assert not supervisor_needed(SENT, DECLARED, SENT + timedelta(minutes=30), cadence,
+                                 promised)
+
+
+def test_a_kept_promise_longer_than_the_cadence_does_not_need_the_supervisor() -> None:
+    """Customers were told 3 h; a chase at 2.5 h is raised in the thread, not escalated."""
+    promised = SENT + timedelta(hours=3)
+    assert not supervisor_needed(SENT, DECLARED, SENT + timedelta(minutes=150),
+                                 timedelta(hours=2), promised)
+
+
 def test_zendesk_signature_is_base64_hmac_of_timestamp_and_body() -> None:
     """Zendesk's scheme: base64(HMAC-SHA256(secret, timestamp + body))."""
     signature = zendesk_signature("s3cret", "2026-03-02T09:00:00Z", b'{"a":1}')

@@ -116,3 +116,16 @@ def test_command_errors_explain_what_to_type(text: str, message: str) -> None:
     """Bad arguments raise CommandError with a short explanation."""
     with pytest.raises(commands.CommandError, match=message):
         commands.parse(text)
+
+
+def test_an_approval_that_reaches_nobody_is_refused_with_what_to_do() -> None:
+    """Zero recipients is not "customers notified": refused, naming scope and refresh."""
+    from bot.domain.lifecycle import LifecycleError, NobodyToNotify, require_recipients
+
+    require_recipients(1, "apology")
+    with pytest.raises(NobodyToNotify, match="Nobody would receive this apology") as refused:
+        require_recipients(0, "apology")
+    assert isinstance(refused.value, LifecycleError)
+    assert "Refresh customers" in str(refused.value) and "helpdesk" in str(refused.value)
+    with pytest.raises(NobodyToNotify, match="this update"):
+        require_recipients(0, "update")

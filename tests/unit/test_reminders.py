@@ -328,6 +328,87 @@ def test_past_snooze_changes_nothing() -> None:
         due_reminders(plan(), DUE - 10 * MIN))
 
 
+def test_a_snooze_past_the_deadline_reminds_the_snoozer_when_it_ends() -> None:
+    """Snoozed 15 min just before due: overdue still fires at the promise, and the person
+    who snoozed is reminded when the snooze ends (the bug: they never were)."""
+    snoozed = plan(snoozed_at=DUE - 14 * MIN, snoozed_until=DUE + MIN, snoozed_by="UONCALL")
+    assert due_reminders(snoozed, DUE - 10 * MIN) == []
+    assert next_reminder_at(snoozed, DUE - 14 * MIN) == DUE
+    overdue = one(due_reminders(snoozed, DUE))
+    assert (overdue.kind, overdue.at, overdue.recipients) == (
+        ReminderKind.OVERDUE, DUE, ("USUPER",))
+    assert next_reminder_at(snoozed, DUE) == DUE + MIN
+    both = due_reminders(snoozed, DUE + MIN)
+    assert [r.key for r in both][0] == overdue.key
+    mine = both[1]
+    assert (mine.recipients, mine.to_thread, mine.after_snooze, mine.at) == (
+        ("UONCALL",), False, True, DUE + MIN)
+    assert next_reminder_at(snoozed, DUE + MIN) == DUE + 30 * MIN
+    assert [r.key for r in due_reminders(snoozed, DUE + 30 * MIN)] != [r.key for r in both]
+    assert mine.key not in {r.key for r in due_reminders(snoozed, DUE + 30 * MIN)}
+
+
+def test_a_snooze_before_due_moves_only_the_snoozers_reminder() -> None:
+    """The owner snoozes: only the owner is reminded again; on-call already had theirs."""
+    snoozed = plan(lead_time=30 * MIN, snoozed_at=DUE - 30 * MIN,
+                   snoozed_until=DUE - 15 * MIN, snoozed_by="UOWNER")
+    again = one(due_reminders(snoozed, DUE - 15 * MIN))
+    assert (again.recipients, again.after_snooze) == (("UOWNER",), True)
+
+
+def test_overdue_waits_for_the_promise_plus_grace_whatever_the_snooze() -> None:
+    """With a grace, overdue fires at due + grace: not at the snooze end, not before due."""
+    for until in (DUE - 5 * MIN, DUE + MIN, DUE + 45 * MIN):
+        snoozed = plan(overdue_grace=5 * MIN, snoozed_at=DUE - 15 * MIN,
+                       snoozed_until=until, snoozed_by="UONCALL")
+        kinds_at_due = [r.kind for r in due_reminders(snoozed, DUE + 4 * MIN)]
+        assert ReminderKind.OVERDUE not in kinds_at_due
+        overdue = [r for r in due_reminders(snoozed, DUE + 5 * MIN)
+                   if r.kind is ReminderKind.OVERDUE]
+        assert [r.at for r in overdue] == [DUE + 5 * MIN]
+
+
+def test_a_snoozed_overdue_reminder_holds_repeats_without_a_personal_one() -> None:
+    """The supervisor snoozing an overdue DM holds the repeats; no extra before-due note."""
+    snoozed = plan(snoozed_at=DUE + 5 * MIN, snoozed_until=DUE + 65 * MIN,
+                   snoozed_by="USUPER")
+    held = one(due_reminders(snoozed, DUE + 65 * MIN))
+    assert (held.kind, held.after_snooze) == (ReminderKind.ESCALATE_AGAIN, True)
+
+
+def test_a_snooze_of_an_earlier_promise_is_ignored() -> None:
+    """A snooze taken before the last update was sent says nothing about the new promise."""
+    snoozed = plan(snoozed_at=SENT - MIN, snoozed_until=DUE + 10 * MIN, snoozed_by="UONCALL")
+    assert [r.kind for r in due_reminders(snoozed, DUE + 10 * MIN)] == [ReminderKind.OVERDUE]
+
+
+def test_keys_never_come_back_with_snoozers() -> None:
+    """Property: with who-and-when snoozes, each key is current for one unbroken stretch and
+    next_reminder_at finds every new key."""
+    rng = random.Random(44)
+    for _ in range(150):
+        start = DUE + timedelta(minutes=rng.randint(-40, 40))
+        subject = plan(lead_time=timedelta(minutes=rng.choice([0, 5, 15, 30])),
+                       escalation_interval=timedelta(minutes=rng.choice([10, 30])),
+                       overdue_grace=timedelta(minutes=rng.choice([0, 5])),
+                       snoozed_at=start, snoozed_by="USNOOZER",
+                       snoozed_until=start + timedelta(minutes=rng.choice([15, 60])))
+        seen: set[str] = set()
+        previous: set[str] = set()
+        moment = DUE - timedelta(hours=1)
+        while moment < DUE + timedelta(hours=3):
+            keys = {r.key for r in due_reminders(subject, moment)}
+            for key in keys - previous:
+                assert key not in seen
+                seen.add(key)
+            wake = next_reminder_at(subject, moment)
+            assert wake is not None and wake > moment
+            assert {r.key for r in due_reminders(subject, wake)} - keys
+            previous = keys
+            moment += timedelta(minutes=rng.choice([1, 3]))
+        assert {r.key for r in subject.timeline(DUE + timedelta(hours=3))} >= seen
+
+
 # --- batching -------------------------------------------------------------------------------------
 
 

@@ -425,3 +425,46 @@ def test_overrides_always_win_and_stretches_are_consistent() -> None:
             assert who_is_on_call(rotation, overrides, probe).user_id == expected
         assert who_is_on_call(rotation, overrides, on_call.until).user_id != expected
         assert who_is_on_call(rotation, overrides, on_call.since - TICK).user_id != expected
+
+
+# --- a rotation set by a person: the first named starts now -------------------------------------
+
+
+def test_a_rotation_set_mid_week_puts_the_first_named_on_call_until_the_hand_over() -> None:
+    """Set on a Wednesday: UA is on call now, until Monday 09:00; then UB, UC, UA again."""
+    set_at = utc(2026, 3, 4, 14, 0)
+    turned = weekly(anchor=set_at.date()).starting_at(set_at)
+    now = who_is_on_call(turned, [], set_at)
+    assert (now.user_id, now.until) == ("UA", utc(2026, 3, 9, 9, 0))
+    walk = [c.user_id for c in schedule(turned, [], set_at, 4)]
+    assert walk == ["UA", "UB", "UC", "UA"]
+    assert who_is_on_call(weekly(anchor=set_at.date()), [], set_at).user_id == "UC"  # the bug
+
+
+@pytest.mark.parametrize("set_at", [utc(2026, 3, 2, 9, 0), utc(2026, 3, 2, 8, 59),
+                                    utc(2026, 3, 8, 23, 0), utc(2026, 3, 29, 0, 30)])
+def test_the_first_named_holds_the_shift_in_force_when_set(set_at: datetime) -> None:
+    """At a hand-over, just before one, late on Sunday, across a DST change: UA now, UB next."""
+    turned = weekly(anchor=set_at.date()).starting_at(set_at)
+    assert who_is_on_call(turned, [], set_at).user_id == "UA"
+    following = next_on_call(turned, [], set_at)
+    assert following is not None and following.user_id == "UB"
+
+
+def test_starting_at_holds_for_any_period_and_moment() -> None:
+    """Property: whatever the period, zone and moment, the first named is on call when set,
+    and the second takes over at the next hand-over."""
+    rng = random.Random(7)
+    for _ in range(200):
+        set_at = utc(2026, 1, 1) + timedelta(minutes=rng.randint(0, 400 * 24 * 60))
+        users = tuple(f"U{n}" for n in range(rng.randint(1, 4)))
+        rotation = Rotation(users, rng.choice(["Europe/London", "America/New_York", "UTC"]),
+                            set_at.date() - timedelta(days=rng.randint(0, 30)),
+                            rng.choice([None, MONDAY, WEDNESDAY, SUNDAY]),
+                            time(rng.randint(0, 23), rng.choice([0, 30])),
+                            rng.choice([1, 2, 7, 14]))
+        turned = rotation.starting_at(set_at)
+        assert who_is_on_call(turned, [], set_at).user_id == users[0]
+        k = turned.shift_index(set_at)
+        assert turned.user_for(k + 1) == users[1 % len(users)]
+        assert sorted(turned.user_ids) == sorted(users)

@@ -246,6 +246,30 @@ async def test_rate_limit_is_retried_by_slack_sdk(slack: SlackStandIn) -> None:
     assert info.value.response["error"] == "ratelimited"
 
 
+async def test_a_transient_server_error_is_retried_by_our_client(slack: SlackStandIn) -> None:
+    """One 500 on chat.postMessage: `make_client` retries it with backoff and the post lands
+    (the bug: a single attempt, so the incident had no card); a 5xx that persists past the
+    retries still reaches the caller as SlackDeliveryError."""
+    from bot.domain.notices.escalation import BotNote
+    from bot.services.ports import SlackDeliveryError
+    from bot.slack.outbound import Slack, make_client
+
+    ours = Slack(make_client(TOKEN, slack.base_url))
+    slack.server_error("chat.postMessage", status=500, times=1)
+    posted = await ours.post(CHANNEL, BotNote("Incident #1"))
+    attempts = slack.calls_to("chat.postMessage")
+    assert [(c.status, c.error) for c in attempts] == [(500, "internal_error"), (200, None)]
+    assert len(slack.messages_in(CHANNEL)) == 1 and posted.ts
+
+    slack.server_error("chat.update", status=503, times=None)
+    with pytest.raises(SlackDeliveryError) as info:
+        await ours.update(CHANNEL, posted.ts, BotNote("again"))
+    assert info.value.code == "internal_error"
+    assert len(slack.calls_to("chat.update")) == 3  # the first try and two retries
+    with pytest.raises(ValueError, match="5xx"):
+        slack.server_error("chat.update", status=429)
+
+
 async def test_files_upload_v2_external_flow(slack: SlackStandIn, client: AsyncWebClient) -> None:
     """files_upload_v2: URL reserved, bytes POSTed to it, upload completed into the thread."""
     card = await client.chat_postMessage(channel=CHANNEL, text="Incident #1")

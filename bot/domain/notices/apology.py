@@ -70,7 +70,7 @@ class DeliveryProgress(Notice):
 
 @dataclass(frozen=True, slots=True)
 class NobodyToNotify(Notice):
-    """An approved message that had no ticket to go to: a warning, not a success."""
+    """An approval that would have reached no ticket: refused, and said in the thread."""
 
     message: MessageVersion
-    command: str
+    why: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.domain.notices import Notice
 from bot.domain.records import IncidentRecord
@@ -33,3 +33,4 @@ class ChaseToSupervisor(Notice):
     incident: IncidentRecord
     chase: ChaseFacts
     cadence: timedelta
+    promised_at: datetime | None = None  # the update we promised, when we did

@@ -73,3 +73,9 @@ class FirstContactAtRisk(Notice):
     incident: IncidentRecord
     elapsed: timedelta
     target: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class FirstContactMissed(Notice):
+    incident: IncidentRecord
+    summary: str  # "first contact target missed by …"

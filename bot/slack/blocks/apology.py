@@ -251,9 +251,9 @@ def delivery_progress(notice: DeliveryProgress) -> Message:
 
 @message_view(NobodyToNotify)
 def nobody_to_notify(notice: NobodyToNotify) -> Message:
+    """The thread's warning when an approval would have reached no ticket."""
     message = notice.message
-    text = (f":warning: {label(message.kind)} v{message.version} is approved, but *no customer "
-            f"was reached*: the incident has no affected tickets. Add a helpdesk scope with "
-            f"*Refresh customers* or `{notice.command} customers {message.incident_id}`, then "
-            f"approve again; the incident stays in its state until someone is told.")
-    return text, [section(text)]
+    text = (f":warning: {label(message.kind)} v{message.version} was not sent: "
+            f"{esc(notice.why)}")
+    return text, [section(text), context(
+        "The draft is still waiting for approval; the incident's state has not changed.")]

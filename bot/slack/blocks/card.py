@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain.cadence import FirstContactState, card_line, first_contact_status
+from bot.domain.cadence import (
+    FirstContactState,
+    card_line,
+    first_contact_status,
+    first_contact_summary,
+)
 from bot.domain.lifecycle import State
 from bot.domain.notices.escalation import Card
 from bot.domain.records import IncidentRecord
@@ -60,6 +65,8 @@ def _first_contact(incident: IncidentRecord, now: datetime) -> str:
     if status.state is FirstContactState.MET:
         mark = ":white_check_mark:" if status.met_on_time else ":heavy_exclamation_mark:"
         return f"{mark} after {duration(status.elapsed)} (target {target})"
+    if status.state is FirstContactState.LATE:
+        return f":red_circle: {first_contact_summary(status)}"
     return f"{_CONTACT_ICON[status.state]} not yet, {duration(status.elapsed)} of {target}"
 
 

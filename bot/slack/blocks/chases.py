@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.domain.notices.chases import ChaseInThread, ChaseToSupervisor
-from bot.slack.blocks.text import context, duration, esc, section, user
+from bot.slack.blocks.text import context, duration, esc, section, slack_date, user
 from bot.slack.render import Message, message_view
 
 _HELPDESK = {"zendesk": "Zendesk", "freshdesk": "Freshdesk"}
@@ -39,9 +39,11 @@ def in_thread(notice: ChaseInThread) -> Message:
 def supervisor_dm(notice: ChaseToSupervisor) -> Message:
     incident, chase = notice.incident, notice.chase
     who = esc(chase.customer_name or "A customer")
+    promise = (f"customers were promised an update by {slack_date(notice.promised_at, '{time}')}"
+               if notice.promised_at is not None
+               else f"customers were promised an update every {duration(notice.cadence)}")
     text = (f"{who} chased us for news on incident #{incident.id} ({esc(incident.title)}), "
-            f"{_since(chase.since, chase.had_update)}; customers were promised an update "
-            f"every {duration(notice.cadence)}.")
+            f"{_since(chase.since, chase.had_update)}; {promise}.")
     blocks = [section(f":rotating_light: {text}"),
               context(f"Declared by {user(incident.declarer_id)} · details in the incident's "
                       "thread.")]

@@ -7,6 +7,7 @@ from bot.domain.notices.escalation import (
     BotNote,
     EscalatedToBackup,
     FirstContactAtRisk,
+    FirstContactMissed,
     NoBackup,
     PickSupervisor,
     SupervisorDM,
@@ -147,4 +148,15 @@ def first_contact_at_risk(notice: FirstContactAtRisk) -> Message:
             f"{duration(notice.elapsed)} of the {duration(notice.target)} target have gone. "
             f"Draft the apology now, and {user(incident.supervisor_id)}, approve it in the "
             f"thread.")
+    return text, [section(text)]
+
+
+@message_view(FirstContactMissed)
+def first_contact_missed(notice: FirstContactMissed) -> Message:
+    incident = notice.incident
+    text = (f":red_circle: #{incident.id} ({esc(incident.title)}): {notice.summary}; no "
+            f"customer has heard from us. {user(incident.supervisor_id)}"
+            + (f" / {user(incident.backup_supervisor_id)}" if incident.backup_supervisor_id
+               else "")
+            + ": get the apology approved and out now (or say in the thread why not).")
     return text, [section(text)]

@@ -29,7 +29,11 @@ def reminder(notice: ReminderNotice) -> Message:
     incident, item, late, now = (notice.item.incident, notice.item.reminder, notice.item.late,
                                  notice.now)
     due = slack_date(item.due, "{time}")
-    if item.kind is ReminderKind.BEFORE_DUE:
+    if item.kind is ReminderKind.BEFORE_DUE and item.after_snooze and now >= item.due:
+        text = (f":alarm_clock: Your snooze is over: the update promised on #{incident.id} "
+                f"({incident.title}) is overdue by {duration(item.overdue_by(now))} "
+                f"(due {due}).")
+    elif item.kind is ReminderKind.BEFORE_DUE:
         text = (f":alarm_clock: The update promised to customers on #{incident.id} "
                 f"({esc(incident.title)}) is due at {due}, in {duration(item.due - now)}.")
     else:
@@ -56,7 +60,7 @@ def several(notice: SeveralReminders) -> Message:
     for due in items[:12]:
         incident, item = due.incident, due.reminder
         state = ("overdue by " + duration(item.overdue_by(now))
-                 if item.kind is not ReminderKind.BEFORE_DUE
+                 if item.kind is not ReminderKind.BEFORE_DUE or now >= item.due
                  else "due at " + slack_date(item.due, "{time}"))
         line = section(f"• #{incident.id} {esc(incident.title)}: {state}",
                        block_id=f"remind:{incident.id}:{item.key[-40:]}")
