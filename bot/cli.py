@@ -151,9 +151,10 @@ async def _socket_mode(settings: Settings, host: str, port: int) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
 
+    if settings.slack_app_token is None:
+        raise ValueError("Socket Mode needs SLACK_APP_TOKEN")  # the caller checked it already
     runtime = await Runtime.create(settings)
     await runtime.start()
-    assert settings.slack_app_token is not None
     # One line per failed (re)connection attempt instead of a traceback each time.
     socket_log = logging.getLogger("bot.socket_mode")
     socket_log.addFilter(logs.OneLine())

@@ -157,9 +157,9 @@ class Budget:
         if not self.informed:
             return max(0.0, self.last_sent + 60.0 / self.requests_per_minute - now)
         self._roll(now)
-        assert self.remaining is not None
-        left = self.remaining - self.outstanding
-        limit = self.limit or self.remaining or 1
+        remaining = self.remaining if self.remaining is not None else 0  # set once informed
+        left = remaining - self.outstanding
+        limit = self.limit or remaining or 1
         if left - 1 > limit * self.reserve_fraction:
             return 0.0
         reset_at = self.reset_at if self.reset_at is not None else now + self.window

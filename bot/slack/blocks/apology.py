@@ -150,7 +150,7 @@ _ICON = {True: ":no_entry:", False: ":warning:"}
 def findings_text(findings: Sequence[Finding], *, heading: bool = False) -> str:
     if not findings:
         return ":white_check_mark: The check found nothing to fix."
-    lines = [f"{_ICON[f.blocking]} *{f.rule.replace('_', ' ').capitalize()}*"
+    lines = [f"{_ICON[f.blocking]} *{esc(f.rule.replace('_', ' ').capitalize())}*"
              + (f" — “{esc(f.words)}”" if f.words else "")
              + f": {esc(f.reason)} _{esc(f.suggestion)}_"
              for f in findings]

@@ -12,7 +12,7 @@ def home(tab: HomeTab) -> Block:
     now = tab.now
     blocks: list[Block] = [{"type": "header", "text": plain("amends")}]
     blocks.append(section("*Waiting for your approval*\n" + (
-        "\n".join(f"• #{a.incident_id} {esc(a.title)}: {a.kind} v{a.version} by "
+        "\n".join(f"• #{a.incident_id} {esc(a.title)}: {esc(a.kind)} v{a.version} by "
                   f"<@{a.author_id}>, waiting {duration(now - a.drafted_at)}"
                   for a in tab.approvals[:15])
         or "_Nothing to approve._")))

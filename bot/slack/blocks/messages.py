@@ -154,7 +154,7 @@ def first_contact_at_risk(notice: FirstContactAtRisk) -> Message:
 @message_view(FirstContactMissed)
 def first_contact_missed(notice: FirstContactMissed) -> Message:
     incident = notice.incident
-    text = (f":red_circle: #{incident.id} ({esc(incident.title)}): {notice.summary}; no "
+    text = (f":red_circle: #{incident.id} ({esc(incident.title)}): {esc(notice.summary)}; no "
             f"customer has heard from us. {user(incident.supervisor_id)}"
             + (f" / {user(incident.backup_supervisor_id)}" if incident.backup_supervisor_id
                else "")

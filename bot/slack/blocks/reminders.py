@@ -31,7 +31,7 @@ def reminder(notice: ReminderNotice) -> Message:
     due = slack_date(item.due, "{time}")
     if item.kind is ReminderKind.BEFORE_DUE and item.after_snooze and now >= item.due:
         text = (f":alarm_clock: Your snooze is over: the update promised on #{incident.id} "
-                f"({incident.title}) is overdue by {duration(item.overdue_by(now))} "
+                f"({esc(incident.title)}) is overdue by {duration(item.overdue_by(now))} "
                 f"(due {due}).")
     elif item.kind is ReminderKind.BEFORE_DUE:
         text = (f":alarm_clock: The update promised to customers on #{incident.id} "

@@ -40,7 +40,7 @@ def help_text(command: str, unknown: str | None = None) -> Reply:
         f"`{command} oncall cover @person 8h` — someone covers on-call for a while",
         f"`{command} help` — this list",
     ]
-    head = f"I don't know `{unknown}`. " if unknown else ""
+    head = f"I don't know `{esc(unknown)}`. " if unknown else ""
     text = f"{head}Here is what I can do:\n" + "\n".join(f"• {line}" for line in lines)
     return text, [section(text)]
 
@@ -109,7 +109,7 @@ def status(notice: StatusReply) -> Reply:
         f" · supervisor {user(incident.supervisor_id)}"
     )
     timeline = "\n".join(
-        f"{slack_date(e.at, '{date_short} {time}')} — {e.kind.replace('_', ' ')}"
+        f"{slack_date(e.at, '{date_short} {time}')} — {esc(e.kind.replace('_', ' '))}"
         + (f" by {user(e.actor_id)}" if e.actor_id else "")
         for e in events[-20:]
     )
