@@ -35,10 +35,25 @@ class InFlight:
         return tracked  # type: ignore[return-value]  # same signature as `function`
 
     async def drain(self, within: float) -> None:
-        pending = [t for t in self._tasks if not t.done() and t is not asyncio.current_task()]
-        if not pending:
-            return
-        log.info("waiting for %d unfinished task(s) before shutdown", len(pending))
-        _done, still = await asyncio.wait(pending, timeout=within)
-        for task in still:
-            task.cancel()
+        """Wait for tracked work, including work that starts while we wait (a job the
+        scheduler launched just before shutdown, a task a listener spawned); past `within`
+        cancel what is left and wait for the cancellations, so no database call is still
+        running when the engine is disposed and the loop closes."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        told = False
+        while True:
+            await asyncio.sleep(0)  # tasks created a moment ago start, and register
+            pending = [t for t in self._tasks if not t.done() and t is not asyncio.current_task()]
+            if not pending:
+                return
+            if not told:
+                log.info("waiting for %d unfinished task(s) before shutdown", len(pending))
+                told = True
+            left = deadline - loop.time()
+            if left <= 0:
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+                return
+            await asyncio.wait(pending, timeout=left)
