@@ -81,12 +81,33 @@ def test_supervisor_is_needed_only_when_the_cadence_was_missed() -> None:
 
 def test_zendesk_signature_is_base64_hmac_of_timestamp_and_body() -> None:
     """Zendesk's scheme: base64(HMAC-SHA256(secret, timestamp + body))."""
+    now = datetime(2026, 3, 2, 9, 0, 30, tzinfo=UTC)
     signature = zendesk_signature("s3cret", "2026-03-02T09:00:00Z", b'{"a":1}')
-    assert zendesk_signed("s3cret", "2026-03-02T09:00:00Z", b'{"a":1}', signature)
-    assert not zendesk_signed("s3cret", "2026-03-02T09:00:01Z", b'{"a":1}', signature)
-    assert not zendesk_signed("s3cret", "2026-03-02T09:00:00Z", b'{"a":2}', signature)
-    assert not zendesk_signed("s3cret", None, b'{"a":1}', signature)
-    assert not zendesk_signed("s3cret", "2026-03-02T09:00:00Z", b'{"a":1}', None)
+    assert zendesk_signed("s3cret", "2026-03-02T09:00:00Z", b'{"a":1}', signature, now=now)
+    assert not zendesk_signed("s3cret", "2026-03-02T09:00:01Z", b'{"a":1}', signature, now=now)
+    assert not zendesk_signed("s3cret", "2026-03-02T09:00:00Z", b'{"a":2}', signature, now=now)
+    assert not zendesk_signed("s3cret", None, b'{"a":1}', signature, now=now)
+    assert not zendesk_signed("s3cret", "2026-03-02T09:00:00Z", b'{"a":1}', None, now=now)
+
+
+@pytest.mark.parametrize(("timestamp", "signed"), [
+    ("2026-03-02T09:00:00Z", True),
+    ("2026-03-02T09:05:00Z", True),            # five minutes either way is still fresh
+    ("2026-03-02T08:55:00+00:00", True),
+    ("2026-03-02T10:00:00+01:00", True),       # the same moment in another zone
+    ("2026-03-02T09:05:01Z", False),
+    ("2026-03-02T08:54:59Z", False),
+    ("2026-02-28T09:00:00Z", False),           # two days old: a replay
+    ("abc", False),                            # not a time at all
+    ("", False),
+    ("9999-99-99T99:99:99Z", False),
+    ("1772442000", False),                     # epoch seconds are not what Zendesk sends
+])
+def test_zendesk_signature_is_refused_outside_five_minutes(timestamp: str, signed: bool) -> None:
+    """A correctly signed webhook whose timestamp is not within 5 minutes of now is refused."""
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    signature = zendesk_signature("s3cret", timestamp, b"{}")
+    assert zendesk_signed("s3cret", timestamp, b"{}", signature, now=now) is signed
 
 
 def test_shared_secret_must_match_exactly() -> None:
