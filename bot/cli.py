@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from bot import logs
 from bot.config import HINTS, ConfigError, Settings, load_settings
 
 SETUP_HELP = """\
@@ -32,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=3000, help="port to listen on (HTTP mode)")
     sub.add_parser("migrate", help="bring the database schema up to date (alembic upgrade head)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure(logging.INFO)
     try:
         settings = load_settings()
     except ConfigError as error:
