@@ -39,8 +39,8 @@ def build_app(deps: Deps, client: AsyncWebClient, signing_secret: str) -> AsyncA
     async def on_error(error: Exception, body: dict[str, Any]) -> None:
         # Never show a stack trace to a person: log it, and say something useful.
         log.exception("unhandled error in a Slack listener", exc_info=error)
-        user_id = (body.get("user") or {}).get("id") or body.get("user_id")
-        channel_id = (body.get("channel") or {}).get("id") or body.get("channel_id")
+        user_id = _id(body, "user")
+        channel_id = _id(body, "channel")
         if user_id and channel_id:
             try:
                 await deps.slack.ephemeral(channel_id, user_id, SORRY)
@@ -48,3 +48,13 @@ def build_app(deps: Deps, client: AsyncWebClient, signing_secret: str) -> AsyncA
                 log.warning("could not tell user about the error")
 
     return app
+
+
+def _id(body: object, name: str) -> str | None:
+    """`body[name]["id"]` (interactions) or `body[name + "_id"]` (commands), if a string;
+    the error handler must not fail on a body of an unexpected shape."""
+    if not isinstance(body, dict):
+        return None
+    nested = body.get(name)
+    value = nested.get("id") if isinstance(nested, dict) else body.get(f"{name}_id")
+    return value if isinstance(value, str) and value else None

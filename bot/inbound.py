@@ -91,7 +91,60 @@ def slack_payload_ok(body: bytes, headers: Mapping[str, str]) -> bool:
         data = AsyncBoltRequest(body=text, headers=dict(headers)).body
     except Exception:  # noqa: BLE001 - whatever Bolt cannot parse is a bad request
         return False
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or not _shape_ok(data):
         return False
-    return (isinstance(data.get("type"), str) or isinstance(data.get("command"), str)
-            or "ssl_check" in data)
+    return "ssl_check" in data or _fields_ok(data)
+
+
+# Top-level fields as Bolt (and our listeners) read them: Slack always sends them so, and
+# any other shape would only reach Bolt's .get() calls as an error.
+_OBJECTS = ("event", "view", "message", "container", "state", "function_data")  # if present
+_IDS = ("user", "team", "channel", "enterprise")  # an id, an object with one, or null
+_LISTS_OF_OBJECTS = ("actions", "authorizations", "response_urls")
+
+
+def _shape_ok(data: dict[str, object]) -> bool:
+    if any(name in data and not isinstance(data[name], dict) for name in _OBJECTS):
+        return False
+    if any(not isinstance(data.get(name), (str, dict, type(None))) for name in _IDS):
+        return False
+    for name in _LISTS_OF_OBJECTS:
+        value = data.get(name)
+        if value is not None and not (isinstance(value, list)
+                                      and all(isinstance(item, dict) for item in value)):
+            return False
+    return True
+
+
+def _strings(data: object, *names: str) -> bool:
+    return isinstance(data, dict) and all(isinstance(data.get(name), str) for name in names)
+
+
+def _fields_ok(data: dict[str, object]) -> bool:
+    """The fields Slack always sends for each kind of request, which Bolt's matchers and
+    our listeners read without a default."""
+    if "command" in data:
+        return _strings(data, "command", "text", "user_id", "channel_id", "trigger_id")
+    kind = data.get("type")
+    if not isinstance(kind, str):
+        return False
+    if kind == "url_verification":
+        return _strings(data, "challenge")
+    if kind == "event_callback":
+        return _strings(data.get("event"), "type")
+    if kind in ("block_actions", "block_suggestion", "view_submission", "view_closed",
+                "shortcut", "message_action") and not _strings(data.get("user"), "id"):
+        return False
+    if kind == "block_actions":
+        actions = data.get("actions")
+        return (_strings(data, "trigger_id") and isinstance(actions, list) and bool(actions)
+                and all(_strings(action, "action_id", "block_id") for action in actions))
+    if kind in ("view_submission", "view_closed"):
+        view = data.get("view")
+        if not isinstance(view, dict) or not _strings(view, "id", "type", "callback_id",
+                                                      "private_metadata"):
+            return False
+        state = view.get("state")
+        return kind == "view_closed" or (isinstance(state, dict)
+                                         and isinstance(state.get("values"), dict))
+    return True

@@ -86,6 +86,16 @@ async def test_unsigned_bodies_get_401_before_anything_reads_or_logs_them(
     (b'{"broken": ', JSON),
     (b'{"no": "type"}', JSON),
     (b"{\xff\xfe}", JSON),
+    # found by tests/e2e/test_http_properties.py: shapes Bolt reads with .get() or [...]
+    (b'{"type": "", "event": ""}', JSON),
+    (b'{"type": "event_callback", "event": null}', JSON),
+    (b'{"type": "", "view": null}', JSON),
+    (b'{"ssl_check": "", "event": null}', JSON),
+    (b"command=%2Famends", FORM),
+    (b'payload=%7B%22type%22%3A%22view_submission%22%2C%22user%22%3A%7B%22id%22%3A%22U%22%7D'
+     b'%2C%22view%22%3A%7B%22id%22%3A%22V%22%7D%7D', FORM),
+    (b'payload=%7B%22type%22%3A%22block_actions%22%2C%22user%22%3A%22U%22%2C'
+     b'%22actions%22%3A%5B%22x%22%5D%7D', FORM),
 ])
 async def test_signed_bodies_bolt_cannot_read_get_400(
     bot: RunningBot, slack: SlackStandIn, caplog: pytest.LogCaptureFixture,
