@@ -85,7 +85,9 @@ def _text(data: dict[str, Any], name: str, *, required: bool = True) -> str:
     text = str(value).strip()
     if required and not text:
         raise BadPayload(f"{name} is empty")
-    return text
+    if required and not text.isprintable():
+        raise BadPayload(f"{name} has control characters")  # no helpdesk id has them
+    return text.replace("\x00", "")  # PostgreSQL text cannot hold NUL
 
 
 def _public(value: Any) -> bool:

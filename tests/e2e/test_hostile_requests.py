@@ -17,7 +17,13 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.inbound import SLACK_MAX_BODY
-from bot.webhooks import FRESHDESK_HEADER, MAX_BODY
+from bot.webhooks import (
+    FRESHDESK_HEADER,
+    MAX_BODY,
+    ZENDESK_SIGNATURE,
+    ZENDESK_TIMESTAMP,
+    zendesk_signature,
+)
 from tests.standins.slack_api import SlackStandIn
 from tests.support.bot import SIGNING_SECRET, RunningBot
 from tests.support.inprocess import in_process
@@ -151,3 +157,17 @@ async def test_a_5_mb_body_gets_413_without_being_read_to_the_end(
         at_limit = await bot.client.post(path, content=b"x" * limit)
         assert at_limit.status_code in (400, 401)  # read whole, then judged
     assert slack.calls == []
+
+
+async def test_a_signed_webhook_with_nul_in_an_id_gets_400(
+    slack: SlackStandIn, db_url: str, clock: FakeClock,
+) -> None:
+    """Found on PostgreSQL (which cannot store NUL): a 400, not a database error."""
+    async with in_process(slack=slack, db_url=db_url, clock=clock,
+                          zendesk_webhook_secret="zd") as bot:
+        body = (b'{"ticket_id":"\\u0000","requester_id":"0","comment_id":"0",'
+                b'"comment_author_id":"0"}')
+        stamp = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+        response = await bot.client.post("/webhooks/zendesk", content=body, headers={
+            ZENDESK_TIMESTAMP: stamp, ZENDESK_SIGNATURE: zendesk_signature("zd", stamp, body)})
+        assert response.status_code == 400

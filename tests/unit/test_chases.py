@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -126,3 +127,19 @@ def test_payload_parsing_accepts_the_documented_body_and_refuses_others() -> Non
         parse_comment(b'{"ticket_id": "11"}')
     with pytest.raises(BadPayload):
         parse_comment(b"not json")
+
+
+@pytest.mark.parametrize("ticket_id", ["\u0000", "12\u0000", "1\n2", "\u001b[31m"])
+def test_ids_with_control_characters_are_a_bad_payload(ticket_id: str) -> None:
+    """No helpdesk id holds NUL or control characters (PostgreSQL cannot even store NUL)."""
+    body = json.dumps({"ticket_id": ticket_id, "requester_id": "1", "comment_id": "2",
+                       "comment_author_id": "1"}).encode()
+    with pytest.raises(BadPayload):
+        parse_comment(body)
+
+
+def test_nul_in_the_comment_text_is_dropped() -> None:
+    """A comment is kept, without the NUL characters PostgreSQL would refuse."""
+    body = json.dumps({"ticket_id": "1", "requester_id": "1", "comment_id": "2",
+                       "comment_author_id": "1", "comment": "any\u0000 news?"}).encode()
+    assert parse_comment(body).body == "any news?"
