@@ -8,6 +8,13 @@ prints one JSON object per line for a log shipper; the default is one human line
 Stdlib logging and json only: the whole app (and Bolt, slack_sdk, uvicorn, SQLAlchemy)
 already logs through stdlib loggers, and a 40-line formatter is less to carry than
 structlog's processor chain or python-json-logger for the same output.
+
+Nothing with customer data or secrets may reach the log at any level: our own messages
+carry ids, counts and error codes only, and several libraries that log what passes
+through them (httpx and httpcore: request lines with the query string, e.g. an e-mail
+look-up; slack_sdk and slack_bolt: request and response bodies; aiosqlite: statements
+with their parameters; sqlalchemy: the same when echo is on; aiohttp) log warnings and
+errors only, whatever level the rest runs at.
 """
 
 from __future__ import annotations
@@ -40,6 +47,9 @@ QUIET = {
     # The access log repeats what the Slack middleware and the health checks already say.
     "uvicorn.access": logging.WARNING,
     "alembic.runtime.migration": logging.WARNING,
+    # These log URLs (customer e-mails in look-ups), message bodies or SQL parameters.
+    **dict.fromkeys(("httpx", "httpcore", "slack_sdk", "slack_bolt", "aiosqlite",
+                     "sqlalchemy", "aiohttp"), logging.WARNING),
 }
 
 
@@ -129,3 +139,8 @@ def quiet_third_parties() -> None:
     for name, level in QUIET.items():
         logging.getLogger(name).setLevel(level)
     quiet_bolt_token_warning()
+
+
+def quiet_libraries() -> None:
+    """The same quieting without touching handlers (tests use it; `setup` calls it)."""
+    quiet_third_parties()

@@ -1,4 +1,9 @@
-"""HTTP mode: one ASGI app serving Slack's requests, webhooks and the operator's endpoints."""
+"""HTTP mode: one ASGI app serving Slack's requests, helpdesk webhooks and the operator's
+endpoints.
+
+Every POST body is read up to a cap and its signature checked before anything parses it
+(bot/inbound.py); Bolt sees only signed requests whose body it can read.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot import ops, webhooks
+from bot import inbound, ops, webhooks
 from bot.runtime import Runtime
 from bot.services import chases
 
@@ -36,7 +41,18 @@ def create_asgi_app(make_runtime: Callable[[], Awaitable[Runtime]]) -> Starlette
             await runtime.close()
 
     async def slack_events(request: Request) -> Response:
-        response: Response = await state["handler"].handle(request)  # type: ignore[attr-defined]  # see above
+        runtime = state["runtime"]
+        body = await inbound.read_body(request, inbound.SLACK_MAX_BODY)
+        if body is None:
+            return _too_large()
+        secret = _secret(runtime.settings.slack_signing_secret)
+        if not inbound.slack_signed(secret, request.headers, body, now=runtime.deps.clock.now()):
+            return JSONResponse({"ok": False, "error": "bad signature"}, status_code=401)
+        if not inbound.slack_payload_ok(body, request.headers):
+            return JSONResponse({"ok": False, "error": "unreadable body"}, status_code=400)
+        handler = state["handler"]
+        response: Response = await handler.handle(  # type: ignore[attr-defined]  # see above
+            inbound.replay(request, body))
         return response
 
     async def zendesk_webhook(request: Request) -> Response:
@@ -44,11 +60,12 @@ def create_asgi_app(make_runtime: Callable[[], Awaitable[Runtime]]) -> Starlette
         secret = _secret(runtime.settings.zendesk_webhook_secret)
         if not secret:
             return Response(status_code=404)  # chase detection by webhook is off
-        body = await _body(request)
+        body = await inbound.read_body(request, webhooks.MAX_BODY)
         if body is None:
-            return JSONResponse({"ok": False, "error": "too large"}, status_code=413)
+            return _too_large()
         if not webhooks.zendesk_signed(secret, request.headers.get(webhooks.ZENDESK_TIMESTAMP),
-                                       body, request.headers.get(webhooks.ZENDESK_SIGNATURE)):
+                                       body, request.headers.get(webhooks.ZENDESK_SIGNATURE),
+                                       now=runtime.deps.clock.now()):
             return JSONResponse({"ok": False, "error": "bad signature"}, status_code=401)
         return await _comment(runtime, "zendesk", body)
 
@@ -57,9 +74,9 @@ def create_asgi_app(make_runtime: Callable[[], Awaitable[Runtime]]) -> Starlette
         secret = _secret(runtime.settings.freshdesk_webhook_secret)
         if not secret:
             return Response(status_code=404)
-        body = await _body(request)
+        body = await inbound.read_body(request, webhooks.MAX_BODY)
         if body is None:
-            return JSONResponse({"ok": False, "error": "too large"}, status_code=413)
+            return _too_large()
         if not webhooks.shared_secret_ok(secret, request.headers.get(webhooks.FRESHDESK_HEADER)):
             return JSONResponse({"ok": False, "error": "bad secret"}, status_code=401)
         return await _comment(runtime, "freshdesk", body)
@@ -81,14 +98,8 @@ def _secret(value: SecretStr | None) -> str:
     return value.get_secret_value() if value else ""
 
 
-async def _body(request: Request) -> bytes | None:
-    """The raw body (signatures cover its exact bytes), or None past the size limit."""
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > webhooks.MAX_BODY:
-            return None
-    return bytes(body)
+def _too_large() -> Response:
+    return JSONResponse({"ok": False, "error": "too large"}, status_code=413)
 
 
 async def _comment(runtime: Runtime, helpdesk: str, body: bytes) -> Response:

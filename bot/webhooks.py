@@ -4,6 +4,8 @@ Zendesk signs each request: `X-Zendesk-Webhook-Signature` is
 base64(HMAC-SHA256(signing secret, timestamp + raw body)), the timestamp in
 `X-Zendesk-Webhook-Signature-Timestamp`. Freshdesk automations cannot sign, so
 they send a shared secret in `X-Amends-Webhook-Secret`. Both compare in constant time.
+A Zendesk signature counts only within five minutes of its timestamp (an ISO 8601 time,
+as Zendesk sends it), as Slack's do, so a captured request cannot be replayed later.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 ZENDESK_SIGNATURE = "X-Zendesk-Webhook-Signature"
 ZENDESK_TIMESTAMP = "X-Zendesk-Webhook-Signature-Timestamp"
 FRESHDESK_HEADER = "X-Amends-Webhook-Secret"
 MAX_BODY = 256 * 1024
+MAX_AGE = timedelta(minutes=5)  # how far a signature timestamp may be from now
 
 
 class BadPayload(ValueError):
@@ -31,11 +34,29 @@ def zendesk_signature(secret: str, timestamp: str, body: bytes) -> str:
     return base64.b64encode(digest).decode()
 
 
-def zendesk_signed(secret: str, timestamp: str | None, body: bytes, signature: str | None) -> bool:
+def zendesk_signed(secret: str, timestamp: str | None, body: bytes, signature: str | None,
+                   *, now: datetime) -> bool:
+    """True when `signature` is Zendesk's for this body and the timestamp is within
+    MAX_AGE of `now`; a timestamp that is not a time is never signed."""
     if not secret or not timestamp or not signature:
+        return False
+    sent_at = _timestamp(timestamp)
+    if sent_at is None or abs(now - sent_at) > MAX_AGE:
         return False
     expected = zendesk_signature(secret, timestamp, body)
     return hmac.compare_digest(expected.encode(), signature.strip().encode())
+
+
+def _timestamp(value: str) -> datetime | None:
+    """An ISO 8601 date and time (UTC when no zone is given), or None."""
+    text = value.strip()
+    if "T" not in text:
+        return None  # a date alone, or epoch seconds: not what Zendesk sends
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def shared_secret_ok(secret: str, sent: str | None) -> bool:
@@ -64,7 +85,9 @@ def _text(data: dict[str, Any], name: str, *, required: bool = True) -> str:
     text = str(value).strip()
     if required and not text:
         raise BadPayload(f"{name} is empty")
-    return text
+    if required and not text.isprintable():
+        raise BadPayload(f"{name} has control characters")  # no helpdesk id has them
+    return text.replace("\x00", "")  # PostgreSQL text cannot hold NUL
 
 
 def _public(value: Any) -> bool:

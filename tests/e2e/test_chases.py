@@ -93,10 +93,10 @@ def _body(inc: Declared, comment_id: str = "c1", *, bo: bool = False, ticket: st
 
 
 async def _zendesk(bot: RunningBot, body: bytes, *, secret: str | None = ZD_SECRET,
-                   signature: str | None = None) -> httpx.Response:
+                   signature: str | None = None, timestamp: str | None = None) -> httpx.Response:
     headers = {"Content-Type": "application/json"}
     if secret is not None:
-        timestamp = "2026-01-05T10:00:00Z"
+        timestamp = timestamp or bot.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
         headers[ZENDESK_TIMESTAMP] = timestamp
         headers[ZENDESK_SIGNATURE] = signature or zendesk_signature(secret, timestamp, body)
     async with httpx.AsyncClient(base_url=bot.base_url) as client:
@@ -201,7 +201,8 @@ async def test_bad_and_missing_signatures_get_401_and_record_nothing(
     assert (await _zendesk(bot, body, secret=None)).status_code == 401
     assert (await _zendesk(bot, body, secret="not-the-secret")).status_code == 401
     assert (await _zendesk(bot, body, signature="bm90IGEgc2lnbmF0dXJl")).status_code == 401
-    tampered = zendesk_signature(ZD_SECRET, "2026-01-05T10:00:00Z", _body(incident, bo=True))
+    stamp = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    tampered = zendesk_signature(ZD_SECRET, stamp, _body(incident, bo=True))
     assert (await _zendesk(bot, body, signature=tampered)).status_code == 401
     async with httpx.AsyncClient(base_url=bot.base_url) as client:
         refused = await client.post("/webhooks/freshdesk", content=body,
@@ -211,6 +212,26 @@ async def test_bad_and_missing_signatures_get_401_and_record_nothing(
     assert await _count(bot) == 0
     assert "customer_chased" not in await _timeline_kinds(bot, incident.id)
     assert _chase_posts(slack) == []
+
+
+async def test_zendesk_signatures_older_than_five_minutes_or_not_a_time_get_401(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock, zendesk: ZendeskStandIn,
+) -> None:
+    """A correctly signed webhook is refused when its timestamp is two days (or six minutes)
+    off the bot's clock, or not a time at all: a captured request cannot be replayed."""
+    incident = await _incident(bot, slack, clock, zendesk)
+    clock.advance(minutes=80)
+    body = _body(incident)
+    now = clock.now()
+    for stale in (now - timedelta(days=2), now - timedelta(minutes=6), now + timedelta(minutes=6)):
+        stamp = stale.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert (await _zendesk(bot, body, timestamp=stamp)).status_code == 401, stamp
+    for garbage in ("abc", "2026-13-45T99:00:00Z", str(int(now.timestamp()))):
+        assert (await _zendesk(bot, body, timestamp=garbage)).status_code == 401, garbage
+    assert await _count(bot) == 0
+    assert _chase_posts(slack) == []
+    fresh = (now - timedelta(minutes=4)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert (await _zendesk(bot, body, timestamp=fresh)).status_code == 200
 
 
 async def test_same_webhook_delivered_twice_records_one_chase(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import urllib.parse
 from datetime import UTC, datetime
 
@@ -33,7 +32,7 @@ async def test_unsigned_wrong_and_stale_requests_get_401_and_change_nothing(
 ) -> None:
     """No signature, a wrong one, and a timestamp older than five minutes are all refused."""
     body = _command_body()
-    now = int(time.time())
+    now = int(bot.clock.now().timestamp())
     stale = now - 6 * 60
     cases = {
         "unsigned": {},

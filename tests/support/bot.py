@@ -66,6 +66,8 @@ async def start_bot(
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     base_url = f"http://127.0.0.1:{port}"
+    # Signed at the bot's (fake) time: the bot refuses timestamps five minutes off its clock.
     sender = SlackSender(base_url, SIGNING_SECRET, response_url_base=slack.hooks_url,
-                         on_trigger=slack.note_trigger, on_view_ack=slack.check_view_ack)
+                         on_trigger=slack.note_trigger, on_view_ack=slack.check_view_ack,
+                         clock=lambda: clock.now().timestamp())
     return RunningBot(base_url, sender, holder["runtime"], clock, server, task)

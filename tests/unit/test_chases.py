@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -98,12 +99,33 @@ def test_a_kept_promise_longer_than_the_cadence_does_not_need_the_supervisor() -
 
 def test_zendesk_signature_is_base64_hmac_of_timestamp_and_body() -> None:
     """Zendesk's scheme: base64(HMAC-SHA256(secret, timestamp + body))."""
+    now = datetime(2026, 3, 2, 9, 0, 30, tzinfo=UTC)
     signature = zendesk_signature("s3cret", "2026-03-02T09:00:00Z", b'{"a":1}')
-    assert zendesk_signed("s3cret", "2026-03-02T09:00:00Z", b'{"a":1}', signature)
-    assert not zendesk_signed("s3cret", "2026-03-02T09:00:01Z", b'{"a":1}', signature)
-    assert not zendesk_signed("s3cret", "2026-03-02T09:00:00Z", b'{"a":2}', signature)
-    assert not zendesk_signed("s3cret", None, b'{"a":1}', signature)
-    assert not zendesk_signed("s3cret", "2026-03-02T09:00:00Z", b'{"a":1}', None)
+    assert zendesk_signed("s3cret", "2026-03-02T09:00:00Z", b'{"a":1}', signature, now=now)
+    assert not zendesk_signed("s3cret", "2026-03-02T09:00:01Z", b'{"a":1}', signature, now=now)
+    assert not zendesk_signed("s3cret", "2026-03-02T09:00:00Z", b'{"a":2}', signature, now=now)
+    assert not zendesk_signed("s3cret", None, b'{"a":1}', signature, now=now)
+    assert not zendesk_signed("s3cret", "2026-03-02T09:00:00Z", b'{"a":1}', None, now=now)
+
+
+@pytest.mark.parametrize(("timestamp", "signed"), [
+    ("2026-03-02T09:00:00Z", True),
+    ("2026-03-02T09:05:00Z", True),            # five minutes either way is still fresh
+    ("2026-03-02T08:55:00+00:00", True),
+    ("2026-03-02T10:00:00+01:00", True),       # the same moment in another zone
+    ("2026-03-02T09:05:01Z", False),
+    ("2026-03-02T08:54:59Z", False),
+    ("2026-02-28T09:00:00Z", False),           # two days old: a replay
+    ("abc", False),                            # not a time at all
+    ("", False),
+    ("9999-99-99T99:99:99Z", False),
+    ("1772442000", False),                     # epoch seconds are not what Zendesk sends
+])
+def test_zendesk_signature_is_refused_outside_five_minutes(timestamp: str, signed: bool) -> None:
+    """A correctly signed webhook whose timestamp is not within 5 minutes of now is refused."""
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    signature = zendesk_signature("s3cret", timestamp, b"{}")
+    assert zendesk_signed("s3cret", timestamp, b"{}", signature, now=now) is signed
 
 
 def test_shared_secret_must_match_exactly() -> None:
@@ -122,3 +144,19 @@ def test_payload_parsing_accepts_the_documented_body_and_refuses_others() -> Non
         parse_comment(b'{"ticket_id": "11"}')
     with pytest.raises(BadPayload):
         parse_comment(b"not json")
+
+
+@pytest.mark.parametrize("ticket_id", ["\u0000", "12\u0000", "1\n2", "\u001b[31m"])
+def test_ids_with_control_characters_are_a_bad_payload(ticket_id: str) -> None:
+    """No helpdesk id holds NUL or control characters (PostgreSQL cannot even store NUL)."""
+    body = json.dumps({"ticket_id": ticket_id, "requester_id": "1", "comment_id": "2",
+                       "comment_author_id": "1"}).encode()
+    with pytest.raises(BadPayload):
+        parse_comment(body)
+
+
+def test_nul_in_the_comment_text_is_dropped() -> None:
+    """A comment is kept, without the NUL characters PostgreSQL would refuse."""
+    body = json.dumps({"ticket_id": "1", "requester_id": "1", "comment_id": "2",
+                       "comment_author_id": "1", "comment": "any\u0000 news?"}).encode()
+    assert parse_comment(body).body == "any news?"

@@ -14,7 +14,7 @@ from bot.services import apology, approval, delivery_flow, reminders
 from bot.services.context import Deps
 from bot.slack.blocks import apology as blocks
 from bot.slack.ids import ActionId, CallbackId
-from bot.slack.listeners.common import open_form
+from bot.slack.listeners.common import OUT_OF_DATE, STALE_FORM, open_form
 from bot.slack.render import render_view
 
 
@@ -38,8 +38,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await open_form(deps, body["trigger_id"], form)
 
     async def on_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        state = blocks.DraftState.from_metadata(view.get("private_metadata", ""))
-        values = blocks.submitted(view["state"]["values"])
+        try:
+            state = blocks.DraftState.from_metadata(view.get("private_metadata", ""))
+            values = blocks.submitted(view["state"]["values"])
+        except STALE_FORM:
+            await ack(response_action="errors", errors={blocks.BODY: OUT_OF_DATE})
+            return
         composing = blocks.WHAT_CHANGED in view["state"]["values"]
         errors = _field_errors(values, deps.clock.now(), composing)
         if errors:
@@ -109,7 +113,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if not reason:
             await ack(response_action="errors", errors={"reason": "Say what should change."})
             return
-        message_id = int(json.loads(view["private_metadata"])["m"])
+        try:
+            message_id = int(json.loads(view["private_metadata"])["m"])
+        except STALE_FORM:
+            await ack(response_action="errors", errors={"reason": OUT_OF_DATE})
+            return
         try:
             await approval.ask_for_changes(deps, message_id, body["user"]["id"], reason)
         except Refusal as refusal:

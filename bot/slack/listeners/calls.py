@@ -11,7 +11,7 @@ from bot.domain.errors import Refusal
 from bot.services import calls
 from bot.services.context import Deps
 from bot.slack.ids import ActionId, CallbackId
-from bot.slack.listeners.common import open_form
+from bot.slack.listeners.common import OUT_OF_DATE, STALE_FORM, open_form
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -30,7 +30,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if not outcome:
             await ack(response_action="errors", errors={"result": "Say how the call went."})
             return
-        task_id = int(json.loads(view["private_metadata"])["t"])
+        try:
+            task_id = int(json.loads(view["private_metadata"])["t"])
+        except STALE_FORM:
+            await ack(response_action="errors", errors={"result": OUT_OF_DATE})
+            return
         try:
             incident_id = await calls.record(deps, task_id, body["user"]["id"], outcome)
         except Refusal as refusal:
