@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,9 +37,12 @@ class RunningBot:
         await self.sender.aclose()
 
 
-async def start_bot(
-    *, slack: SlackStandIn, db_url: str, clock: FakeClock, **settings: Any
-) -> RunningBot:
+def runtime_factory(
+    slack: SlackStandIn, db_url: str, clock: FakeClock, holder: dict[str, Runtime],
+    **settings: Any,
+) -> Callable[[], Awaitable[Runtime]]:
+    """What the ASGI lifespan calls to build the runtime: test settings (the stand-in's URL,
+    the test database, a fast poll) plus `settings`; the runtime is kept in `holder`."""
     values: dict[str, Any] = {
         "slack_bot_token": BOT_TOKEN,
         "slack_signing_secret": SIGNING_SECRET,
@@ -49,11 +53,19 @@ async def start_bot(
     }
     values.update(settings)
     config = load_settings(env_file=None, **values)
-    holder: dict[str, Runtime] = {}
 
     async def make_runtime() -> Runtime:
         holder["runtime"] = await Runtime.create(config, clock=clock)
         return holder["runtime"]
+
+    return make_runtime
+
+
+async def start_bot(
+    *, slack: SlackStandIn, db_url: str, clock: FakeClock, **settings: Any
+) -> RunningBot:
+    holder: dict[str, Runtime] = {}
+    make_runtime = runtime_factory(slack, db_url, clock, holder, **settings)
 
     server = uvicorn.Server(uvicorn.Config(
         create_asgi_app(make_runtime), host="127.0.0.1", port=0, lifespan="on",

@@ -18,11 +18,10 @@ import httpx
 from starlette.applications import Starlette
 
 from bot.clock import FakeClock
-from bot.config import load_settings
 from bot.runtime import Runtime
 from bot.web import create_asgi_app
 from tests.standins.slack_api import SlackStandIn
-from tests.support.bot import BOT_TOKEN, INCIDENT_CHANNEL, SIGNING_SECRET
+from tests.support.bot import runtime_factory
 
 
 @dataclass
@@ -37,21 +36,8 @@ class InProcessBot:
 async def in_process(
     *, slack: SlackStandIn, db_url: str, clock: FakeClock, **settings: Any
 ) -> AsyncIterator[InProcessBot]:
-    values: dict[str, Any] = {
-        "slack_bot_token": BOT_TOKEN,
-        "slack_signing_secret": SIGNING_SECRET,
-        "slack_api_url": slack.base_url,
-        "database_url": db_url,
-        "amends_incident_channel": INCIDENT_CHANNEL,
-        "amends_scheduler_poll_seconds": 0.05,
-    }
-    values.update(settings)
-    config = load_settings(env_file=None, **values)
     holder: dict[str, Runtime] = {}
-
-    async def make_runtime() -> Runtime:
-        holder["runtime"] = await Runtime.create(config, clock=clock)
-        return holder["runtime"]
+    make_runtime = runtime_factory(slack, db_url, clock, holder, **settings)
 
     app = create_asgi_app(make_runtime)
     async with app.router.lifespan_context(app):
