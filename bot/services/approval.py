@@ -4,6 +4,8 @@ Slack effect that follows, then it wakes the runtime's outbox worker."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from bot.domain.apology import MessageKind
 from bot.domain.records import MessageVersion
 from bot.services import apology, calls, delivery_flow, home, reminders
@@ -53,8 +55,12 @@ async def send_update(deps: Deps, message_id: int, user_id: str) -> MessageVersi
     return message
 
 
-async def ask_for_changes(deps: Deps, message_id: int, user_id: str, reason: str) -> None:
+async def ask_for_changes(deps: Deps, message_id: int, user_id: str, reason: str,
+                          acknowledge: Callable[[], Awaitable[object]]) -> None:
+    """Send the draft back: the decision is saved, then Slack is acknowledged (the form
+    closes), then the draft in the thread says who asked for what."""
     message = await apology.request_changes(deps, message_id, user_id, reason)
+    await acknowledge()
     await delivery_flow.show_decision(deps, message.id)
 
 

@@ -26,6 +26,7 @@ from bot.domain.records import (
     Event,
     Finding,
     IncidentRecord,
+    MessageStatus,
     MessageVersion,
     PostedRef,
     Purpose,
@@ -118,6 +119,12 @@ async def post_draft(deps: Deps, incident: IncidentRecord, message: MessageVersi
         return
     async with deps.sessions() as session, session.begin():
         await messages.set_thread_message(session, message.id, posted.channel, posted.ts)
+        row = await messages.get(session, message.id)
+    if row is not None and row.status is not MessageStatus.PENDING:
+        # Decided between our post and remembering it (a quick click): show it now, since
+        # the decision found no message to update.
+        await say.update_all(deps, [PostedRef(row.id, posted.channel, posted.ts)],
+                             DraftDecided(to_record.message(row)))
 
 
 async def show_decision(deps: Deps, message_id: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -464,3 +465,31 @@ async def test_someone_outside_the_incident_cannot_send_an_update(
                                what="the refusal")
     assert refusal[0].params["user"] == BYSTANDER
     assert sum(len(b) for b in _comments(zendesk).values()) == 2  # only the apology
+
+
+async def test_changes_requested_before_the_draft_is_remembered_are_still_shown(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock, zendesk: ZendeskStandIn
+) -> None:
+    """Slack shows the draft, the supervisor sends it back before the bot has learnt the
+    draft's ts: once it has, the draft in the thread still says changes were requested."""
+    await _declared(bot, slack)
+    answer = asyncio.Event()
+    slack.hold_answer("chat.postMessage", answer,
+                      when=lambda p: ActionId.APPROVE_MESSAGE.value in json.dumps(p))
+    message_id = await _draft(bot, slack, clock)  # the post is in Slack; its answer waits
+    await bot.sender.block_action(SUPERVISOR, ActionId.REQUEST_CHANGES.value, str(message_id),
+                                  channel_id=INCIDENT_CHANNEL)
+    modal = await eventually(lambda: [c for c in slack.calls_to("views.open")
+                                      if c.params["view"]["callback_id"] == "request_changes"],
+                             what="reason modal")
+    response = await bot.sender.view_submission(
+        SUPERVISOR, CallbackId.REQUEST_CHANGES.value,
+        {"reason": {"value": plain_text("Name the day.")}},
+        private_metadata=modal[0].params["view"]["private_metadata"])
+    assert response.status_code == 200
+    async with bot.runtime.deps.sessions() as session:
+        decided = await messages.get(session, message_id)
+    assert decided is not None and decided.status is messages.CHANGES_REQUESTED
+    answer.set()
+    await eventually(lambda: any("Changes requested" in json.dumps(c.params)
+                                 for c in slack.calls_to("chat.update")), what="decision shown")

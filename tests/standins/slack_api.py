@@ -40,6 +40,7 @@ Kit rules blockkit.py lists as not copied.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
 import json
@@ -240,6 +241,7 @@ class SlackStandIn:
         self._missing_users: set[str] = set()
         self._uploads: dict[str, str] = {}  # upload key -> file id
         self._rules: list[_Rule] = []
+        self._holds: list[tuple[str, asyncio.Event, Callable[[dict[str, Any]], bool] | None]] = []
         self._channel_errors: dict[str, str] = {}
         self._ticks = itertools.count(1)
         self._ids = itertools.count(1)
@@ -322,6 +324,15 @@ class SlackStandIn:
         if not 500 <= status <= 599:
             raise ValueError("a server error has a 5xx status")
         self._rules.append(_Rule(method, "internal_error", times, when, status))
+
+    def hold_answer(
+        self, method: str, until: asyncio.Event,
+        when: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> None:
+        """The next matching call of `method` is carried out (and recorded) at once, but its
+        answer waits until `until` is set: the window between Slack accepting a message and
+        the caller learning its ts, which a quick click can fall into."""
+        self._holds.append((method, until, when))
 
     def make_channel_missing(self, channel: str) -> None:
         """Everything sent to `channel` (a channel or user ID) gets channel_not_found."""
@@ -438,6 +449,12 @@ class SlackStandIn:
             if isinstance(error, InvalidBlockKit):
                 self.rejected.append(call)
         call.status, call.response = status, body
+        for hold in list(self._holds):
+            held_method, until, when = hold
+            if held_method == method and (when is None or when(call.params)):
+                self._holds.remove(hold)
+                await asyncio.wait_for(until.wait(), timeout=30)
+                break
         return web.json_response(body, status=status, headers=headers)
 
     async def _read_params(self, request: web.Request) -> tuple[dict[str, Any], str | None]:

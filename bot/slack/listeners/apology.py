@@ -119,11 +119,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="errors", errors={"reason": OUT_OF_DATE})
             return
         try:
-            await approval.ask_for_changes(deps, message_id, body["user"]["id"], reason)
+            await approval.ask_for_changes(deps, message_id, body["user"]["id"], reason,
+                                           acknowledge=ack)
         except Refusal as refusal:
             await ack(response_action="errors", errors={"reason": str(refusal)})
-            return
-        await ack()
 
     async def on_retry(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
