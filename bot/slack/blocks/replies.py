@@ -33,6 +33,11 @@ def help_text(command: str, unknown: str | None = None) -> Reply:
         f"`{command} status 12` — one incident and its timeline",
         f"`{command} customers 12` — the affected customers found in the helpdesk",
         f"`{command} update 12` — post an update to the affected customers",
+        f"`{command} resolve 12` — it is fixed: tell customers, stop the reminders",
+        f"`{command} reopen 12` — a new mistake surfaced: back to updating",
+        f"`{command} actions` — your open prevention actions from reviews",
+        f"`{command} report [30d|90d|all]` — the numbers across incidents; "
+        f"`{command} report 12` — one incident's timeline picture",
         f"`{command} team` — who answers to whom, and who is on call",
         f"`{command} supervisor @member @supervisor [backup @backup]` — set a supervisor",
         f"`{command} oncall @first @second …` — set the on-call rotation, in order",

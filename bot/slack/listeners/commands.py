@@ -10,7 +10,7 @@ from bot.domain import commands
 from bot.domain.apology import MessageKind
 from bot.domain.errors import Refusal
 from bot.services import commands as answers
-from bot.services import delivery_flow
+from bot.services import delivery_flow, resolution
 from bot.services.context import Deps
 from bot.slack.listeners.common import open_form
 from bot.slack.render import render_message
@@ -32,6 +32,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack()
             await open_form(deps, command["trigger_id"], await delivery_flow.draft_form(
                 deps, parsed.incident_id, None, MessageKind.UPDATE))
+            return
+        if isinstance(parsed, commands.Resolve | commands.Reopen):
+            await ack()
+            opener = (resolution.resolve_form if isinstance(parsed, commands.Resolve)
+                      else resolution.reopen_form)
+            await open_form(deps, command["trigger_id"], await opener(
+                deps, parsed.incident_id, command["user_id"]))
             return
         try:
             notice = await answers.answer(deps, parsed, command["user_id"])

@@ -1,0 +1,238 @@
+"""Closing the loop in Block Kit: the resolve and reopen forms, the written follow-up,
+and the thread notes between them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from bot.domain.notices.closing import (
+    FollowedUp,
+    FollowUpForm,
+    FollowUpReminder,
+    Reopened,
+    ReopenForm,
+    ResolutionPending,
+    Resolved,
+    ResolveForm,
+)
+from bot.slack.blocks.apology import findings_text
+from bot.slack.blocks.text import (
+    Block,
+    actions,
+    button,
+    context,
+    duration,
+    esc,
+    plain,
+    section,
+    slack_date,
+    user,
+)
+from bot.slack.ids import CloseLoopActionId, CloseLoopCallbackId
+from bot.slack.render import Message, message_view, surface_view
+
+INPUT = "value"
+FIX, FIXED_AT, BODY, FOLLOW_UP_BY, OVERRIDE, REASON = (
+    "fix", "fixed_at", "body", "follow_up_by", "override", "reason")
+SHORT_TERM, PREVENTION, REMEDY = "short_term", "prevention", "remedy"
+
+
+@dataclass(frozen=True, slots=True)
+class FormState:
+    """What a closing form carries between its steps (private_metadata)."""
+
+    incident_id: int
+    checked_digest: str | None = None
+    edit_of: int | None = None
+
+    def to_metadata(self) -> str:
+        return json.dumps({"i": self.incident_id, "c": self.checked_digest, "e": self.edit_of})
+
+    @classmethod
+    def from_metadata(cls, raw: str) -> FormState:
+        data = json.loads(raw or "{}")
+        return cls(int(data["i"]), data.get("c"), data.get("e"))
+
+
+def _input(block_id: str, label: str, element: Block, *, optional: bool = False,
+           hint: str | None = None) -> Block:
+    block: Block = {"type": "input", "block_id": block_id, "label": plain(label),
+                    "element": element, "optional": optional}
+    if hint:
+        block["hint"] = plain(hint)
+    return block
+
+
+def _text(initial: str | None, max_length: int, multiline: bool = True) -> Block:
+    element: Block = {"type": "plain_text_input", "action_id": INPUT, "multiline": multiline,
+                      "max_length": max_length}
+    if initial:
+        element["initial_value"] = initial[:max_length]
+    return element
+
+
+def _when(initial: Any) -> Block:
+    return {"type": "datetimepicker", "action_id": INPUT,
+            "initial_date_time": int(initial.timestamp())}
+
+
+@surface_view(ResolveForm)
+def resolve_modal(form: ResolveForm) -> Block:
+    incident = form.incident
+    state = FormState(incident.id, form.checked_digest)
+    blocks: list[Block] = [context(f"Incident #{incident.id} · {esc(incident.title)}")]
+    if form.findings:
+        blocks.append(section(findings_text(form.findings, heading=True)))
+    blocks += [
+        _input(FIX, "What fixed it?", _text(form.fix, 1000)),
+        _input(FIXED_AT, "When was it fixed?", _when(form.fixed_at)),
+    ]
+    if form.body is not None:
+        count = form.customer_count
+        blocks += [
+            _input(BODY, f"Last message to the {count:,} customer{'s' if count != 1 else ''}",
+                   _text(form.body, 2900),
+                   hint="It is fixed; what they will see now; when the written follow-up "
+                        "comes. {next_update_time} becomes the time below, in each "
+                        "customer's zone."),
+            _input(FOLLOW_UP_BY, "The written follow-up reaches them by", _when(
+                form.follow_up_by)),
+        ]
+    else:
+        blocks.append(context("No customer has heard from us about this incident, so no "
+                              "message goes out; it is resolved when you submit."))
+    if any(f.blocking for f in form.findings):
+        blocks.append(_input(OVERRIDE, "Keep a blocking finding? Say why (recorded)",
+                             _text(None, 500, multiline=False), optional=True))
+    return {
+        "type": "modal", "callback_id": CloseLoopCallbackId.RESOLVE,
+        "private_metadata": state.to_metadata(), "title": plain("Resolve"),
+        "submit": plain("Resolve" if form.body is None else
+                        ("Check & send" if not form.findings else "Re-check & send")),
+        "close": plain("Cancel"), "blocks": blocks,
+    }
+
+
+@surface_view(ReopenForm)
+def reopen_modal(form: ReopenForm) -> Block:
+    incident = form.incident
+    return {
+        "type": "modal", "callback_id": CloseLoopCallbackId.REOPEN,
+        "private_metadata": FormState(incident.id).to_metadata(), "title": plain("Reopen"),
+        "submit": plain("Reopen"), "close": plain("Cancel"),
+        "blocks": [
+            context(f"Incident #{incident.id} · {esc(incident.title)} · back to updating "
+                    "customers; the update reminders resume."),
+            _input(REASON, "What new mistake surfaced?", _text(None, 1000)),
+        ],
+    }
+
+
+def submitted(values: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The closing forms' values by block id (text stripped, times as epoch seconds)."""
+    def element(block_id: str) -> dict[str, Any]:
+        return values.get(block_id, {}).get(INPUT, {}) or {}
+
+    found: dict[str, Any] = {}
+    for block_id in values:
+        value = element(block_id)
+        if "selected_date_time" in value:
+            found[block_id] = value.get("selected_date_time")
+        else:
+            found[block_id] = (value.get("value") or "").strip()
+    return found
+
+
+@message_view(Resolved)
+def resolved(notice: Resolved) -> Message:
+    incident = notice.incident
+    text = (f":white_check_mark: Resolved by {user(notice.by)} after "
+            f"{duration(notice.after)}: {esc(notice.fix)}")
+    return text, [
+        section(text),
+        section("Next (rule 8): a written follow-up to every affected customer — what we did "
+                "in the short term and what we changed — approved by "
+                f"{user(incident.supervisor_id)}, by {slack_date(notice.follow_up_due)}."),
+        actions(f"resolved:{incident.id}",
+                button("Write follow-up", CloseLoopActionId.WRITE_FOLLOW_UP, str(incident.id),
+                       "primary")),
+    ]
+
+
+@message_view(ResolutionPending)
+def resolution_pending(notice: ResolutionPending) -> Message:
+    text = (f":hourglass_flowing_sand: {user(notice.by)} resolved #{notice.incident.id}; the "
+            f"final message waits for {user(notice.incident.supervisor_id)}'s approval, and "
+            "the incident is resolved when it is approved.")
+    return text, [section(text)]
+
+
+@message_view(Reopened)
+def reopened(notice: Reopened) -> Message:
+    text = (f":leftwards_arrow_with_hook: Reopened by {user(notice.by)}: "
+            f"{esc(notice.reason)}")
+    return text, [section(text), context(
+        f"Back to updating customers: the next update is due "
+        f"{slack_date(notice.next_update_due)}, and the reminders resume.")]
+
+
+@surface_view(FollowUpForm)
+def follow_up_modal(form: FollowUpForm) -> Block:
+    incident = form.incident
+    state = FormState(incident.id, form.checked_digest, form.edit_of)
+    count = form.customer_count
+    blocks: list[Block] = [context(
+        f"Incident #{incident.id} · {esc(incident.title)} · to {count:,} "
+        f"customer{'s' if count != 1 else ''}, on the ticket that had our apology · "
+        "“Hi <name>,” is added for each")]
+    if form.findings:
+        blocks.append(section(findings_text(form.findings, heading=True)))
+    if form.compose:
+        blocks += [
+            _input(SHORT_TERM, "What did we do in the short term?", _text(form.short_term, 1200)),
+            _input(PREVENTION, "What did we change so it will not happen again?",
+                   _text(form.prevention, 1200)),
+            _input(REMEDY, "What we offered them (optional)", _text(form.remedy, 500, False),
+                   optional=True),
+        ]
+    else:
+        blocks.append(_input(BODY, "Follow-up to customers", _text(form.body, 2900)))
+    if any(f.blocking for f in form.findings):
+        blocks.append(_input(OVERRIDE, "Keep a blocking finding? Say why (recorded)",
+                             _text(None, 500, multiline=False), optional=True))
+    return {
+        "type": "modal", "callback_id": CloseLoopCallbackId.FOLLOW_UP,
+        "private_metadata": state.to_metadata(), "title": plain("Written follow-up"),
+        "submit": plain("Check & post" if not form.findings else "Re-check & post"),
+        "close": plain("Cancel"), "blocks": blocks,
+    }
+
+
+@message_view(FollowUpReminder)
+def follow_up_reminder(notice: FollowUpReminder) -> Message:
+    incident = notice.incident
+    text = (f":envelope: #{incident.id} ({esc(incident.title)}) was resolved "
+            f"{duration(notice.now - notice.resolved_at)} ago and no written follow-up is "
+            f"approved yet. Customers were promised one; {user(incident.declarer_id)} writes "
+            f"it, {user(incident.supervisor_id)} approves it.")
+    return text, [section(text), actions(
+        f"follow_up_due:{incident.id}",
+        button("Write follow-up", CloseLoopActionId.WRITE_FOLLOW_UP, str(incident.id),
+               "primary"))]
+
+
+@message_view(FollowedUp)
+def followed_up(notice: FollowedUp) -> Message:
+    incident = notice.incident
+    text = (f":incoming_envelope: Follow-up approved by {user(notice.approved_by)}; every "
+            "affected customer gets it on their ticket.")
+    return text, [
+        section(text),
+        section("Next (rule 9): a short review — root cause, category, and prevention actions "
+                "with owners and due dates."),
+        actions(f"followed_up:{incident.id}",
+                button("Start review", CloseLoopActionId.START_REVIEW, str(incident.id),
+                       "primary")),
+    ]
