@@ -10,9 +10,16 @@ from typing import Any
 import pytest
 
 from bot.clock import FakeClock
-from bot.slack.ids import CloseLoopActionId, CloseLoopCallbackId
+from bot.slack.ids import ActionId, CloseLoopActionId, CloseLoopCallbackId
 from storage import incidents, timers
-from tests.e2e.closing_flows import resolve, submit_form
+from tests.e2e.closing_flows import (
+    approve_latest,
+    draft_ids,
+    opened,
+    resolve,
+    state_values,
+    submit_form,
+)
 from tests.e2e.flows import BYSTANDER, DECLARER, SUPERVISOR, declared_with_customers, said
 from tests.e2e.test_reminders import ONCALL, _apology_sent
 from tests.standins.freshdesk import FreshdeskStandIn
@@ -150,3 +157,72 @@ async def test_an_incident_nobody_outside_heard_of_resolves_at_once(
     await eventually(lambda: said(slack, "Resolved by"), what="resolved note")
     assert await _state(bot) == "resolved"
     assert _agent_comments(zendesk) == []
+
+
+async def test_follow_up_flagged_fixed_approved_and_delivered_once_with_a_reminder_first(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock, zendesk: ZendeskStandIn
+) -> None:
+    """Three days after resolution with no follow-up: owner and supervisor reminded. Then
+    the follow-up is written from the template, self-praise is flagged, fixed, approved by
+    the supervisor only, and reaches the ticket once."""
+    await _apology_sent(bot, slack, clock)
+    await resolve(bot, slack, fix="Refunded the duplicate charges.",
+                  fixed_at=int(clock.now().timestamp()))
+    await eventually(lambda: said(slack, "Final update v1: 1 of 1 sent"), within=10,
+                     what="resolved")
+    clock.advance(days=2, hours=23)
+    await bot.runtime.timers.run_due()
+    assert not _dms(slack, SUPERVISOR, "no written follow-up")
+    clock.advance(hours=1, minutes=1)
+    await eventually(lambda: _dms(slack, SUPERVISOR, "no written follow-up"),
+                     what="supervisor reminded")
+    await eventually(lambda: _dms(slack, DECLARER, "no written follow-up"), what="owner too")
+    await bot.runtime.timers.run_due()
+    assert len(_dms(slack, SUPERVISOR, "no written follow-up")) == 1
+
+    await bot.sender.block_action(DECLARER, CloseLoopActionId.WRITE_FOLLOW_UP.value, "1",
+                                  channel_id=INCIDENT_CHANNEL)
+    form = (await eventually(opened(slack, CloseLoopCallbackId.FOLLOW_UP.value),
+                             what="the follow-up form")).params["view"]
+    response = await bot.sender.view_submission(
+        DECLARER, CloseLoopCallbackId.FOLLOW_UP.value, state_values(
+            form, short_term="Thanks to our quick response, we refunded every duplicate "
+                             "charge on the same day.",
+            prevention="Our billing run now checks for an earlier invoice before it charges "
+                       "anyone."),
+        private_metadata=form["private_metadata"], view_id="V0FOLLOW")
+    answer = response.json()
+    assert answer["response_action"] == "update"
+    shown = json.dumps(answer["view"]["blocks"])
+    assert "Self praise" in shown and "quick response" in shown
+    letter = next(b for b in answer["view"]["blocks"] if b.get("block_id") == "body")
+    text = letter["element"]["initial_value"]
+    assert "close the loop" in text and "reply to this message" in text
+    fixed = text.replace("Thanks to our quick response, we", "We")
+    response = await bot.sender.view_submission(
+        DECLARER, CloseLoopCallbackId.FOLLOW_UP.value, state_values(answer["view"], body=fixed),
+        private_metadata=answer["view"]["private_metadata"], view_id="V0FOLLOW")
+    assert not response.content or not response.json().get("errors")
+    await eventually(lambda: said(slack, "Follow-up v1"), what="the follow-up in the thread")
+
+    follow_up_id = draft_ids(slack)[-1]
+    await bot.sender.block_action(DECLARER, ActionId.APPROVE_MESSAGE.value, str(follow_up_id),
+                                  channel_id=INCIDENT_CHANNEL)
+    refusal = await eventually(lambda: slack.ephemerals_to(DECLARER), what="refusal")
+    assert "supervisor" in refusal[-1].params["text"]
+    await approve_latest(bot, slack, "Follow-up v1: 1 of 1 sent")
+    comments = _agent_comments(zendesk)
+    assert len(comments) == 3 and "quick response" not in comments[2]
+    assert "billing run now checks" in comments[2] and comments[2].startswith("Hi Ana,")
+    assert await _state(bot) == "followed_up"
+    await eventually(lambda: said(slack, "Done: follow-up approved"), what="reminders updated")
+    await eventually(lambda: said(slack, "Start review"), what="the review offered")
+
+    await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value,
+                                  str(follow_up_id), channel_id=INCIDENT_CHANNEL)
+    again = await eventually(lambda: slack.ephemerals_to(SUPERVISOR), what="second click")
+    assert "already approved" in again[-1].params["text"]
+    clock.advance(days=3)
+    await bot.runtime.timers.run_due()
+    assert len(_dms(slack, SUPERVISOR, "no written follow-up")) == 1
+    assert len(_agent_comments(zendesk)) == 3
