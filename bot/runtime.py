@@ -24,6 +24,7 @@ from bot.services import (
     first_contact,
     follow_up,
     reminders,
+    review,
     transitions,
 )
 from bot.services.chase_poll import ChasePoller
@@ -97,6 +98,8 @@ class Runtime:
                 lambda incident_id, _late: calls.remind_not_taken(deps, incident_id)),
             transitions.FOLLOW_UP_TIMER: _per_incident(
                 lambda incident_id, _late: follow_up.on_due(deps, incident_id)),
+            review.ACTION_TIMER: lambda timer: review.on_timer(
+                deps, int(timer.key.split(":", 1)[0])),
         }
         metrics = Metrics()
         handlers = {kind: metrics.timed(clock, handler) for kind, handler in handlers.items()}

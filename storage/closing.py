@@ -10,6 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.review import ActionRecord, ActionStatus
 from storage.db import rowcount
 from storage.models import Incident, Review, ReviewAction, Timer
 from storage.timers import CANCELLED, PENDING
@@ -125,3 +126,21 @@ async def earlier_incidents(
 async def count_actions(session: AsyncSession) -> int:
     return int((await session.execute(
         select(func.count()).select_from(ReviewAction))).scalar_one())
+
+
+def action_record(row: ReviewAction, title: str) -> ActionRecord:
+    return ActionRecord(
+        id=row.id, incident_id=row.incident_id, incident_title=title,
+        description=row.description, owner_id=row.owner_id, due_on=row.due_on,
+        due_at=row.due_at, status=ActionStatus(row.status), done_at=row.done_at,
+        snoozed_until=row.snoozed_until)
+
+
+async def cancel_timers_by_key(
+    session: AsyncSession, kind: str, key_prefix: str, now: datetime
+) -> None:
+    await session.execute(
+        update(Timer)
+        .where(Timer.kind == kind, Timer.status == PENDING, Timer.key.startswith(key_prefix))
+        .values(status=CANCELLED, done_at=now)
+        .execution_options(synchronize_session=False))

@@ -64,6 +64,10 @@ async def answer(deps: Deps, parsed: commands.Command, user_id: str) -> Notice:
             return OncallReply(current, upcoming, name)
         case commands.CoverOncall() | commands.SetSupervisor() | commands.SetOncall():
             return await _admin(deps, parsed, user_id)
+        case commands.MyActions():
+            from bot.services import review  # review → incidents → this module's peers
+
+            return await review.my_actions(deps, user_id)
         case commands.Customers(incident_id=incident_id):
             async with deps.sessions() as session:
                 if await incidents.get(session, incident_id) is None:

@@ -86,6 +86,9 @@ async def announce(deps: Deps, declared: Declared) -> None:
     else:
         await ask_for_supervisor(deps, incident)
     await home.refresh(deps, [incident.declarer_id, incident.supervisor_id])
+    from bot.services import review  # review imports refresh_card from here
+
+    await review.warn_on_declare(deps, incident)
     if declared.lookup_id is not None:
         await customer_lookup.run(deps, declared.lookup_id)
 

@@ -85,3 +85,23 @@ async def approve_latest(bot: RunningBot, slack: SlackStandIn, expect: str) -> N
     await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, str(message_id),
                                   channel_id=INCIDENT_CHANNEL)
     await eventually(lambda: said(slack, expect), within=10, what=expect)
+
+
+async def followed_up(bot: RunningBot, slack: SlackStandIn, clock: Any) -> None:
+    """Apology sent (tests.e2e.test_reminders), resolved, follow-up approved and sent."""
+    from tests.e2e.test_reminders import _apology_sent
+
+    await _apology_sent(bot, slack, clock)
+    await resolve(bot, slack, fix="Refunded the duplicate charges.",
+                  fixed_at=int(clock.now().timestamp()))
+    await eventually(lambda: said(slack, "Final update v1: 1 of 1 sent"), within=10,
+                     what="resolved")
+    await bot.sender.block_action(DECLARER, CloseLoopActionId.WRITE_FOLLOW_UP.value, "1",
+                                  channel_id=INCIDENT_CHANNEL)
+    await submit_form(bot, slack, DECLARER, CloseLoopCallbackId.FOLLOW_UP.value,
+                      view_id="V0FOLLOWUP",
+                      short_term="We refunded every duplicate charge on the same day.",
+                      prevention="Our billing run now checks for an earlier invoice before it "
+                                 "charges anyone.")
+    await eventually(lambda: said(slack, "Follow-up v1"), what="the follow-up draft")
+    await approve_latest(bot, slack, "Follow-up v1: 1 of 1 sent")

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.notices import Notice
 from bot.domain.records import Finding, IncidentRecord
+from bot.domain.review import ActionRecord, ActionReminderKind, RepeatCheck
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,3 +90,67 @@ class FollowedUp(Notice):
 
     incident: IncidentRecord
     approved_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewForm(Notice):
+    """The review: root cause, category, what went well and badly with customers, and up
+    to `slots` prevention actions; `repeats` are earlier incidents with similar titles."""
+
+    incident: IncidentRecord
+    categories: tuple[str, ...]
+    repeats: RepeatCheck
+    slots: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Reviewed(Notice):
+    incident: IncidentRecord
+    by: str
+    root_cause: str
+    category: str
+    actions: tuple[ActionRecord, ...]
+    repeats: RepeatCheck
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatWarning(Notice):
+    """Earlier incidents like this one, on declaration (thread and supervisor)."""
+
+    incident: IncidentRecord
+    repeats: RepeatCheck
+
+
+@dataclass(frozen=True, slots=True)
+class ActionAssigned(Notice):
+    action: ActionRecord
+    assigned_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActionReminderNotice(Notice):
+    action: ActionRecord
+    kind: ActionReminderKind
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ActionUpdated(Notice):
+    """A reminder or assignment DM after Done or Snooze, updated in place."""
+
+    action: ActionRecord
+    by: str
+    what: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActionsList(Notice):
+    actions: tuple[ActionRecord, ...]
+    now: datetime
+    command: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedNote(Notice):
+    incident: IncidentRecord
+    by: str

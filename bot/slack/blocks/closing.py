@@ -8,15 +8,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.notices.closing import (
+    ActionAssigned,
+    ActionReminderNotice,
+    ActionsList,
+    ActionUpdated,
+    ClosedNote,
     FollowedUp,
     FollowUpForm,
     FollowUpReminder,
     Reopened,
     ReopenForm,
+    RepeatWarning,
     ResolutionPending,
     Resolved,
     ResolveForm,
+    Reviewed,
+    ReviewForm,
 )
+from bot.domain.review import ActionRecord, ActionReminderKind, RepeatCheck, headline
 from bot.slack.blocks.apology import findings_text
 from bot.slack.blocks.text import (
     Block,
@@ -236,3 +245,162 @@ def followed_up(notice: FollowedUp) -> Message:
                 button("Start review", CloseLoopActionId.START_REVIEW, str(incident.id),
                        "primary")),
     ]
+
+
+# -- the review ------------------------------------------------------------------------------
+
+ROOT_CAUSE, CATEGORY, WENT_WELL, WENT_BADLY = "root_cause", "category", "went_well", "went_badly"
+
+
+def action_blocks(slot: int) -> tuple[str, str, str]:
+    """Block ids of one action slot in the review form: what, owner, due date."""
+    return f"action_{slot}_what", f"action_{slot}_owner", f"action_{slot}_due"
+
+
+def _repeats_text(check: RepeatCheck, *, limit: int = 6) -> str:
+    line = headline(check) or ""
+    rows = [f"• #{e.incident_id} {esc(e.title)}"
+            + (f" ({esc(e.category)})" if e.category else "")
+            + f", {slack_date(e.declared_at, '{date_short}')}: "
+            + (f"{e.actions_total - e.actions_open} of {e.actions_total} actions done"
+               + (f", {e.actions_overdue} overdue" if e.actions_overdue else "")
+               if e.actions_total else "no actions")
+            for e in check.earlier[:limit]]
+    return f":repeat: *{esc(line)}*\n" + "\n".join(rows)
+
+
+@surface_view(ReviewForm)
+def review_modal(form: ReviewForm) -> Block:
+    incident = form.incident
+    options = [{"text": plain(c.capitalize()[:75]), "value": c} for c in form.categories]
+    blocks: list[Block] = [context(f"Incident #{incident.id} · {esc(incident.title)}")]
+    if form.repeats.found:
+        blocks.append(section(_repeats_text(form.repeats)))
+    blocks += [
+        _input(ROOT_CAUSE, "Root cause", _text(None, 2000)),
+        _input(CATEGORY, "Category", {"type": "static_select", "action_id": INPUT,
+                                      "options": options}),
+        _input(WENT_WELL, "What went well in how we treated customers?", _text(None, 1500)),
+        _input(WENT_BADLY, "What did not?", _text(None, 1500)),
+    ]
+    for slot in range(1, form.slots + 1):
+        what, owner, due = action_blocks(slot)
+        blocks += [
+            {"type": "header", "text": plain(f"Prevention action {slot} (optional)")},
+            _input(what, "What will we do?", _text(None, 500, multiline=False), optional=True),
+            _input(owner, "Owner", {"type": "users_select", "action_id": INPUT},
+                   optional=True),
+            _input(due, "Due", {"type": "datepicker", "action_id": INPUT}, optional=True),
+        ]
+    return {
+        "type": "modal", "callback_id": CloseLoopCallbackId.REVIEW,
+        "private_metadata": FormState(incident.id).to_metadata(), "title": plain("Review"),
+        "submit": plain("Save review"), "close": plain("Cancel"), "blocks": blocks,
+    }
+
+
+def review_values(values: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The review form's values: text stripped, the category, users and dates as given."""
+    found: dict[str, Any] = {}
+    for block_id, actions_in in values.items():
+        value = actions_in.get(INPUT, {}) or {}
+        if "selected_option" in value:
+            option = value.get("selected_option") or {}
+            found[block_id] = option.get("value")
+        elif "selected_user" in value:
+            found[block_id] = value.get("selected_user")
+        elif "selected_date" in value:
+            found[block_id] = value.get("selected_date")
+        else:
+            found[block_id] = (value.get("value") or "").strip()
+    return found
+
+
+@message_view(Reviewed)
+def reviewed(notice: Reviewed) -> Message:
+    incident = notice.incident
+    text = (f":mag: Reviewed by {user(notice.by)} · {esc(notice.category)}: "
+            f"{esc(notice.root_cause)}")
+    lines = "\n".join(f"• {esc(a.description)} — {user(a.owner_id)}, due "
+                      f"{a.due_on.isoformat()}" for a in notice.actions) or "_No actions._"
+    blocks: list[Block] = [section(text), section(f"*Prevention actions*\n{lines}")]
+    if notice.repeats.found:
+        blocks.append(section(_repeats_text(notice.repeats)
+                              + f"\n{user(incident.supervisor_id)}, look at this before "
+                                "closing."))
+    blocks.append(actions(f"reviewed:{incident.id}", button(
+        "Close", CloseLoopActionId.CLOSE, str(incident.id), "primary")))
+    return text, blocks
+
+
+@message_view(RepeatWarning)
+def repeat_warning(notice: RepeatWarning) -> Message:
+    incident = notice.incident
+    text = (f":repeat: #{incident.id} {esc(incident.title)} looks like earlier mistakes. "
+            f"{esc(headline(notice.repeats) or '')}")
+    return text, [section(_repeats_text(notice.repeats)),
+                  context(f"About #{incident.id} · {esc(incident.title)}")]
+
+
+def _action_line(action: ActionRecord) -> str:
+    return (f"*{esc(action.description)}* (#{action.incident_id} "
+            f"{esc(action.incident_title)}), due {action.due_on.isoformat()}")
+
+
+def _action_buttons(action: ActionRecord) -> Block:
+    return actions(f"action:{action.id}",
+                   button("Done", CloseLoopActionId.ACTION_DONE, str(action.id), "primary"),
+                   button("Snooze 1 day", CloseLoopActionId.ACTION_SNOOZE, str(action.id)))
+
+
+@message_view(ActionAssigned)
+def action_assigned(notice: ActionAssigned) -> Message:
+    action = notice.action
+    text = (f":dart: {user(notice.assigned_by)} gave you a prevention action: "
+            f"{_action_line(action)}.")
+    return text, [section(text), _action_buttons(action)]
+
+
+@message_view(ActionReminderNotice)
+def action_reminder(notice: ActionReminderNotice) -> Message:
+    action = notice.action
+    if notice.kind is ActionReminderKind.OVERDUE:
+        text = (f":rotating_light: Your prevention action is overdue by "
+                f"{duration(notice.now - action.due_at)}: {_action_line(action)}.")
+    else:
+        text = (f":alarm_clock: Your prevention action is due in "
+                f"{duration(action.due_at - notice.now)}: {_action_line(action)}.")
+    return text, [section(text), _action_buttons(action)]
+
+
+@message_view(ActionUpdated)
+def action_updated(notice: ActionUpdated) -> Message:
+    action = notice.action
+    if notice.what == "done":
+        text = f":white_check_mark: Done by {user(notice.by)}: {_action_line(action)}."
+    else:
+        until = slack_date(action.snoozed_until) if action.snoozed_until else "later"
+        text = f":zzz: Snoozed by {user(notice.by)} until {until}: {_action_line(action)}."
+    return text, [section(text)]
+
+
+@message_view(ActionsList)
+def actions_list(notice: ActionsList) -> Message:
+    if not notice.actions:
+        text = ":white_check_mark: You have no open prevention actions."
+        return text, [section(text)]
+    text = f"Your open prevention actions ({len(notice.actions)}):"
+    blocks: list[Block] = [section(f"*{text}*")]
+    for action in notice.actions[:20]:
+        late = " :rotating_light: overdue" if action.overdue(notice.now) else ""
+        line = section(f"• {_action_line(action)}{late}", block_id=f"mine:{action.id}")
+        line["accessory"] = button("Done", CloseLoopActionId.ACTION_DONE, str(action.id))
+        blocks.append(line)
+    return text, blocks
+
+
+@message_view(ClosedNote)
+def closed_note(notice: ClosedNote) -> Message:
+    text = (f":lock: Closed by {user(notice.by)}. It leaves `list`, the Home tab and every "
+            "reminder; its prevention actions keep theirs.")
+    return text, [section(text)]

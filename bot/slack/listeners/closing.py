@@ -4,14 +4,14 @@ their forms. Each listener parses, acknowledges, and calls one use case."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.domain.apology import MessageKind
 from bot.domain.errors import Refusal
-from bot.services import apology, follow_up, resolution
+from bot.services import apology, follow_up, resolution, review
 from bot.services.context import Deps
 from bot.slack.blocks import closing as blocks
 from bot.slack.ids import CloseLoopActionId, CloseLoopCallbackId
@@ -23,6 +23,45 @@ CLOCK_SKEW = timedelta(minutes=2)  # a "fixed at" picked in the same minute is n
 
 def _at(value: Any) -> datetime | None:
     return datetime.fromtimestamp(int(value), UTC) if value else None
+
+
+def _clicked(body: dict[str, Any]) -> tuple[str, str] | None:
+    """The message a button was clicked in (to update it in place), if Slack said."""
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = container.get("message_ts")
+    return (channel, ts) if channel and ts else None
+
+
+def _review_fields(values: dict[str, Any], today: date) -> tuple[
+        tuple[review.ActionDraft, ...], dict[str, str]]:
+    errors: dict[str, str] = {}
+    for field, ask in ((blocks.ROOT_CAUSE, "Say what caused it, plainly."),
+                       (blocks.CATEGORY, "Pick a category: the repeat check compares them."),
+                       (blocks.WENT_WELL, "Say what went well for customers, even if little."),
+                       (blocks.WENT_BADLY, "Say what did not.")):
+        if not values.get(field):
+            errors[field] = ask
+    drafts = []
+    slot = 1
+    while blocks.action_blocks(slot)[0] in values:
+        what, owner, due = blocks.action_blocks(slot)
+        given = [values.get(what), values.get(owner), values.get(due)]
+        slot += 1
+        if not any(given):
+            continue
+        if not given[0]:
+            errors[what] = "Say what will be done."
+        if not given[1]:
+            errors[owner] = "Pick who owns it."
+        if not given[2]:
+            errors[due] = "Pick when it is due."
+        elif date.fromisoformat(str(given[2])) < today:
+            errors[due] = "The due date has passed."
+        if all(given) and due not in errors:
+            drafts.append(review.ActionDraft(str(given[0]), str(given[1]),
+                                             date.fromisoformat(str(given[2]))))
+    return tuple(drafts), errors
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -155,6 +194,50 @@ def register(app: AsyncApp, deps: Deps) -> None:
                                override_reason=override if findings else None,
                                author_id=user_id, idempotency_key=f"view:{view['id']}")
 
+    async def on_start_review(ack: AsyncAck, body: dict[str, Any],
+                              action: dict[str, Any]) -> None:
+        await ack()
+        form = await review.form(deps, int(action["value"]), body["user"]["id"])
+        await open_form(deps, body["trigger_id"], form)
+
+    async def on_review_submit(ack: AsyncAck, body: dict[str, Any],
+                               view: dict[str, Any]) -> None:
+        state = blocks.FormState.from_metadata(view.get("private_metadata", ""))
+        values = blocks.review_values(view["state"]["values"])
+        drafts, errors = _review_fields(values, deps.clock.now().date())
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        try:
+            await review.submit(deps, review.ReviewDraft(
+                incident_id=state.incident_id, root_cause=values[blocks.ROOT_CAUSE],
+                category=values[blocks.CATEGORY], went_well=values[blocks.WENT_WELL],
+                went_badly=values[blocks.WENT_BADLY], actions=drafts,
+                author_id=body["user"]["id"], idempotency_key=f"view:{view['id']}"))
+        except Refusal as refusal:
+            await ack(response_action="errors", errors={blocks.ROOT_CAUSE: str(refusal)})
+            return
+        await ack()
+
+    async def on_action_done(ack: AsyncAck, body: dict[str, Any],
+                             action: dict[str, Any]) -> None:
+        await ack()
+        await review.done(deps, int(action["value"]), body["user"]["id"], _clicked(body))
+
+    async def on_action_snooze(ack: AsyncAck, body: dict[str, Any],
+                               action: dict[str, Any]) -> None:
+        await ack()
+        await review.snooze(deps, int(action["value"]), body["user"]["id"], _clicked(body))
+
+    async def on_close(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        await review.close(deps, int(action["value"]), body["user"]["id"])
+
+    app.action(CloseLoopActionId.START_REVIEW.value)(deps.in_flight.track(on_start_review))
+    app.action(CloseLoopActionId.ACTION_DONE.value)(deps.in_flight.track(on_action_done))
+    app.action(CloseLoopActionId.ACTION_SNOOZE.value)(deps.in_flight.track(on_action_snooze))
+    app.action(CloseLoopActionId.CLOSE.value)(deps.in_flight.track(on_close))
+    app.view(CloseLoopCallbackId.REVIEW.value)(deps.in_flight.track(on_review_submit))
     app.action(CloseLoopActionId.RESOLVE.value)(deps.in_flight.track(on_resolve))
     app.action(CloseLoopActionId.REOPEN.value)(deps.in_flight.track(on_reopen))
     app.action(CloseLoopActionId.WRITE_FOLLOW_UP.value)(
