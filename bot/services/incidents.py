@@ -126,8 +126,11 @@ async def refresh_card(deps: Deps, incident_id: int) -> None:
         chase_count = await chases.count(session, incident_id)
     if row is None or not row.card_ts or not row.channel_id:
         return
+    from bot.services import report  # report reads what this module's callers saved
+
     card = Card(to_record.incident(row), deps.clock.now(), last_update_at=last_sent,
-                next_due=latest.next_update_at if latest else None, chase_count=chase_count)
+                next_due=latest.next_update_at if latest else None, chase_count=chase_count,
+                numbers=await report.incident_numbers(deps, incident_id))
     try:
         await deps.slack.update(row.channel_id, row.card_ts, card)
     except SlackDeliveryError:

@@ -269,4 +269,7 @@ async def close(deps: Deps, incident_id: int, user_id: str) -> IncidentRecord:
     await say.post(deps, incident_id, channel, ClosedNote(incident, user_id), thread_ts=thread)
     await home.refresh(deps, [incident.declarer_id, incident.supervisor_id,
                               incident.backup_supervisor_id, user_id])
+    from bot.services import report  # report → incidents → this module's imports
+
+    await report.upload_timeline(deps, incident_id)
     return incident

@@ -107,6 +107,11 @@ async def test_review_actions_reminders_done_repeat_check_and_close(
                                   channel_id=INCIDENT_CHANNEL)
     await eventually(lambda: said(slack, "Closed by"), what="closed")
     await eventually(lambda: said(slack, "off `list` and the Home tab"), what="card closed")
+    card_ts = slack.calls_to("chat.postMessage")[0].response["ts"]
+    await eventually(lambda: [f for f in slack.files_in(INCIDENT_CHANNEL, card_ts)
+                              if f.name == "incident-1-timeline.png"
+                              and (f.content or b"").startswith(b"\x89PNG")],
+                     what="the timeline picture at close")
     listed = await bot.sender.slash_command(text="list", user_id=BYSTANDER)
     assert "#1" not in listed.text
     await eventually(lambda: "Invoices sent twice" not in json.dumps(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.domain.metrics import Report
 from bot.domain.notices import Notice
 from bot.domain.records import Finding, IncidentRecord
 from bot.domain.review import ActionRecord, ActionReminderKind, RepeatCheck
@@ -154,3 +155,11 @@ class ActionsList(Notice):
 class ClosedNote(Notice):
     incident: IncidentRecord
     by: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReportReply(Notice):
+    """`/amends report [30d|90d|all]`: the numbers across incidents."""
+
+    report: Report
+    command: str

@@ -13,6 +13,7 @@ from bot.domain.cadence import (
 from bot.domain.lifecycle import AFTER_RESOLUTION, State, resolved_after
 from bot.domain.notices.escalation import Card
 from bot.domain.records import IncidentRecord
+from bot.slack.blocks.closing import numbers_line
 from bot.slack.blocks.text import (
     Block,
     actions,
@@ -57,6 +58,8 @@ def card(notice: Card) -> Message:
          "text": mrkdwn(f"*Who is affected*\n{esc(incident.who_is_affected)}")},
         {"type": "section", "text": mrkdwn(f"*What we are doing*\n{esc(incident.proposed_fix)}")},
     ]
+    if notice.numbers is not None:
+        blocks.append(context(numbers_line(notice.numbers)))
     buttons = _next_steps(incident)
     if buttons:
         blocks.append(actions(f"card:{incident.id}", *buttons))

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from bot.domain.metrics import IncidentNumbers, ReportRow, Spread
 from bot.domain.notices.closing import (
     ActionAssigned,
     ActionReminderNotice,
@@ -19,6 +21,7 @@ from bot.domain.notices.closing import (
     Reopened,
     ReopenForm,
     RepeatWarning,
+    ReportReply,
     ResolutionPending,
     Resolved,
     ResolveForm,
@@ -404,3 +407,60 @@ def closed_note(notice: ClosedNote) -> Message:
     text = (f":lock: Closed by {user(notice.by)}. It leaves `list`, the Home tab and every "
             "reminder; its prevention actions keep theirs.")
     return text, [section(text)]
+
+
+# -- the numbers ----------------------------------------------------------------------------
+
+def _d(value: timedelta | None) -> str:
+    return duration(value) if value is not None else "—"
+
+
+def numbers_line(numbers: IncidentNumbers) -> str:
+    """One incident's metrics in one line (card and `/amends status`)."""
+    contact = "not yet"
+    if numbers.time_to_first_contact is not None:
+        mark = ":white_check_mark:" if numbers.first_contact_on_time else ":red_circle:"
+        contact = f"{_d(numbers.time_to_first_contact)} {mark}"
+    due = numbers.promises_kept + numbers.promises_broken
+    kept = f"{numbers.promises_kept}/{due} on time" if due else "none due yet"
+    return (f":bar_chart: ack {_d(numbers.time_to_ack)} · first contact {contact} "
+            f"(target {_d(numbers.first_contact_target)}) · promised updates {kept} · "
+            f"chases {numbers.chases} · resolved "
+            f"{'after ' + _d(numbers.time_to_resolve) if numbers.time_to_resolve else 'not yet'}"
+            f" · follow-up {'sent' if numbers.follow_up_sent else 'not sent'}")
+
+
+def _pct(value: float | None) -> str:
+    return f"{value:.0%}" if value is not None else "—"
+
+
+def _spread(spread: Spread) -> str:
+    if not spread.count:
+        return "—"
+    return f"{_d(spread.median)} / {_d(spread.p90)}"
+
+
+def report_row(row: ReportRow) -> str:
+    name = "All incidents" if row.category == "all" else esc(row.category.capitalize())
+    due = row.promises_kept + row.promises_broken
+    return (f"*{name}* — {row.incidents} incident{'s' if row.incidents != 1 else ''}\n"
+            f"median / p90: ack {_spread(row.ack)} · first contact "
+            f"{_spread(row.first_contact)} · resolve {_spread(row.resolve)}\n"
+            f"promised updates on time {_pct(row.adherence)} ({row.promises_kept}/{due}) · "
+            f"{row.chases_per_incident:.1f} chases per incident · follow-ups sent "
+            f"{row.follow_ups_sent}/{row.resolved} resolved · actions {row.actions_done} done, "
+            f"{row.actions_overdue} overdue of {row.actions_total} · repeat rate "
+            f"{_pct(row.repeat_rate)}")
+
+
+@message_view(ReportReply)
+def report_reply(notice: ReportReply) -> Message:
+    found = notice.report
+    period = f"the last {found.days} days" if found.days else "all time"
+    text = f":bar_chart: The numbers for {period}: {found.total.incidents} incidents."
+    blocks: list[Block] = [section(text), section(report_row(found.total))]
+    for row in found.by_category[:20]:
+        blocks.append(section(report_row(row)))
+    blocks.append(context(f"p90 = nearest rank · periods are the last N×24 h · "
+                          f"`{notice.command} report 12` draws one incident's timeline"))
+    return text, blocks[:50]

@@ -13,6 +13,7 @@ from bot.domain.notices.replies import (
     StatusReply,
     TeamReply,
 )
+from bot.slack.blocks.closing import numbers_line
 from bot.slack.blocks.text import Block, context, duration, esc, section, slack_date, user
 from bot.slack.render import message_view
 
@@ -118,7 +119,10 @@ def status(notice: StatusReply) -> Reply:
         + (f" by {user(e.actor_id)}" if e.actor_id else "")
         for e in events[-20:]
     )
-    return head, [section(head), section(f"*Timeline*\n{timeline or '—'}")]
+    blocks = [section(head)]
+    if notice.numbers is not None:
+        blocks.append(section(numbers_line(notice.numbers)))
+    return head, [*blocks, section(f"*Timeline*\n{timeline or '—'}")]
 
 
 @message_view(OncallReply)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.domain import commands
 from bot.domain.apology import MessageKind
@@ -17,7 +17,7 @@ from bot.slack.render import render_message
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    async def on_command(ack: AsyncAck, command: dict[str, Any]) -> None:
+    async def on_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         try:
             parsed = commands.parse(command.get("text", ""), deps.options.command)
         except commands.CommandError as error:
@@ -32,6 +32,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack()
             await open_form(deps, command["trigger_id"], await delivery_flow.draft_form(
                 deps, parsed.incident_id, None, MessageKind.UPDATE))
+            return
+        if isinstance(parsed, commands.Report):
+            # Counting can take a while on a big history: answer at once, post it after.
+            await ack(text=":hourglass_flowing_sand: Counting…", response_type="ephemeral")
+            notice = await answers.report(deps, parsed)
+            text, blocks = render_message(notice)
+            await respond(text=text, blocks=blocks, response_type="ephemeral")
             return
         if isinstance(parsed, commands.Resolve | commands.Reopen):
             await ack()
