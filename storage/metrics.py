@@ -25,7 +25,9 @@ async def facts(
         where.append(Incident.declared_at >= since)
     if incident_ids is not None:
         where.append(Incident.id.in_(list(incident_ids)))
-    rows = (await session.execute(
+    # Core rows on the session's connection: no ORM identity work for thousands of rows.
+    connection = await session.connection()
+    rows = (await connection.execute(
         select(Incident.id, Incident.severity, Incident.category, Incident.declared_at,
                Incident.acknowledged_at, Incident.first_contact_at, Incident.fixed_at)
         .where(*where).order_by(Incident.id))).all()
@@ -33,7 +35,7 @@ async def facts(
         return []
     chosen = select(Incident.id).where(*where).scalar_subquery()
     sent: dict[int, list[SentMessage]] = {}
-    for m in (await session.execute(
+    for m in (await connection.execute(
             select(CustomerMessage.incident_id, CustomerMessage.kind,
                    CustomerMessage.decided_at, CustomerMessage.next_update_at)
             .where(CustomerMessage.status == APPROVED,
@@ -41,11 +43,11 @@ async def facts(
         if m.decided_at is not None:
             sent.setdefault(m.incident_id, []).append(
                 SentMessage(str(m.kind), m.decided_at, m.next_update_at))
-    chases = {r[0]: int(r[1]) for r in (await session.execute(
+    chases = {r[0]: int(r[1]) for r in (await connection.execute(
         select(Chase.incident_id, func.count()).where(Chase.incident_id.in_(chosen))
         .group_by(Chase.incident_id))).all()}
     actions = {r.incident_id: (int(r.total), int(r.done or 0), int(r.overdue or 0))
-               for r in (await session.execute(
+               for r in (await connection.execute(
                    select(ReviewAction.incident_id, func.count().label("total"),
                           func.sum(case((ReviewAction.status == "done", 1), else_=0))
                           .label("done"),
@@ -72,4 +74,6 @@ async def history(
         Incident.category.is_not(None))
     if since is not None:
         query = query.where(Incident.declared_at >= since)
-    return [(r.id, r.category, r.declared_at) for r in (await session.execute(query)).all()]
+    connection = await session.connection()
+    return [(r.id, r.category, r.declared_at)
+            for r in (await connection.execute(query)).all()]

@@ -77,7 +77,12 @@ class IncidentNumbers:
         return self.time_to_first_contact <= self.first_contact_target
 
 
+_TARGETS = {severity: first_contact_target(severity) for severity in Severity}
+
+
 def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is UTC:  # what storage hands out: nothing to convert
+        return moment
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("metrics take timezone-aware datetimes")
     return moment.astimezone(UTC)
@@ -116,7 +121,7 @@ def incident_numbers(facts: IncidentFacts, now: datetime) -> IncidentNumbers:
     return IncidentNumbers(
         time_to_ack=between(facts.declared_at, facts.acknowledged_at),
         time_to_first_contact=between(facts.declared_at, facts.first_contact_at),
-        first_contact_target=first_contact_target(facts.severity),
+        first_contact_target=_TARGETS[facts.severity],
         promises_kept=kept, promises_broken=broken, promises_pending=pending,
         chases=facts.chases,
         time_to_resolve=between(facts.declared_at, facts.fixed_at),
@@ -202,9 +207,9 @@ def in_period(facts: IncidentFacts, now: datetime, days: int | None) -> bool:
     return _utc(now) - timedelta(days=days) <= _utc(facts.declared_at) <= _utc(now)
 
 
-def _row(name: str, chosen: Sequence[IncidentFacts], now: datetime,
+def _row(name: str, chosen: Sequence[IncidentFacts], known: dict[int, IncidentNumbers],
          repeated: set[int]) -> ReportRow:
-    numbers = [incident_numbers(f, now) for f in chosen]
+    numbers = [known[f.id] for f in chosen]
     return ReportRow(
         category=name, incidents=len(chosen),
         ack=Spread.of(n.time_to_ack for n in numbers),
@@ -245,9 +250,11 @@ def report(facts: Sequence[IncidentFacts], *, now: datetime, days: int | None,
     chosen = [f for f in facts if in_period(f, now, days)]
     repeated = repeated_ids(history if history is not None else
                             ((f.id, f.category, f.declared_at) for f in facts))
-    categories = sorted({f.category or UNCATEGORISED for f in chosen})
+    known = {f.id: incident_numbers(f, now) for f in chosen}  # once each, for every row
+    groups: dict[str, list[IncidentFacts]] = {}
+    for f in chosen:
+        groups.setdefault(f.category or UNCATEGORISED, []).append(f)
     return Report(
         days=days, since=_utc(now) - timedelta(days=days) if days is not None else None,
-        now=now, total=_row("all", chosen, now, repeated),
-        by_category=tuple(_row(c, [f for f in chosen if (f.category or UNCATEGORISED) == c],
-                               now, repeated) for c in categories))
+        now=now, total=_row("all", chosen, known, repeated),
+        by_category=tuple(_row(c, groups[c], known, repeated) for c in sorted(groups)))
