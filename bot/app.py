@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.errors import Refusal
 from bot.logs import quiet_bolt_token_warning
 from bot.services.context import Deps
-from bot.slack.listeners import actions, apology, calls, commands, events, views
+from bot.slack.listeners import actions, apology, calls, closing, commands, events, views
 from bot.slack.listeners.common import tell
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ def build_app(deps: Deps, client: AsyncWebClient, signing_secret: str) -> AsyncA
     actions.register(app, deps)
     apology.register(app, deps)
     calls.register(app, deps)
+    closing.register(app, deps)
     events.register(app, deps)
 
     @app.error

@@ -47,6 +47,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                                            "(the container's health check, both modes)")
     health.add_argument("--port", type=int, default=3000)
     health.add_argument("--path", default="/healthz", help="/healthz (live) or /readyz (ready)")
+    export = sub.add_parser("export", help="incidents, timelines, messages, chases and "
+                                           "actions for your own analysis")
+    export.add_argument("--since", default="90d", help="90d, 12h or all (default 90d)")
+    export.add_argument("--format", choices=("csv", "json"), default="json")
+    export.add_argument("--out", help="json: a file (default: standard output); "
+                                      "csv: a folder (default: amends-export)")
+    export.add_argument("--with-contacts", action="store_true",
+                        help="include customers' e-mail addresses and phone numbers")
     args = parser.parse_args(argv)
     if args.command == "health":
         return _health(args.port, args.path)
@@ -59,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.setup(settings.amends_log_format)
     if args.command == "manifest":
         return _manifest(settings, args.http, args.socket)
+    if args.command == "export":
+        return _export(settings, args.since, args.format, args.out, args.with_contacts)
     if args.command == "migrate":
         try:
             preflight.check_database_url(settings.database_url)
@@ -82,6 +92,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(_socket_mode(settings, args.host, args.port))
     else:
         _http_mode(settings, args.host, args.port)
+    return 0
+
+
+def _export(settings: Settings, since: str, fmt: str, out: str | None,
+            with_contacts: bool) -> int:
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from bot import export
+
+    try:
+        window = export.parse_since(since)
+    except export.ExportError as error:
+        print(error, file=sys.stderr)  # noqa: T201
+        return 2
+
+    async def read() -> dict[str, list[dict[str, object]]]:
+        from storage.db import make_engine, make_sessionmaker
+
+        engine = make_engine(settings.database_url)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                return await export.collect(session, since=window, now=datetime.now(UTC),
+                                            with_contacts=with_contacts)
+        finally:
+            await engine.dispose()
+
+    tables = asyncio.run(read())
+    if fmt == "json":
+        text = export.to_json(tables)
+        if out:
+            Path(out).write_text(text + "\n", encoding="utf-8")
+        else:
+            print(text)  # noqa: T201 - the export is the command's output
+        return 0
+    written = export.write_csv(tables, Path(out or "amends-export"))
+    print("\n".join(str(p) for p in written))  # noqa: T201
     return 0
 
 

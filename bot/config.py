@@ -54,6 +54,8 @@ HINTS = {
     "AMENDS_ONCALL_PERIOD_DAYS": "a whole number of days between 1 and 60",
     "AMENDS_TEMPLATE_DIR": "a folder of .j2 message templates (copies of bot/templates)",
     "AMENDS_LOG_FORMAT": "plain (one readable line per event) or json (one JSON object a line)",
+    "AMENDS_FOLLOW_UP_WITHIN_DAYS": "a whole number of days between 1 and 60",
+    "AMENDS_REVIEW_CATEGORIES": "comma-separated words, e.g. billing,shipping,outage,data",
 }
 
 
@@ -93,6 +95,20 @@ class Settings(BaseSettings):
     amends_oncall_handover: str = "monday 09:00"
     amends_oncall_period_days: int = Field(default=7, ge=1, le=60)
     amends_log_format: Literal["plain", "json"] = "plain"
+    amends_follow_up_within_days: int = Field(default=3, ge=1, le=60)
+    amends_review_categories: str = "billing,shipping,outage,data,communication,other"
+
+    @field_validator("amends_review_categories")
+    @classmethod
+    def _categories(cls, value: str) -> str:
+        words = [w.strip().lower() for w in value.split(",") if w.strip()]
+        if not words or any(not re.fullmatch(r"[a-z0-9][a-z0-9 _-]{0,47}", w) for w in words):
+            raise ValueError("not a list of categories")
+        return ",".join(dict.fromkeys(words))
+
+    @property
+    def review_categories(self) -> tuple[str, ...]:
+        return tuple(self.amends_review_categories.split(","))
 
     @field_validator("amends_team_timezone")
     @classmethod

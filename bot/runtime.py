@@ -17,7 +17,16 @@ from bot.config import Settings
 from bot.metrics import Metrics
 from bot.scheduling.scheduler import Scheduler
 from bot.scheduling.timers import TimerRunner
-from bot.services import calls, delivery_flow, escalation, first_contact, reminders
+from bot.services import (
+    calls,
+    delivery_flow,
+    escalation,
+    first_contact,
+    follow_up,
+    reminders,
+    review,
+    transitions,
+)
 from bot.services.chase_poll import ChasePoller
 from bot.services.context import Deps, Options
 from bot.services.delivery import DeliveryWorker
@@ -71,6 +80,8 @@ class Runtime:
                 team_timezone=settings.amends_team_timezone,
                 oncall_handover=settings.amends_oncall_handover,
                 oncall_period_days=settings.amends_oncall_period_days,
+                follow_up_within=timedelta(days=settings.amends_follow_up_within_days),
+                review_categories=settings.review_categories,
             ),
             helpdesks=helpdesks,
             wake_delivery=lambda: _call_all(wakers),
@@ -85,6 +96,10 @@ class Runtime:
                 lambda incident_id, _late: first_contact.on_at_risk(deps, incident_id)),
             calls.CALLS_TIMER: _per_incident(
                 lambda incident_id, _late: calls.remind_not_taken(deps, incident_id)),
+            transitions.FOLLOW_UP_TIMER: _per_incident(
+                lambda incident_id, _late: follow_up.on_due(deps, incident_id)),
+            review.ACTION_TIMER: lambda timer: review.on_timer(
+                deps, int(timer.key.split(":", 1)[0])),
         }
         metrics = Metrics()
         handlers = {kind: metrics.timed(clock, handler) for kind, handler in handlers.items()}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -58,6 +59,13 @@ class Incident(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acknowledged_by: Mapped[str | None] = mapped_column(String(32))
     first_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Closing the loop (migration 0009): who resolved it and when, when the fix took
+    # effect, the review's category, and when the supervisor closed it.
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by: Mapped[str | None] = mapped_column(String(32))
+    fixed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    category: Mapped[str | None] = mapped_column(String(48))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The Slack view id of the submission that created it: a retried request finds it.
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
@@ -69,6 +77,9 @@ class Incident(Base):
         Index("ix_incidents_open_declared", "declared_at",
               sqlite_where=text("state != 'closed'"),
               postgresql_where=text("state != 'closed'")),
+        # Reports by period and the repeat check (same category within 12 months).
+        Index("ix_incidents_declared_at", "declared_at"),
+        Index("ix_incidents_category_declared", "category", "declared_at"),
     )
 
 
@@ -314,3 +325,45 @@ class OncallOverride(Base):
     end: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Review(Base):
+    """Rule 9: what we learned from one incident (one review per incident)."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), unique=True)
+    root_cause: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(48))
+    went_well: Mapped[str] = mapped_column(Text)
+    went_badly: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The Slack view id of the submission: a retried request finds it.
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+
+
+class ReviewAction(Base):
+    """A prevention action from a review: an owner, a due date, done or not."""
+
+    __tablename__ = "review_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    description: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[str] = mapped_column(String(32))
+    due_on: Mapped[date] = mapped_column(Date)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the end of due_on, team zone
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open, done
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    done_by: Mapped[str | None] = mapped_column(String(32))
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_review_actions_owner_status", "owner_id", "status"),
+        Index("ix_review_actions_incident", "incident_id"),
+    )

@@ -27,7 +27,9 @@ def incident(row: Incident) -> IncidentRecord:
         supervisor_id=row.supervisor_id, backup_supervisor_id=row.backup_supervisor_id,
         origin_channel_id=row.origin_channel_id, channel_id=row.channel_id,
         card_ts=row.card_ts, declared_at=row.declared_at, acknowledged_at=row.acknowledged_at,
-        acknowledged_by=row.acknowledged_by, first_contact_at=row.first_contact_at)
+        acknowledged_by=row.acknowledged_by, first_contact_at=row.first_contact_at,
+        resolved_at=row.resolved_at, resolved_by=row.resolved_by, fixed_at=row.fixed_at,
+        category=row.category, closed_at=row.closed_at)
 
 
 def message(row: CustomerMessage) -> MessageVersion:

@@ -75,8 +75,35 @@ class Update:
     incident_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class Resolve:
+    incident_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reopen:
+    incident_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MyActions:
+    pass
+
+
+class Period:
+    """How far back `/amends report` looks: 30 or 90 days, or everything."""
+
+    CHOICES = {"30d": 30, "90d": 90, "all": None}
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    days: int | None = 30  # None: every incident ever
+    incident_id: int | None = None  # `/amends report 12`: one incident's timeline picture
+
+
 Command = (Help | Declare | Status | ListOpen | SetSupervisor | SetOncall | ShowTeam | Customers
-           | Update | ShowOncall | CoverOncall)
+           | Update | ShowOncall | CoverOncall | Resolve | Reopen | MyActions | Report)
 
 
 def parse(text: str, command_name: str = "/amends") -> Command:
@@ -96,6 +123,14 @@ def parse(text: str, command_name: str = "/amends") -> Command:
             return Update(_incident_id(args, f"{command_name} update 12"))
         case "customers":
             return Customers(_incident_id(args, f"{command_name} customers 12"))
+        case "resolve":
+            return Resolve(_incident_id(args, f"{command_name} resolve 12"))
+        case "reopen":
+            return Reopen(_incident_id(args, f"{command_name} reopen 12"))
+        case "actions":
+            return MyActions()
+        case "report":
+            return _report(args, command_name)
         case "list":
             return ListOpen(_page(args, f"{command_name} list 2"))
         case "team":
@@ -113,6 +148,22 @@ def _incident_id(args: list[str], example: str) -> int:
     if not match:
         raise CommandError(f"Give one incident number, e.g. `{example}`.")
     return int(match.group(1))
+
+
+def _report(args: list[str], name: str) -> Report:
+    usage = (f"Usage: `{name} report [30d|90d|all]` for the numbers, or `{name} report 12` "
+             "for one incident's timeline picture.")
+    if not args:
+        return Report()
+    if len(args) != 1:
+        raise CommandError(usage)
+    word = args[0].lower()
+    if word in Period.CHOICES:
+        return Report(days=Period.CHOICES[word])
+    match = _INCIDENT_ID.match(word)
+    if match:
+        return Report(days=None, incident_id=int(match.group(1)))
+    raise CommandError(usage)
 
 
 def _page(args: list[str], example: str) -> int:

@@ -2,6 +2,8 @@
 
     declared → escalated → customers_notified → updating → resolved
              → followed_up → reviewed → closed
+                                         ↑ resolved / followed_up / reviewed
+                                           ──reopen──▶ updating (a new mistake surfaced)
 
 `escalated` means the supervisor has been told *and* acknowledged: nothing
 customer-facing may happen before that (rule 1 of the product).
@@ -10,6 +12,7 @@ customer-facing may happen before that (rule 1 of the product).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 
@@ -37,6 +40,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     BACKUP_SUPERVISOR = "backup_supervisor"
     SYSTEM = "system"
+    ONCALL = "oncall"  # in the on-call rotation (the service knows; People does not)
 
 
 class Action(StrEnum):
@@ -47,10 +51,15 @@ class Action(StrEnum):
     FOLLOW_UP = "follow_up"
     REVIEW = "review"
     CLOSE = "close"
+    REOPEN = "reopen"
 
 
 SUPERVISORS = frozenset({Role.SUPERVISOR, Role.BACKUP_SUPERVISOR})
 OWNERS = frozenset({Role.DECLARER, Role.SUPERVISOR, Role.BACKUP_SUPERVISOR})
+# Whoever may end or restart the work on a mistake: the owners and whoever is on call.
+RESPONDERS = OWNERS | {Role.ONCALL}
+# Resolved and later, but not closed: what reopening may start from.
+AFTER_RESOLUTION = frozenset({State.RESOLVED, State.FOLLOWED_UP, State.REVIEWED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +80,13 @@ RULES: dict[Action, Rule] = {
     Action.RESOLVE: Rule(
         frozenset({State.ESCALATED, State.CUSTOMERS_NOTIFIED, State.UPDATING}),
         State.RESOLVED,
-        OWNERS,
+        RESPONDERS,
     ),
     Action.FOLLOW_UP: Rule(frozenset({State.RESOLVED}), State.FOLLOWED_UP, SUPERVISORS),
     Action.REVIEW: Rule(frozenset({State.FOLLOWED_UP}), State.REVIEWED, OWNERS),
     Action.CLOSE: Rule(frozenset({State.REVIEWED}), State.CLOSED, SUPERVISORS),
+    # A new mistake surfaced after the fix: back to keeping customers posted.
+    Action.REOPEN: Rule(AFTER_RESOLUTION, State.UPDATING, RESPONDERS),
 }
 
 
@@ -145,6 +156,8 @@ def next_state(state: State, action: Action, roles: frozenset[Role]) -> State:
 def _refusal(action: Action, allowed: frozenset[Role]) -> str:
     if allowed <= SUPERVISORS | {Role.SYSTEM}:
         who = "the incident's supervisor or backup supervisor"
+    elif Role.ONCALL in allowed:
+        who = "the declarer, the incident's supervisors or whoever is on call"
     else:
         who = "the declarer or the incident's supervisors"
     return f"Only {who} can {action.value.replace('_', ' ')} this incident."
@@ -158,4 +171,18 @@ _PAST = {
     Action.FOLLOW_UP: "followed up",
     Action.REVIEW: "reviewed",
     Action.CLOSE: "closed",
+    Action.REOPEN: "reopened",
 }
+
+
+def may(action: Action, state: State, roles: frozenset[Role]) -> bool:
+    """Whether `next_state` would allow it (for showing a button, not for deciding)."""
+    rule = RULES[action]
+    return bool(roles & rule.allowed) and state in rule.sources
+
+
+def resolved_after(declared_at: datetime, fixed_at: datetime) -> timedelta:
+    """How long customers lived with the mistake: declaration to fix (never negative).
+    Both are aware datetimes, so a daylight-saving change in between counts as it was."""
+    # In UTC: Python subtracts two times of the same zone by their wall clocks.
+    return max(fixed_at.astimezone(UTC) - declared_at.astimezone(UTC), timedelta(0))

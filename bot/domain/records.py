@@ -39,6 +39,10 @@ class Purpose(StrEnum):
     CALL_LIST = "call_list"
     REMINDER = "reminder"
     DELIVERY_PROGRESS = "delivery_progress"
+    FIRST_CONTACT_ALERT = "first_contact_alert"
+    CALLS_REMINDER = "calls_reminder"
+    CLOSING_PROMPT = "closing_prompt"  # "resolved: write the follow-up", "start the review"
+    ACTION_REMINDER = "action_reminder"
 
 
 ACK_PROMPTS = (Purpose.THREAD_ESCALATION, Purpose.SUPERVISOR_DM, Purpose.BACKUP_DM)
@@ -63,6 +67,11 @@ class IncidentRecord:
     acknowledged_at: datetime | None
     acknowledged_by: str | None
     first_contact_at: datetime | None
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    fixed_at: datetime | None = None  # when the fix took effect (the resolver says)
+    category: str | None = None  # set by the review
+    closed_at: datetime | None = None
 
     @property
     def people(self) -> People:
@@ -176,6 +185,24 @@ class Event(StrEnum):
     CALL_LIST_FAILED = "call_list_failed"
     REMINDER_FAILED = "reminder_failed"
     DELIVERY_PROGRESS_FAILED = "delivery_progress_failed"
+    RESOLUTION_DRAFTED = "resolution_drafted"
+    RESOLUTION_APPROVED = "resolution_approved"
+    RESOLUTION_NOT_SENT_NO_RECIPIENTS = "resolution_not_sent_no_recipients"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+    FOLLOW_UP_REMINDER = "follow_up_reminder"
+    REVIEW_STARTED = "review_started"
+    REVIEWED = "reviewed"
+    ACTION_ASSIGNED = "action_assigned"
+    ACTION_DONE = "action_done"
+    ACTION_SNOOZED = "action_snoozed"
+    REPEAT_FOUND = "repeat_found"
+    CLOSED = "closed"
+    TIMELINE_CHART_FAILED = "timeline_chart_failed"
+    FIRST_CONTACT_ALERT_FAILED = "first_contact_alert_failed"
+    CALLS_REMINDER_FAILED = "calls_reminder_failed"
+    CLOSING_PROMPT_FAILED = "closing_prompt_failed"
+    ACTION_REMINDER_FAILED = "action_reminder_failed"
 
     @classmethod
     def post_failed(cls, purpose: Purpose) -> Event:

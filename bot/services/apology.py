@@ -11,6 +11,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,9 +24,9 @@ from bot.domain.lifecycle import Action, State
 from bot.domain.notices.apology import NobodyToNotify
 from bot.domain.records import Event, MessageVersion
 from bot.domain.severity import Severity
-from bot.services import reminders, say
-from bot.services.context import Deps
-from storage import customers, incidents, messages, outbox, people
+from bot.services import reminders, say, transitions
+from bot.services.context import Deps, Options
+from storage import closing, customers, incidents, messages, outbox, people
 from storage import records as to_record
 from storage.models import CustomerMessage, Incident
 
@@ -69,13 +70,15 @@ def check(
 class Draft:
     incident_id: int
     body: str
-    next_update_at: datetime
+    next_update_at: datetime | None  # None: a follow-up promises no further update
     remedy: str | None
     every_ticket: bool
     override_reason: str | None
     author_id: str
     idempotency_key: str
     kind: MessageKind = APOLOGY
+    # Kept with the drafted event (a resolution's fix and when it took effect).
+    details: dict[str, Any] | None = None
 
 
 async def save_draft(deps: Deps, draft: Draft) -> tuple[MessageVersion, bool]:
@@ -94,7 +97,8 @@ async def save_draft(deps: Deps, draft: Draft) -> tuple[MessageVersion, bool]:
                                    actor_id=draft.author_id, now=deps.clock.now(),
                                    details={"version": message.version,
                                             "findings": [str(f.rule) for f in findings],
-                                            "override": draft.override_reason})
+                                            "override": draft.override_reason,
+                                            **(draft.details or {})})
         return to_record.message(message), created
 
 
@@ -124,8 +128,9 @@ async def _approve(
     async with deps.sessions() as session, session.begin():
         message, incident, roles = await _for_decision(
             session, message_id, user_id, None if self_approved else "approve")
-        if self_approved and not roles & lifecycle.OWNERS and (
-                user_id not in await people.oncall(session)):
+        if user_id in await people.oncall(session):
+            roles = roles | {lifecycle.Role.ONCALL}
+        if self_approved and not roles & lifecycle.RESPONDERS:
             raise Refusal("Only the declarer, the supervisors or the on-call rotation can "
                           "post updates to customers.")
         if incident.state is State.DECLARED:
@@ -137,7 +142,8 @@ async def _approve(
                                      by=user_id, now=now):
             await session.refresh(message)
             raise Refusal(_not_pending(message))
-        await _advance(session, incident, message.kind, roles, now)
+        await _advance(session, incident, message, roles, now, deps.options)
+        await session.refresh(incident)  # its new state decides the reminders below
         queued = await _enqueue(session, incident, message, now, deps.options.team_timezone)
         lifecycle.require_recipients(queued, message.kind)  # zero: all of this rolls back
         await reminders.reschedule(session, incident, deps.options, now)
@@ -165,12 +171,27 @@ async def _warn_nobody(deps: Deps, message_id: int, user_id: str, why: str) -> N
 
 
 async def _advance(
-    session: AsyncSession, incident: Incident, kind: MessageKind,
+    session: AsyncSession, incident: Incident, message: CustomerMessage,
     roles: frozenset[lifecycle.Role],
-    now: datetime,
+    now: datetime, options: Options,
 ) -> None:
-    """The first apology notifies customers; an update needs them notified already."""
-    state = incident.state
+    """The first apology notifies customers; an update needs them notified already; the
+    final update resolves the incident; the follow-up marks it followed up."""
+    state, kind = incident.state, message.kind
+    if kind is MessageKind.RESOLUTION:
+        fix, fixed_at = await _resolution_facts(session, message, now)
+        await transitions.resolve(session, incident, by=message.author_id, fix=fix,
+                                  fixed_at=fixed_at, now=now, options=options, roles=roles,
+                                  details={"version": message.version})
+        return
+    if kind is MessageKind.FOLLOW_UP:
+        target = transitions.allowed(incident, Action.FOLLOW_UP, roles)
+        await incidents.move_state(session, incident.id, expected=state, target=target,
+                                   now=now)
+        await closing.cancel_timers(session, incident.id, (transitions.FOLLOW_UP_TIMER,), now)
+        return
+    if state in lifecycle.AFTER_RESOLUTION:
+        raise Refusal("This incident is resolved: reopen it (on its card) to send updates.")
     if kind is APOLOGY:
         if state is State.ESCALATED:
             target = lifecycle.next_state(state, Action.NOTIFY_CUSTOMERS,
@@ -183,6 +204,20 @@ async def _advance(
     if state is State.CUSTOMERS_NOTIFIED:
         await incidents.move_state(session, incident.id, expected=state,
                                    target=State.UPDATING, now=now)
+
+
+async def _resolution_facts(
+    session: AsyncSession, message: CustomerMessage, now: datetime
+) -> tuple[str, datetime]:
+    """What fixed it and when, as the resolver said in the form (kept with the draft)."""
+    drafted = [e for e in await incidents.timeline(session, message.incident_id)
+               if e.kind is Event.RESOLUTION_DRAFTED and e.details.get("fix")]
+    # This version's answers, or (an edited version) the resolve form's latest ones.
+    mine = [e for e in drafted if e.details.get("version") == message.version] or drafted
+    if not mine:
+        return "", now
+    fixed = mine[-1].details.get("fixed_at")
+    return str(mine[-1].details["fix"]), datetime.fromisoformat(fixed) if fixed else now
 
 
 def _when(message: CustomerMessage, customer_tz: str | None, team_tz: str,

@@ -8,10 +8,13 @@ from collections.abc import Awaitable, Callable
 
 from bot.domain.apology import MessageKind
 from bot.domain.records import MessageVersion
-from bot.services import apology, calls, delivery_flow, home, reminders
+from bot.services import apology, calls, closing, delivery_flow, home, reminders
 from bot.services.context import Deps
 from storage import customers, incidents
 from storage import records as to_record
+
+# Messages the team may send itself unless updates need approval (the final one is an update).
+SELF_SENT = frozenset({MessageKind.UPDATE, MessageKind.RESOLUTION})
 
 
 async def submit(deps: Deps, draft: apology.Draft) -> MessageVersion | None:
@@ -20,7 +23,7 @@ async def submit(deps: Deps, draft: apology.Draft) -> MessageVersion | None:
     message, created = await apology.save_draft(deps, draft)
     if not created:
         return None
-    if message.kind is MessageKind.UPDATE and not deps.options.updates_need_approval:
+    if message.kind in SELF_SENT and not deps.options.updates_need_approval:
         return await send_update(deps, message.id, draft.author_id)
     async with deps.sessions() as session:
         row = await incidents.get(session, draft.incident_id)
@@ -43,6 +46,7 @@ async def approve(deps: Deps, message_id: int, user_id: str) -> MessageVersion:
                              f"{message.kind.value} v{message.version} approved")
     await calls.post_call_list(deps, message.incident_id)
     await _deliver(deps, message)
+    await _after(deps, message)
     return message
 
 
@@ -50,8 +54,9 @@ async def send_update(deps: Deps, message_id: int, user_id: str) -> MessageVersi
     """Updates go out without a supervisor's approval unless the team asks for it."""
     message, _queued = await apology.approve(deps, message_id, user_id, self_approved=True)
     await reminders.acted_on(deps, message.incident_id, user_id,
-                             f"update v{message.version} sent")
+                             f"{message.kind.value.replace('_', ' ')} v{message.version} sent")
     await _deliver(deps, message)
+    await _after(deps, message)
     return message
 
 
@@ -62,6 +67,14 @@ async def ask_for_changes(deps: Deps, message_id: int, user_id: str, reason: str
     message = await apology.request_changes(deps, message_id, user_id, reason)
     await acknowledge()
     await delivery_flow.show_decision(deps, message.id)
+
+
+async def _after(deps: Deps, message: MessageVersion) -> None:
+    """The final message resolved the incident; the follow-up marked it followed up."""
+    if message.kind is MessageKind.RESOLUTION:
+        await closing.after_resolved(deps, message.incident_id)
+    elif message.kind is MessageKind.FOLLOW_UP:
+        await closing.after_followed_up(deps, message.incident_id)
 
 
 async def _deliver(deps: Deps, message: MessageVersion) -> None:

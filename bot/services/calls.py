@@ -87,7 +87,9 @@ async def remind_not_taken(deps: Deps, incident_id: int) -> None:
         waiting = tuple(t for t in to_record.call_tasks(
             await calls.for_incident(session, incident_id)) if t.status is CallStatus.OPEN)
         incident = await incidents.get(session, incident_id)
-    if not waiting or incident is None:
-        return
+    if not waiting or incident is None or not incident.state.is_open or (
+            incident.resolved_at is not None):
+        return  # resolved or closed: nobody is nagged about calls any more
     channel, thread = to_record.incident(incident).thread
-    await say.post(deps, incident_id, channel, CallsNotTaken(waiting), thread_ts=thread)
+    await say.post(deps, incident_id, channel, CallsNotTaken(waiting), thread_ts=thread,
+                   remember_as=Purpose.CALLS_REMINDER)

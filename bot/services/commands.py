@@ -48,9 +48,12 @@ async def answer(deps: Deps, parsed: commands.Command, user_id: str) -> Notice:
                 if row is None:
                     raise NotFound(f"There is no incident #{incident_id}.")
                 events = await incidents.timeline(session, incident_id)
+            from bot.services import report
+
             return StatusReply(to_record.incident(row),
                                tuple(TimelineEntry(e.at, e.kind, e.actor_id, e.details)
-                                     for e in events), now)
+                                     for e in events), now,
+                               numbers=await report.incident_numbers(deps, incident_id))
         case commands.ShowTeam():
             async with deps.sessions() as session:
                 everyone = await people.everyone(session)
@@ -64,6 +67,10 @@ async def answer(deps: Deps, parsed: commands.Command, user_id: str) -> Notice:
             return OncallReply(current, upcoming, name)
         case commands.CoverOncall() | commands.SetSupervisor() | commands.SetOncall():
             return await _admin(deps, parsed, user_id)
+        case commands.MyActions():
+            from bot.services import review  # review → incidents → this module's peers
+
+            return await review.my_actions(deps, user_id)
         case commands.Customers(incident_id=incident_id):
             async with deps.sessions() as session:
                 if await incidents.get(session, incident_id) is None:
@@ -103,3 +110,17 @@ async def _admin(
         await people.set_oncall(session, parsed.user_ids, now)
         rota = " → ".join(f"<@{u}>" for u in parsed.user_ids)
         return PlainReply(f":white_check_mark: On call, in order: {rota}.")
+
+
+async def report(deps: Deps, parsed: commands.Report) -> Notice:
+    """`/amends report [30d|90d|all]` (the numbers), or `report 12` (its timeline picture,
+    uploaded to the incident's thread)."""
+    from bot.services import report as numbers
+
+    if parsed.incident_id is None:
+        return await numbers.report_reply(deps, parsed.days)
+    if await numbers.upload_timeline(deps, parsed.incident_id):
+        return PlainReply(f":frame_with_picture: #{parsed.incident_id}'s timeline is in its "
+                          "thread.")
+    return PlainReply(f"Slack did not take #{parsed.incident_id}'s timeline picture; try "
+                      "again in a minute.")

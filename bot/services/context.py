@@ -26,6 +26,11 @@ class Options:
     team_timezone: str = "UTC"
     oncall_handover: str = "monday 09:00"
     oncall_period_days: int = 7
+    # Rule 8: owner and supervisor are reminded when no follow-up is approved by then.
+    follow_up_within: timedelta = timedelta(days=3)
+    # Rule 9: the review's categories (the repeat check compares them).
+    review_categories: tuple[str, ...] = (
+        "billing", "shipping", "outage", "data", "communication", "other")
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 from bot.domain.apology import MessageKind
 from bot.domain.errors import NotFound
 from bot.domain.messages import MessageContext, choose_scale, render_message
+from bot.domain.notices import Notice
 from bot.domain.notices.apology import (
     DeliveryProgress,
     DraftDecided,
@@ -217,12 +218,16 @@ def _iso(when: datetime) -> str:
     return when.isoformat(timespec="seconds")
 
 
-async def edit_form(deps: Deps, message_id: int) -> DraftForm:
+async def edit_form(deps: Deps, message_id: int, user_id: str = "") -> Notice:
     """Edit: the form pre-filled with that version (a new version is saved on submit)."""
     async with deps.sessions() as session:
         row = await messages.get(session, message_id)
     if row is None:
         raise NotFound("That draft no longer exists.")
+    if row.kind is MessageKind.FOLLOW_UP:
+        from bot.services import follow_up  # follow_up → approval → this module
+
+        return await follow_up.edit_form(deps, message_id, user_id)
     return await draft_form(deps, row.incident_id, row.id, row.kind)
 
 

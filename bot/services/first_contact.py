@@ -19,7 +19,7 @@ from bot.domain.cadence import (
 )
 from bot.domain.lifecycle import State
 from bot.domain.notices.escalation import FirstContactAtRisk, FirstContactMissed
-from bot.domain.records import Event
+from bot.domain.records import Event, Purpose
 from bot.services import say
 from bot.services.context import Deps
 from storage import incidents, messages, outbox, timers
@@ -67,13 +67,15 @@ async def on_at_risk(deps: Deps, incident_id: int) -> None:
         FirstContactAtRisk(incident, status.elapsed, status.target)
         if alert is FirstContactAlert.AT_RISK
         else FirstContactMissed(incident, first_contact_summary(status)))
+    # Remembered, so that resolving the incident updates them in place.
     if incident.card_ts and incident.channel_id:
         await say.post(deps, incident.id, incident.channel_id, notice,
-                       thread_ts=incident.card_ts)
+                       thread_ts=incident.card_ts, remember_as=Purpose.FIRST_CONTACT_ALERT)
     for person in first_contact_recipients(alert, supervisor=incident.supervisor_id,
                                            backup=incident.backup_supervisor_id,
                                            declarer=incident.declarer_id):
-        await say.dm(deps, person, notice)
+        await say.post(deps, incident.id, person, notice,
+                       remember_as=Purpose.FIRST_CONTACT_ALERT)
     if alert is FirstContactAlert.MISSED:
         from bot.services.incidents import refresh_card  # incidents imports this module
 

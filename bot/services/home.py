@@ -9,7 +9,7 @@ from datetime import timedelta
 from bot.domain.notices.home import Approval, DueUpdate, HomeTab, RecentChase
 from bot.services.context import Deps
 from bot.services.ports import SlackDeliveryError
-from storage import chases
+from storage import chases, closing
 from storage import home as queries
 from storage import records as to_record
 
@@ -23,6 +23,7 @@ async def tab(deps: Deps, user_id: str) -> HomeTab:
         approvals = await queries.waiting_for(session, user_id)
         due_soon = await queries.promised_updates(session, now + timedelta(hours=1))
         recent = await chases.since(session, now - timedelta(hours=24))
+        actions = await closing.open_actions_of(session, user_id, limit=15)
     return HomeTab(
         mine=tuple(to_record.incident(i) for i in mine),
         approvals=tuple(Approval(i.id, i.title, m.kind, m.version, m.author_id, m.created_at)
@@ -30,7 +31,8 @@ async def tab(deps: Deps, user_id: str) -> HomeTab:
         due_soon=tuple(DueUpdate(i.id, i.title, due) for i, due in due_soon),
         chases=tuple(RecentChase(c.incident_id, title, c.ticket_id, c.received_at, c.excerpt)
                      for c, title in recent),
-        now=now, command=deps.options.command)
+        now=now, command=deps.options.command,
+        actions=tuple(closing.action_record(a, title) for a, title in actions))
 
 
 async def publish(deps: Deps, user_id: str) -> None:

@@ -86,6 +86,9 @@ async def announce(deps: Deps, declared: Declared) -> None:
     else:
         await ask_for_supervisor(deps, incident)
     await home.refresh(deps, [incident.declarer_id, incident.supervisor_id])
+    from bot.services import review  # review imports refresh_card from here
+
+    await review.warn_on_declare(deps, incident)
     if declared.lookup_id is not None:
         await customer_lookup.run(deps, declared.lookup_id)
 
@@ -123,8 +126,11 @@ async def refresh_card(deps: Deps, incident_id: int) -> None:
         chase_count = await chases.count(session, incident_id)
     if row is None or not row.card_ts or not row.channel_id:
         return
+    from bot.services import report  # report reads what this module's callers saved
+
     card = Card(to_record.incident(row), deps.clock.now(), last_update_at=last_sent,
-                next_due=latest.next_update_at if latest else None, chase_count=chase_count)
+                next_due=latest.next_update_at if latest else None, chase_count=chase_count,
+                numbers=await report.incident_numbers(deps, incident_id))
     try:
         await deps.slack.update(row.channel_id, row.card_ts, card)
     except SlackDeliveryError:

@@ -5,6 +5,7 @@ ledger of reminder keys makes sure nobody gets the same reminder twice."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +33,7 @@ from bot.services.context import Deps, Options
 from bot.services.ports import SlackDeliveryError
 from storage import incidents, messages, timers
 from storage import records as to_record
-from storage.models import Incident
+from storage.models import Incident, TimelineEvent
 
 log = logging.getLogger(__name__)
 
@@ -45,23 +46,29 @@ async def plan_for(
     session: AsyncSession, incident: Incident, options: Options, now: datetime
 ) -> ReminderPlan:
     latest = await messages.latest_approved(session, incident.id)
+    events = await incidents.timeline(session, incident.id)
+    # The latest approved message is the last update; its promise is the deadline...
+    due = latest.next_update_at if latest else None
+    sent = latest.decided_at if latest else None
+    reopened = [e for e in events if e.kind is Event.REOPENED]
+    if reopened and (sent is None or reopened[-1].at >= sent):
+        # ...unless the incident was reopened since: then one cadence from the reopening.
+        due = datetime.fromisoformat(reopened[-1].details["next_update_due"])
     return ReminderPlan(
         incident_id=str(incident.id),
-        next_update_due=latest.next_update_at if latest else None,
+        next_update_due=due,
         resolved=incident.state in _CLOSED,
-        # The latest approved message is the last update; its promise is the deadline.
-        last_update_sent_at=latest.decided_at if latest else None,
-        **await _snooze(session, incident.id),
+        last_update_sent_at=sent,
+        **_snooze(events),
         on_call_user_id=await oncall.who_now(session, options, now),
         owner_user_id=incident.declarer_id,
         supervisor_user_id=incident.supervisor_id,
     )
 
 
-async def _snooze(session: AsyncSession, incident_id: int) -> dict[str, Any]:
+def _snooze(events: Sequence[TimelineEvent]) -> dict[str, Any]:
     """The latest snooze: until when, by whom and since when (ReminderPlan fields)."""
-    snoozes = [e for e in await incidents.timeline(session, incident_id)
-               if e.kind is Event.REMINDER_SNOOZED]
+    snoozes = [e for e in events if e.kind is Event.REMINDER_SNOOZED]
     if not snoozes:
         return {}
     last = snoozes[-1]

@@ -27,3 +27,22 @@ class CallbackId(StrEnum):
     DRAFT_APOLOGY = "draft_apology"
     REQUEST_CHANGES = "request_changes"
     CALL_RESULT = "call_result"
+
+
+class CloseLoopActionId(StrEnum):
+    """Closing the loop: resolve, reopen, follow-up, review, actions, close (issue 12)."""
+
+    RESOLVE = "incident_resolve"
+    REOPEN = "incident_reopen"
+    WRITE_FOLLOW_UP = "follow_up_write"
+    START_REVIEW = "review_start"
+    CLOSE = "incident_close"
+    ACTION_DONE = "review_action_done"
+    ACTION_SNOOZE = "review_action_snooze"
+
+
+class CloseLoopCallbackId(StrEnum):
+    RESOLVE = "resolve_incident"
+    REOPEN = "reopen_incident"
+    FOLLOW_UP = "follow_up"
+    REVIEW = "review_incident"

@@ -77,7 +77,8 @@ class Slack:
         await self._call("chat_postEphemeral", channel, channel=channel, user=user_id, text=text)
 
     async def upload(
-        self, *, channel: str, thread_ts: str | None, filename: str, title: str, content: str
+        self, *, channel: str, thread_ts: str | None, filename: str, title: str,
+        content: str | bytes,
     ) -> None:
         """Slack's external upload flow (files.getUploadURLExternal + completeUploadExternal)."""
         await self._call("files_upload_v2", channel, channel=channel, thread_ts=thread_ts,

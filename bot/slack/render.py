@@ -71,6 +71,7 @@ def _load_views() -> None:
         calls,
         card,
         chases,
+        closing,
         customers,
         home,
         messages,

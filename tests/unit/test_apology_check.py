@@ -149,7 +149,7 @@ def test_follow_up_needs_fix_and_prevention_but_no_next_update() -> None:
     """A follow-up says what we did and what we changed; it promises no further update."""
     rules = {f.rule for f in check_message("Hello.", kind=MessageKind.FOLLOW_UP,
                                            severity=Severity.MAJOR)}
-    assert rules == {Rule.MISSING_FIX, Rule.MISSING_PREVENTION}
+    assert rules == {Rule.MISSING_FIX, Rule.MISSING_PREVENTION, Rule.MISSING_COMMITMENT}
 
 
 def test_self_congratulation_is_flagged_in_follow_ups_only() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -27,6 +27,7 @@ TRUSTED = {
     "decided_by", "assignee_id", "picked_by", "by", "user_id", "channel_id", "card_ts",
     "origin_channel_id", "thread_channel_id", "thread_ts", "command", "text", "what",
     "recipients", "oncall", "admins", "incident_id", "key", "checked_digest", "actor_id",
+    "approved_by", "assigned_by", "owner_id", "requested_by", "resolved_by", "ts",
 }
 
 
@@ -51,6 +52,8 @@ def _value(name: str, kind: Any) -> Any:
         return Decimal("12.50")
     if kind is datetime:
         return NOW
+    if kind is date:
+        return NOW.date()
     if kind is timedelta:
         return timedelta(minutes=42)
     if isinstance(kind, type) and issubclass(kind, Enum):

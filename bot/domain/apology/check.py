@@ -135,6 +135,7 @@ def _missing_parts(norm: str, sentences: _Sentences, applicable: frozenset[Rule]
         Rule.MISSING_REMEDY: (severity is Severity.MINOR
                               or parts.REMEDY.search(norm) is not None),
         Rule.MISSING_PREVENTION: parts.PREVENTION.search(norm) is not None,
+        Rule.MISSING_COMMITMENT: parts.COMMITMENT.search(norm) is not None,
     }
     return [
         Finding(rule, "", None, advice.reason, advice.suggestion, RULES[rule].blocking)

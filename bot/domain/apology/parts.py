@@ -109,6 +109,17 @@ PREVENTION = compile_phrase("|".join((
     r"(?:stops?|checks?|warns?) (?:by )?itself",
 )))
 
+# A renewed commitment: the customer can come back to us, and we say we will act on it.
+COMMITMENT = compile_phrase("|".join((
+    r"reply to (?:this|me|us)|(?:write|talk|speak) to (?:me|us)|(?:call|ring|phone|contact|email"
+    r"|e-mail|text) (?:me|us)|get in touch|direct line|reach (?:me|us)",
+    r"(?:we|I)(?:'ll| will) (?:\w+ ){0,2}?(?:pick (?:it|this) up|look into|make (?:it|this|that) "
+    r"right|put (?:it|this|that) right|sort (?:it|this) out|keep (?:you|watching|checking)|"
+    r"follow (?:it|this) (?:up|through))",
+    r"(?:we|I)(?:'re| are| am|'m) (?:still |fully )?(?:committed|here for you|on (?:it|hand))|"
+    r"(?:we|I) (?:promise|commit) to|you (?:can|will) (?:count|rely) on",
+)))
+
 APOLOGY = compile_phrase(
     r"sorry|apologi[sz](?:e|es|ed|ing)|apolog(?:y|ies)|forgive(?:ness)?|pardon|"
     r"regret(?:s|ful|table)?|(?:feel|felt) (?:terrible|awful|dreadful|bad)|mortified|ashamed"
@@ -153,4 +164,9 @@ PART_ADVICE: dict[Rule, PartAdvice] = {
     Rule.MISSING_PREVENTION: PartAdvice(
         "It does not say what we changed so it will not happen again.",
         "Add the change: “Every label is now scanned against its order before it leaves.”"),
+    Rule.MISSING_COMMITMENT: PartAdvice(
+        "It closes the door: nothing says the customer can come back to us, or that we will "
+        "act if they do.",
+        "End with a renewed commitment: “If anything is still not right, reply to this "
+        "message and we will put it right.”"),
 }

@@ -15,6 +15,9 @@ class MessageKind(StrEnum):
     APOLOGY = "apology"
     UPDATE = "update"
     FOLLOW_UP = "follow_up"
+    # The last message of an incident: it is fixed, what you will see, when the written
+    # follow-up comes. Checked with the update rules (the follow-up is the next update).
+    RESOLUTION = "resolution"
 
 
 class Rule(StrEnum):
@@ -33,6 +36,7 @@ class Rule(StrEnum):
     MISSING_NEXT_UPDATE = "missing_next_update"
     MISSING_REMEDY = "missing_remedy"
     MISSING_PREVENTION = "missing_prevention"
+    MISSING_COMMITMENT = "missing_commitment"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +62,17 @@ RULES: dict[Rule, RuleInfo] = {
     Rule.MISSING_IMPACT: RuleInfo("No impact", False, _APOLOGY),
     Rule.MISSING_FIX: RuleInfo("No fix", False, _NOT_UPDATE),
     Rule.MISSING_NEXT_UPDATE: RuleInfo(
-        "No next update", False, frozenset({MessageKind.APOLOGY, MessageKind.UPDATE})
+        "No next update", False,
+        frozenset({MessageKind.APOLOGY, MessageKind.UPDATE, MessageKind.RESOLUTION})
     ),
     # Only for critical and major incidents; check.py looks at the severity.
     Rule.MISSING_REMEDY: RuleInfo("No remedy", False, _APOLOGY),
     Rule.MISSING_PREVENTION: RuleInfo(
         "No prevention", False, frozenset({MessageKind.FOLLOW_UP})
+    ),
+    # A follow-up ends with a renewed commitment: the door stays open, we stay on it.
+    Rule.MISSING_COMMITMENT: RuleInfo(
+        "No renewed commitment", False, frozenset({MessageKind.FOLLOW_UP})
     ),
 }
 

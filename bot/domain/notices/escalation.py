@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.domain.metrics import IncidentNumbers
 from bot.domain.notices import Notice
 from bot.domain.records import IncidentRecord
 
@@ -16,6 +17,7 @@ class Card(Notice):
     last_update_at: datetime | None = None
     next_due: datetime | None = None
     chase_count: int = 0
+    numbers: IncidentNumbers | None = None  # the incident's own metrics (issue 12)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from bot.domain.notices import Notice
 from bot.domain.records import IncidentRecord
+from bot.domain.review import ActionRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,3 +44,4 @@ class HomeTab(Notice):
     chases: tuple[RecentChase, ...]
     now: datetime
     command: str
+    actions: tuple[ActionRecord, ...] = ()  # my open prevention actions (rule 9)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.domain.metrics import IncidentNumbers
 from bot.domain.notices import Notice
 from bot.domain.records import IncidentRecord
 from bot.domain.rotation import OnCall
@@ -50,6 +51,7 @@ class StatusReply(Notice):
     incident: IncidentRecord
     events: tuple[TimelineEntry, ...]
     now: datetime
+    numbers: IncidentNumbers | None = None
 
 
 @dataclass(frozen=True, slots=True)

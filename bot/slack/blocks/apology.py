@@ -56,8 +56,12 @@ class DraftState:
                    MessageKind(data.get("k", MessageKind.APOLOGY)))
 
 
+_LABELS = {MessageKind.UPDATE: "Update", MessageKind.FOLLOW_UP: "Follow-up",
+           MessageKind.RESOLUTION: "Final update"}
+
+
 def label(kind: MessageKind) -> str:
-    return "Update" if kind is MessageKind.UPDATE else "Apology"
+    return _LABELS.get(kind, "Apology")
 
 
 @surface_view(DraftForm)
@@ -242,6 +246,9 @@ def delivery_progress(notice: DeliveryProgress) -> Message:
         blocks.append(section(f"*Not reached yet:*\n{lines}{more}"))
         blocks.append(actions(f"delivery:{message.id}", button(
             "Retry failed", ActionId.RETRY_DELIVERY, str(message.id), "primary")))
+    elif pending == 0 and total and message.kind in (MessageKind.FOLLOW_UP,
+                                                      MessageKind.RESOLUTION):
+        blocks.append(context("Every affected customer has the message on their ticket."))
     elif pending == 0 and total:
         blocks.append(context("Every affected customer has the message on their ticket."))
         blocks.append(actions(f"delivered:{message.id}", button(

@@ -10,10 +10,23 @@ from bot.domain.cadence import (
     first_contact_status,
     first_contact_summary,
 )
-from bot.domain.lifecycle import State
+from bot.domain.lifecycle import AFTER_RESOLUTION, State, resolved_after
 from bot.domain.notices.escalation import Card
 from bot.domain.records import IncidentRecord
-from bot.slack.blocks.text import Block, context, duration, esc, mrkdwn, plain, slack_date, user
+from bot.slack.blocks.closing import numbers_line
+from bot.slack.blocks.text import (
+    Block,
+    actions,
+    button,
+    context,
+    duration,
+    esc,
+    mrkdwn,
+    plain,
+    slack_date,
+    user,
+)
+from bot.slack.ids import CloseLoopActionId
 from bot.slack.render import Message, message_view
 
 
@@ -44,8 +57,17 @@ def card(notice: Card) -> Message:
         {"type": "section",
          "text": mrkdwn(f"*Who is affected*\n{esc(incident.who_is_affected)}")},
         {"type": "section", "text": mrkdwn(f"*What we are doing*\n{esc(incident.proposed_fix)}")},
-        context(f"Card updated {slack_date(now, '{time}')} · discussion in the thread below"),
     ]
+    if notice.numbers is not None:
+        blocks.append(context(numbers_line(notice.numbers)))
+    buttons = _next_steps(incident)
+    if buttons:
+        blocks.append(actions(f"card:{incident.id}", *buttons))
+    if incident.state is State.CLOSED:
+        blocks.append(context(":lock: Closed: off `list` and the Home tab; no more reminders "
+                              "about it (its prevention actions keep theirs)."))
+    blocks.append(context(f"Card updated {slack_date(now, '{time}')} · discussion in the "
+                          "thread below"))
     text = (f"Incident #{incident.id} ({severity.label}, {incident.state.label}): "
             f"{esc(incident.title)}")
     return text, blocks
@@ -78,8 +100,44 @@ def _schedule(last: datetime | None, due: datetime | None, now: datetime) -> str
     return f"{mark}{line.last} · {line.due_label} {slack_date(line.due, '{time}')}"
 
 
+def _next_steps(incident: IncidentRecord) -> list[Block]:
+    """The card's buttons: what can happen next from this state (who may is checked on
+    click, with an ephemeral refusal for anyone else)."""
+    state, ident = incident.state, str(incident.id)
+    steps: list[Block] = []
+    if state in (State.ESCALATED, State.CUSTOMERS_NOTIFIED, State.UPDATING):
+        steps.append(button("Resolve", CloseLoopActionId.RESOLVE, ident, "primary"))
+    if state is State.RESOLVED:
+        steps.append(button("Write follow-up", CloseLoopActionId.WRITE_FOLLOW_UP, ident,
+                            "primary"))
+    if state is State.FOLLOWED_UP:
+        steps.append(button("Start review", CloseLoopActionId.START_REVIEW, ident, "primary"))
+    if state is State.REVIEWED:
+        steps.append(button("Close", CloseLoopActionId.CLOSE, ident, "primary"))
+    if state in AFTER_RESOLUTION:
+        steps.append(button("Reopen", CloseLoopActionId.REOPEN, ident))
+    return steps
+
+
+def _resolved_after(incident: IncidentRecord) -> str:
+    fixed = incident.fixed_at or incident.resolved_at
+    if fixed is None:
+        return ""
+    return f"resolved after {duration(resolved_after(incident.declared_at, fixed))}"
+
+
 def _state_text(incident: IncidentRecord) -> str:
     state = incident.state
+    after = _resolved_after(incident)
+    if state is State.RESOLVED and after:
+        return f":white_check_mark: R{after[1:]}"
+    if state is State.FOLLOWED_UP and after:
+        return f":incoming_envelope: Followed up · {after}"
+    if state is State.REVIEWED and after:
+        category = f" ({esc(incident.category)})" if incident.category else ""
+        return f":mag: Reviewed{category} · {after}"
+    if state is State.CLOSED:
+        return ":lock: Closed" + (f" · {after}" if after else "")
     if state is State.DECLARED:
         return ":hourglass_flowing_sand: Declared, waiting for the supervisor"
     if state is State.ESCALATED and incident.acknowledged_at:

@@ -31,6 +31,11 @@ def home(tab: HomeTab) -> Block:
         "\n".join(f"• #{c.incident_id} {esc(c.title)}: ticket {esc(c.ticket_id)}, "
                   f"{duration(now - c.received_at)} ago — “{esc(c.excerpt[:80])}”"
                   for c in tab.chases) or "_Nobody had to chase us._")))
+    blocks.append({"type": "divider"})
+    blocks.append(section("*Your prevention actions*\n" + (
+        "\n".join(f"• {esc(a.description)} (#{a.incident_id}), due {a.due_on.isoformat()}"
+                  + (" :rotating_light: overdue" if a.overdue(now) else "")
+                  for a in tab.actions) or "_None open._")))
     blocks.append(context(f"Declare with `{tab.command} declare`. Updated "
                           f"{slack_date(now, '{time}')}."))
     return {"type": "home", "blocks": blocks}

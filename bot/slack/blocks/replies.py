@@ -13,6 +13,7 @@ from bot.domain.notices.replies import (
     StatusReply,
     TeamReply,
 )
+from bot.slack.blocks.closing import numbers_line
 from bot.slack.blocks.text import Block, context, duration, esc, section, slack_date, user
 from bot.slack.render import message_view
 
@@ -33,6 +34,11 @@ def help_text(command: str, unknown: str | None = None) -> Reply:
         f"`{command} status 12` — one incident and its timeline",
         f"`{command} customers 12` — the affected customers found in the helpdesk",
         f"`{command} update 12` — post an update to the affected customers",
+        f"`{command} resolve 12` — it is fixed: tell customers, stop the reminders",
+        f"`{command} reopen 12` — a new mistake surfaced: back to updating",
+        f"`{command} actions` — your open prevention actions from reviews",
+        f"`{command} report [30d|90d|all]` — the numbers across incidents; "
+        f"`{command} report 12` — one incident's timeline picture",
         f"`{command} team` — who answers to whom, and who is on call",
         f"`{command} supervisor @member @supervisor [backup @backup]` — set a supervisor",
         f"`{command} oncall @first @second …` — set the on-call rotation, in order",
@@ -113,7 +119,10 @@ def status(notice: StatusReply) -> Reply:
         + (f" by {user(e.actor_id)}" if e.actor_id else "")
         for e in events[-20:]
     )
-    return head, [section(head), section(f"*Timeline*\n{timeline or '—'}")]
+    blocks = [section(head)]
+    if notice.numbers is not None:
+        blocks.append(section(numbers_line(notice.numbers)))
+    return head, [*blocks, section(f"*Timeline*\n{timeline or '—'}")]
 
 
 @message_view(OncallReply)

@@ -34,7 +34,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     async def on_edit(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        form = await delivery_flow.edit_form(deps, int(action["value"]))
+        form = await delivery_flow.edit_form(deps, int(action["value"]), body["user"]["id"])
         await open_form(deps, body["trigger_id"], form)
 
     async def on_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:

@@ -1,0 +1,79 @@
+"""What the metrics read: incidents, their approved customer messages, chase and action
+counts, in a handful of set-based queries (no per-incident round trips)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.metrics import IncidentFacts, SentMessage
+from bot.domain.severity import Severity
+from storage.messages import APPROVED
+from storage.models import Chase, CustomerMessage, Incident, ReviewAction
+
+
+async def facts(
+    session: AsyncSession, *, since: datetime | None = None,
+    incident_ids: Sequence[int] | None = None, now: datetime,
+) -> list[IncidentFacts]:
+    """Facts of incidents declared since `since` (all if None), or of the ids given."""
+    where = []
+    if since is not None:
+        where.append(Incident.declared_at >= since)
+    if incident_ids is not None:
+        where.append(Incident.id.in_(list(incident_ids)))
+    # Core rows on the session's connection: no ORM identity work for thousands of rows.
+    connection = await session.connection()
+    rows = (await connection.execute(
+        select(Incident.id, Incident.severity, Incident.category, Incident.declared_at,
+               Incident.acknowledged_at, Incident.first_contact_at, Incident.fixed_at)
+        .where(*where).order_by(Incident.id))).all()
+    if not rows:
+        return []
+    chosen = select(Incident.id).where(*where).scalar_subquery()
+    sent: dict[int, list[SentMessage]] = {}
+    for m in (await connection.execute(
+            select(CustomerMessage.incident_id, CustomerMessage.kind,
+                   CustomerMessage.decided_at, CustomerMessage.next_update_at)
+            .where(CustomerMessage.status == APPROVED,
+                   CustomerMessage.incident_id.in_(chosen)))).all():
+        if m.decided_at is not None:
+            sent.setdefault(m.incident_id, []).append(
+                SentMessage(str(m.kind), m.decided_at, m.next_update_at))
+    chases = {r[0]: int(r[1]) for r in (await connection.execute(
+        select(Chase.incident_id, func.count()).where(Chase.incident_id.in_(chosen))
+        .group_by(Chase.incident_id))).all()}
+    actions = {r.incident_id: (int(r.total), int(r.done or 0), int(r.overdue or 0))
+               for r in (await connection.execute(
+                   select(ReviewAction.incident_id, func.count().label("total"),
+                          func.sum(case((ReviewAction.status == "done", 1), else_=0))
+                          .label("done"),
+                          func.sum(case((and_(ReviewAction.status == "open",
+                                              ReviewAction.due_at <= now), 1), else_=0))
+                          .label("overdue"))
+                   .where(ReviewAction.incident_id.in_(chosen))
+                   .group_by(ReviewAction.incident_id))).all()}
+    return [IncidentFacts(
+        id=r.id, severity=Severity(r.severity), category=r.category,
+        declared_at=r.declared_at, acknowledged_at=r.acknowledged_at,
+        first_contact_at=r.first_contact_at, fixed_at=r.fixed_at,
+        messages=tuple(sent.get(r.id, ())), chases=int(chases.get(r.id, 0)),
+        actions_total=actions.get(r.id, (0, 0, 0))[0],
+        actions_done=actions.get(r.id, (0, 0, 0))[1],
+        actions_overdue=actions.get(r.id, (0, 0, 0))[2]) for r in rows]
+
+
+async def history(
+    session: AsyncSession, since: datetime | None
+) -> list[tuple[int, str | None, datetime]]:
+    """(id, category, declared_at) of categorised incidents since `since`: the repeat rate."""
+    query = select(Incident.id, Incident.category, Incident.declared_at).where(
+        Incident.category.is_not(None))
+    if since is not None:
+        query = query.where(Incident.declared_at >= since)
+    connection = await session.connection()
+    return [(r.id, r.category, r.declared_at)
+            for r in (await connection.execute(query)).all()]
