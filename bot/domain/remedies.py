@@ -549,3 +549,60 @@ def summarise(assigned: Sequence[Assigned]) -> Summary:
 
 def totals_text(money: Sequence[Money]) -> str:
     return " · ".join(str(m) for m in money) or "no money"
+
+
+# --- As stored ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RemedyRecord:
+    """A saved remedy: one customer's (helpdesk and customer set) or everyone's default."""
+
+    id: int
+    incident_id: int
+    helpdesk: str  # "" for the default
+    customer_id: str  # "" for the default
+    remedy: Remedy
+    status: StatusOfRemedy
+    revision: int
+    set_by: str
+    approved_by: str | None  # None and approved: approved by being saved
+
+    @property
+    def is_default(self) -> bool:
+        return not self.helpdesk and not self.customer_id
+
+    @property
+    def pending(self) -> bool:
+        return self.status is StatusOfRemedy.PENDING
+
+    @property
+    def ref(self) -> str:
+        """Which remedy, as it stood: "id:revision" (a new revision is a new offer)."""
+        return f"{self.id}:{self.revision}"
+
+
+def effective(
+    records: Iterable[RemedyRecord], customer: tuple[str, str]
+) -> RemedyRecord | None:
+    """The customer's own remedy, else the default, else None."""
+    default = None
+    for record in records:
+        if (record.helpdesk, record.customer_id) == customer:
+            return record
+        if record.is_default:
+            default = record
+    return default
+
+
+def by_customer(records: Iterable[RemedyRecord]) -> tuple[RemedyRecord | None,
+                                                         dict[tuple[str, str], RemedyRecord]]:
+    """(the default, each customer's own) for looking many customers up at once."""
+    default = None
+    own: dict[tuple[str, str], RemedyRecord] = {}
+    for record in records:
+        if record.is_default:
+            default = record
+        else:
+            own[(record.helpdesk, record.customer_id)] = record
+    return default, own
