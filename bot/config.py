@@ -20,6 +20,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.domain.remedies import ApprovalPolicy, parse_thresholds, parse_types
 from integrations.helpdesk.settings import validate_base_url
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
@@ -54,6 +55,11 @@ HINTS = {
     "AMENDS_ONCALL_PERIOD_DAYS": "a whole number of days between 1 and 60",
     "AMENDS_TEMPLATE_DIR": "a folder of .j2 message templates (copies of bot/templates)",
     "AMENDS_LOG_FORMAT": "plain (one readable line per event) or json (one JSON object a line)",
+    "AMENDS_REMEDY_APPROVAL_ABOVE": "CURRENCY:AMOUNT pairs, e.g. EUR:100,USD:120 (optionally "
+                                    "%:20 for discounts and *:50 for any other currency)",
+    "AMENDS_REMEDY_APPROVAL_TYPES": "comma-separated remedy types, e.g. refund,replacement "
+                                    "(refund, discount, credit, expedited, replacement, "
+                                    "waived_fee, nothing)",
 }
 
 
@@ -93,6 +99,32 @@ class Settings(BaseSettings):
     amends_oncall_handover: str = "monday 09:00"
     amends_oncall_period_days: int = Field(default=7, ge=1, le=60)
     amends_log_format: Literal["plain", "json"] = "plain"
+    amends_remedy_approval_above: str = ""
+    amends_remedy_approval_types: str = ""
+
+    @field_validator("amends_remedy_approval_above")
+    @classmethod
+    def _remedy_above(cls, value: str) -> str:
+        parse_thresholds(value)
+        return value
+
+    @field_validator("amends_remedy_approval_types")
+    @classmethod
+    def _remedy_types(cls, value: str) -> str:
+        parse_types(value)
+        return value
+
+    @property
+    def remedy_policy(self) -> ApprovalPolicy:
+        return ApprovalPolicy(parse_thresholds(self.amends_remedy_approval_above),
+                              parse_types(self.amends_remedy_approval_types))
+
+    @property
+    def remedy_currency(self) -> str:
+        """The currency the remedy form starts with: the first one given a threshold."""
+        codes = [c for c in parse_thresholds(self.amends_remedy_approval_above)
+                 if c not in ("%", "*")]
+        return codes[0] if codes else "EUR"
 
     @field_validator("amends_team_timezone")
     @classmethod

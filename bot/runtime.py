@@ -71,6 +71,8 @@ class Runtime:
                 team_timezone=settings.amends_team_timezone,
                 oncall_handover=settings.amends_oncall_handover,
                 oncall_period_days=settings.amends_oncall_period_days,
+                remedy_policy=settings.remedy_policy,
+                remedy_currency=settings.remedy_currency,
             ),
             helpdesks=helpdesks,
             wake_delivery=lambda: _call_all(wakers),

@@ -10,9 +10,11 @@ from datetime import datetime
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.remedies import Remedy, RemedyRecord, StatusOfRemedy
+from bot.domain.records import MessageStatus
+from bot.domain.remedies import Assigned, Remedy, RemedyRecord, StatusOfRemedy, by_customer
+from storage import customers
 from storage.db import rowcount
-from storage.models import CustomerRemedy
+from storage.models import AffectedCustomer, CustomerMessage, CustomerRemedy
 
 PENDING, APPROVED = StatusOfRemedy.PENDING, StatusOfRemedy.APPROVED
 DEFAULT = ("", "")
@@ -102,3 +104,39 @@ async def approve(
 
 def pending(records: Sequence[RemedyRecord]) -> list[RemedyRecord]:
     return [r for r in records if r.pending]
+
+
+async def customers_seen_by(
+    session: AsyncSession, incident_id: int, when: datetime
+) -> set[tuple[str, str]]:
+    """Customers known when a message was approved (newcomers since are not "held")."""
+    result = await session.execute(
+        select(AffectedCustomer.helpdesk, AffectedCustomer.external_id)
+        .where(AffectedCustomer.incident_id == incident_id,
+               AffectedCustomer.first_seen_at <= when))
+    return {(helpdesk, customer) for helpdesk, customer in result.all()}
+
+
+async def approved_messages(session: AsyncSession, incident_id: int) -> Sequence[CustomerMessage]:
+    """The incident's approved customer messages, oldest first."""
+    result = await session.execute(
+        select(CustomerMessage).where(CustomerMessage.incident_id == incident_id,
+                                      CustomerMessage.status == MessageStatus.APPROVED)
+        .order_by(CustomerMessage.id))
+    return result.scalars().all()
+
+
+async def assigned(session: AsyncSession, incident_id: int) -> list[Assigned]:
+    """Each affected customer's remedy as it stands (own, else the default), VIPs first."""
+    records = await for_incident(session, incident_id)
+    if not records:
+        return []
+    default, own = by_customer(records)
+    rows = await customers.all_rows(session, incident_id)
+    found = []
+    for row in rows:
+        key = (row.customer.helpdesk, row.customer.external_id)
+        chosen = own.get(key) or default
+        if chosen is not None:
+            found.append(Assigned(row.customer.name, chosen.remedy, key in own, chosen.pending))
+    return found

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from bot.domain.apology.rules import MessageKind
 from bot.domain.lifecycle import People, State
+from bot.domain.remedies import Response
 from bot.domain.severity import Severity
 
 
@@ -39,6 +40,7 @@ class Purpose(StrEnum):
     CALL_LIST = "call_list"
     REMINDER = "reminder"
     DELIVERY_PROGRESS = "delivery_progress"
+    REMEDIES = "remedies"
 
 
 ACK_PROMPTS = (Purpose.THREAD_ESCALATION, Purpose.SUPERVISOR_DM, Purpose.BACKUP_DM)
@@ -125,6 +127,8 @@ class CallTaskRecord:
     status: CallStatus
     assignee_id: str | None
     result: str | None
+    remedy: str | None = None  # what we offer them, for the caller: "refund €40.00"
+    remedy_response: Response | None = None  # what they said to it on the call
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +180,10 @@ class Event(StrEnum):
     CALL_LIST_FAILED = "call_list_failed"
     REMINDER_FAILED = "reminder_failed"
     DELIVERY_PROGRESS_FAILED = "delivery_progress_failed"
+    REMEDIES_SET = "remedies_set"
+    REMEDIES_APPROVED = "remedies_approved"
+    REMEDIES_FAILED = "remedies_failed"
+    REMEDY_FOLLOW_UP_QUEUED = "remedy_follow_up_queued"
 
     @classmethod
     def post_failed(cls, purpose: Purpose) -> Event:

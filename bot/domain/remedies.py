@@ -432,9 +432,10 @@ def with_token(template_text: str) -> str:
     return template_text.replace(REMEDY_TOKEN + ".", REMEDY_TOKEN)
 
 
-def remedy_marker(incident_id: int, remedy_id: int, revision: int) -> str:
-    """The reference line of a remedy follow-up or note, e.g. `Ref: AMD-12-R3-2`."""
-    return f"{MARKER_PREFIX}-{incident_id}-R{remedy_id}-{revision}"
+def remedy_marker(incident_id: int, remedy_id: int, revision: int, *, note: bool = False) -> str:
+    """The reference line of a remedy follow-up (`Ref: AMD-12-R3-2`) or of the internal
+    note about it (`Ref: AMD-12-N3-2`): unique per remedy revision on a ticket."""
+    return f"{MARKER_PREFIX}-{incident_id}-{'N' if note else 'R'}{remedy_id}-{revision}"
 
 
 def follow_up_text(sentence: str, incident_ref: str) -> str:

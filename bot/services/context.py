@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.domain.remedies import ApprovalPolicy
 from bot.inflight import InFlight
 from bot.services.ports import SlackPort
 from integrations.helpdesk.base import Helpdesk
@@ -26,6 +27,9 @@ class Options:
     team_timezone: str = "UTC"
     oncall_handover: str = "monday 09:00"
     oncall_period_days: int = 7
+    # Remedies above these amounts (per currency) or of these types need the supervisor.
+    remedy_policy: ApprovalPolicy = field(default_factory=lambda: ApprovalPolicy({}))
+    remedy_currency: str = "EUR"  # pre-filled in the remedy form
 
 
 @dataclass(frozen=True, slots=True)

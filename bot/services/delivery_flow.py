@@ -30,6 +30,7 @@ from bot.domain.records import (
     PostedRef,
     Purpose,
 )
+from bot.domain.remedies import REMEDY_TOKEN, with_token
 from bot.services import apology, say
 from bot.services.context import Deps
 from bot.services.incidents import refresh_card
@@ -87,6 +88,8 @@ def template_body(
     incident: IncidentRecord, count: int, remedy: str | None,
     template_dir: Path | None = None, kind: MessageKind = MessageKind.APOLOGY,
 ) -> str:
+    if remedy is None and kind is MessageKind.APOLOGY:
+        remedy = REMEDY_TOKEN  # each customer reads their own remedy there
     context = MessageContext(
         customer_name=None,
         what_happened=incident.what_happened,
@@ -99,8 +102,8 @@ def template_body(
         severity=incident.severity,
     )
     message_kind = MessageKind.UPDATE if kind is MessageKind.UPDATE else MessageKind.APOLOGY
-    return _without_greeting(render_message(message_kind, choose_scale(count), context=context,
-                                            template_dir=template_dir))
+    return with_token(_without_greeting(render_message(
+        message_kind, choose_scale(count), context=context, template_dir=template_dir)))
 
 
 def _without_greeting(text: str) -> str:
