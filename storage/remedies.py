@@ -10,8 +10,16 @@ from datetime import datetime
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.notices.remedies import RemedyCost
 from bot.domain.records import MessageStatus
-from bot.domain.remedies import Assigned, Remedy, RemedyRecord, StatusOfRemedy, by_customer
+from bot.domain.remedies import (
+    Assigned,
+    Remedy,
+    RemedyRecord,
+    StatusOfRemedy,
+    by_customer,
+    summarise,
+)
 from storage import customers
 from storage.db import rowcount
 from storage.models import AffectedCustomer, CustomerMessage, CustomerRemedy
@@ -124,6 +132,15 @@ async def approved_messages(session: AsyncSession, incident_id: int) -> Sequence
                                       CustomerMessage.status == MessageStatus.APPROVED)
         .order_by(CustomerMessage.id))
     return result.scalars().all()
+
+
+async def cost(session: AsyncSession, incident_id: int) -> RemedyCost | None:
+    """The incident's remedy cost (per currency and per type) for the card and status."""
+    found = await assigned(session, incident_id)
+    if not found:
+        return None
+    summary = summarise(found)
+    return RemedyCost(summary.totals, summary.by_type, summary.pending, summary.customers)
 
 
 async def assigned(session: AsyncSession, incident_id: int) -> list[Assigned]:

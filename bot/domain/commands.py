@@ -75,8 +75,15 @@ class Update:
     incident_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class Remedies:
+    """Upload the incident's remedies as CSV to its thread."""
+
+    incident_id: int
+
+
 Command = (Help | Declare | Status | ListOpen | SetSupervisor | SetOncall | ShowTeam | Customers
-           | Update | ShowOncall | CoverOncall)
+           | Update | ShowOncall | CoverOncall | Remedies)
 
 
 def parse(text: str, command_name: str = "/amends") -> Command:
@@ -96,6 +103,8 @@ def parse(text: str, command_name: str = "/amends") -> Command:
             return Update(_incident_id(args, f"{command_name} update 12"))
         case "customers":
             return Customers(_incident_id(args, f"{command_name} customers 12"))
+        case "remedies":
+            return Remedies(_incident_id(args, f"{command_name} remedies 12"))
         case "list":
             return ListOpen(_page(args, f"{command_name} list 2"))
         case "team":

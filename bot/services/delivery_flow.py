@@ -31,7 +31,7 @@ from bot.domain.records import (
     Purpose,
 )
 from bot.domain.remedies import REMEDY_TOKEN, with_token
-from bot.services import apology, say
+from bot.services import apology, remedies, say
 from bot.services.context import Deps
 from bot.services.incidents import refresh_card
 from storage import customers, incidents, messages, outbox
@@ -115,7 +115,9 @@ def _without_greeting(text: str) -> str:
 async def post_draft(deps: Deps, incident: IncidentRecord, message: MessageVersion,
                      count: int) -> None:
     channel, thread = incident.thread
-    posted = await say.post(deps, incident.id, channel, DraftPosted(message, count),
+    async with deps.sessions() as session:
+        offered = await remedies.overview(session, incident.id, message.body, message.remedy)
+    posted = await say.post(deps, incident.id, channel, DraftPosted(message, count, offered),
                             thread_ts=thread)
     if posted is None:
         return
@@ -175,10 +177,12 @@ async def _show_one(deps: Deps, key: str) -> int | None:
                  for r in await customers.all_rows(session, incident.id)} if failed else {}
         shown = to_record.posted(await incidents.messages(
             session, incident.id, [Purpose.DELIVERY_PROGRESS], subject=key))
+        held = await remedies.held(session, incident.id, row, key)
     failures = tuple(Failure(names.get((f.helpdesk, f.customer_id), "a customer"),
                              f.ticket_id, f.error or "unknown") for f in failed)
-    notice = (DeliveryProgress(message, counts.sent, counts.pending, counts.failed, failures)
-              if counts.total else NobodyToNotify(message, "it has no ticket to go to."))
+    notice = (DeliveryProgress(message, counts.sent, counts.pending, counts.failed, failures,
+                               held=held)
+              if counts.total or held else NobodyToNotify(message, "it has no ticket to go to."))
     if shown:
         await say.update_all(deps, shown[-1:], notice)
         return incident.id

@@ -75,6 +75,7 @@ def _load_views() -> None:
         home,
         messages,
         modals,
+        remedies,  # noqa: F401
         reminders,
         replies,
     )

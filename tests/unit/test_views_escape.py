@@ -27,6 +27,7 @@ TRUSTED = {
     "decided_by", "assignee_id", "picked_by", "by", "user_id", "channel_id", "card_ts",
     "origin_channel_id", "thread_channel_id", "thread_ts", "command", "text", "what",
     "recipients", "oncall", "admins", "incident_id", "key", "checked_digest", "actor_id",
+    "set_by", "approved_by", "digest",
 }
 
 

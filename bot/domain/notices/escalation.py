@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.domain.notices import Notice
+from bot.domain.notices.remedies import RemedyCost
 from bot.domain.records import IncidentRecord
 
 
@@ -16,6 +17,7 @@ class Card(Notice):
     last_update_at: datetime | None = None
     next_due: datetime | None = None
     chase_count: int = 0
+    remedies: RemedyCost | None = None  # rule 7: what the remedies cost, per currency
 
 
 @dataclass(frozen=True, slots=True)

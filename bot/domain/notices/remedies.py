@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.domain.notices import Notice
-from bot.domain.remedies import Assigned, Money, Remedy, Summary
+from bot.domain.remedies import Assigned, Money, Remedy, Summary, TypeTotal
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,3 +77,13 @@ class RemedyOverview:
     mentioned: bool  # the draft has {remedy}
     fallback: str | None  # the draft's "What we offer them" text, for customers without one
     outliers: tuple[Assigned, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class RemedyCost:
+    """What the incident's remedies cost: per currency, per type (card and status)."""
+
+    totals: tuple[Money, ...]
+    by_type: tuple[TypeTotal, ...]
+    pending: int
+    customers: int

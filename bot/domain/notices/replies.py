@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.notices import Notice
+from bot.domain.notices.remedies import RemedyCost
 from bot.domain.records import IncidentRecord
 from bot.domain.rotation import OnCall
 
@@ -50,6 +51,7 @@ class StatusReply(Notice):
     incident: IncidentRecord
     events: tuple[TimelineEntry, ...]
     now: datetime
+    remedies: RemedyCost | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from bot.domain.notices.replies import (
     StatusReply,
     TeamReply,
 )
+from bot.slack.blocks.remedies import cost_text as remedy_cost_text
 from bot.slack.blocks.text import Block, context, duration, esc, section, slack_date, user
 from bot.slack.render import message_view
 
@@ -33,6 +34,7 @@ def help_text(command: str, unknown: str | None = None) -> Reply:
         f"`{command} status 12` — one incident and its timeline",
         f"`{command} customers 12` — the affected customers found in the helpdesk",
         f"`{command} update 12` — post an update to the affected customers",
+        f"`{command} remedies 12` — every customer's remedy as CSV, in the incident's thread",
         f"`{command} team` — who answers to whom, and who is on call",
         f"`{command} supervisor @member @supervisor [backup @backup]` — set a supervisor",
         f"`{command} oncall @first @second …` — set the on-call rotation, in order",
@@ -113,7 +115,11 @@ def status(notice: StatusReply) -> Reply:
         + (f" by {user(e.actor_id)}" if e.actor_id else "")
         for e in events[-20:]
     )
-    return head, [section(head), section(f"*Timeline*\n{timeline or '—'}")]
+    blocks = [section(head)]
+    if notice.remedies is not None:
+        blocks.append(section(f"*Remedies* ({notice.remedies.customers:,} customers)\n"
+                              f"{remedy_cost_text(notice.remedies, by_type=True)}"))
+    return head, [*blocks, section(f"*Timeline*\n{timeline or '—'}")]
 
 
 @message_view(OncallReply)
