@@ -29,7 +29,7 @@ from tests.standins.freshdesk import FreshdeskStandIn
 from tests.standins.slack_api import SlackStandIn
 from tests.standins.zendesk import ZendeskStandIn
 from tests.support.bot import INCIDENT_CHANNEL, RunningBot, start_bot
-from tests.support.slack_signing import plain_text, static_select
+from tests.support.slack_signing import plain_text, radio, static_select
 from tests.support.waiting import eventually
 
 BODY = ("We made a mistake: our billing run charged you twice for March. Your card was charged "
@@ -314,3 +314,50 @@ async def test_remedy_cost_on_status_and_the_csv_on_request(
     assert content.splitlines()[0].startswith("helpdesk,customer_id,customer")
     assert "'=HYPERLINK" in content and ",=HYPERLINK" not in content
     assert content.count("\n") == 4  # a header and the three customers
+
+
+async def test_the_call_list_shows_each_remedy_and_records_the_answer(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock, desk: Desk
+) -> None:
+    """The caller sees what Ana is offered; the call result records that she accepted it,
+    the list shows it and the CSV says so."""
+    await declared_with_customers(bot, slack, helpdesk=desk.name)
+    view = await open_remedies(bot, slack)
+    ids = customer_ids(view)
+    await submit_remedies(bot, view, remedy_values(ids, ("credit", "10", "EUR"),
+                                                   Ana=("refund", "90")))
+    message_id = await draft_apology(bot, slack, clock, body=BODY)
+    await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, str(message_id),
+                                  channel_id=INCIDENT_CHANNEL)
+    listed = await eventually(lambda: posted_with(slack, ActionId.CALL_TAKE.value),
+                              what="the call list")
+    rows = [b for b in listed[0].params["blocks"] if b.get("block_id", "").startswith("call:")]
+    ana = next(r for r in rows if "Ana Silva" in r["text"]["text"])
+    assert "Offer: refund €90.00" in ana["text"]["text"]
+    assert any("Offer: credit €10.00" in r["text"]["text"] for r in rows)
+    task_id = ana["accessory"]["value"]
+    await bot.sender.block_action(DECLARER, ActionId.CALL_TAKE.value, task_id,
+                                  channel_id=INCIDENT_CHANNEL)
+    await eventually(lambda: said(slack, "is calling"), what="call taken")
+    before = len(slack.calls_to("views.open"))
+    await bot.sender.block_action(DECLARER, ActionId.CALL_DONE.value, task_id,
+                                  channel_id=INCIDENT_CHANNEL)
+    opened = await eventually(lambda: slack.calls_to("views.open")[before:], what="result form")
+    form = opened[-1].params["view"]
+    assert "We offer: refund €90.00" in json.dumps(form, ensure_ascii=False)
+    await bot.sender.view_submission(
+        DECLARER, CallbackId.CALL_RESULT.value,
+        {"result": {"value": plain_text("Reached her.")},
+         "remedy_response": {"value": radio("accepted")}},
+        private_metadata=form["private_metadata"])
+    await eventually(lambda: any("refund €90.00 · accepted" in json.dumps(c.params,
+                                                                          ensure_ascii=False)
+                                 for c in slack.calls_to("chat.update")), what="answer shown")
+    await bot.sender.slash_command(text="remedies 1", user_id=DECLARER,
+                                   channel_id=INCIDENT_CHANNEL)
+    files = await eventually(lambda: [f for f in slack.files.values()
+                                      if f.completed and f.name.endswith("remedies.csv")],
+                             what="the CSV")
+    ana_line = next(line for line in (files[0].content or b"").decode().splitlines()
+                    if "Ana Silva" in line)
+    assert ana_line.endswith(",own,yes") and f",{SUPERVISOR}," not in ana_line

@@ -8,8 +8,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.domain.errors import Refusal
+from bot.domain.remedies import Response
 from bot.services import calls
 from bot.services.context import Deps
+from bot.slack.blocks import calls as blocks
 from bot.slack.ids import ActionId, CallbackId
 from bot.slack.listeners.common import open_form
 
@@ -31,8 +33,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="errors", errors={"result": "Say how the call went."})
             return
         task_id = int(json.loads(view["private_metadata"])["t"])
+        answer = ((view["state"]["values"].get(blocks.REMEDY_RESPONSE, {}).get("value", {})
+                   .get("selected_option") or {}).get("value"))
         try:
-            incident_id = await calls.record(deps, task_id, body["user"]["id"], outcome)
+            incident_id = await calls.record(deps, task_id, body["user"]["id"], outcome,
+                                             Response(answer) if answer else None)
         except Refusal as refusal:
             await ack(response_action="errors", errors={"result": str(refusal)})
             return
