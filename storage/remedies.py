@@ -11,7 +11,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.notices.remedies import RemedyCost
-from bot.domain.records import MessageStatus
+from bot.domain.records import CustomerRow, MessageStatus
 from bot.domain.remedies import (
     Assigned,
     Remedy,
@@ -143,13 +143,19 @@ async def cost(session: AsyncSession, incident_id: int) -> RemedyCost | None:
     return RemedyCost(summary.totals, summary.by_type, summary.pending, summary.customers)
 
 
-async def assigned(session: AsyncSession, incident_id: int) -> list[Assigned]:
-    """Each affected customer's remedy as it stands (own, else the default), VIPs first."""
-    records = await for_incident(session, incident_id)
+async def assigned(
+    session: AsyncSession, incident_id: int, *, records: Sequence[RemedyRecord] | None = None,
+    rows: Sequence[CustomerRow] | None = None,
+) -> list[Assigned]:
+    """Each affected customer's remedy as it stands (own, else the default), VIPs first.
+    `records` and `rows`: already loaded, to spare the queries."""
+    if records is None:
+        records = await for_incident(session, incident_id)
     if not records:
         return []
     default, own = by_customer(records)
-    rows = await customers.all_rows(session, incident_id)
+    if rows is None:
+        rows = await customers.all_rows(session, incident_id)
     found = []
     for row in rows:
         key = (row.customer.helpdesk, row.customer.external_id)

@@ -145,8 +145,10 @@ def minor_units(currency: str) -> int:
     return int(get_currency_precision(currency))
 
 
+@functools.lru_cache(maxsize=4096)
 def money_text(amount: Decimal, currency: str) -> str:
-    """How a customer reads it: €40.00, ¥1,040, CHF 12.50."""
+    """How a customer reads it: €40.00, ¥1,040, CHF 12.50 (cached: Babel's formatting is
+    the slowest part of rendering a thousand messages, and they share a few amounts)."""
     return str(format_currency(amount, currency, locale="en"))
 
 

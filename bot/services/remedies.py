@@ -177,7 +177,8 @@ async def _approval(session: AsyncSession, incident_id: int,
     if not waiting:
         raise Refusal("No remedy is waiting for approval.")
     lines = _pending_lines(waiting, records, rows)
-    everyone = [a.remedy for a in await store.assigned(session, incident_id)]
+    everyone = [a.remedy for a in await store.assigned(session, incident_id, records=records,
+                                                       rows=rows)]
     pending_money = [line.remedy for line in lines for _ in range(line.customers)]
     return ApproveRemediesForm(incident_id, tuple(lines), totals(pending_money),
                                totals(everyone), _digest(waiting), changed)
@@ -296,9 +297,10 @@ async def _follow_ups(session: AsyncSession, incident: Incident, touched: set[Ke
                       now: datetime) -> int:
     """Customers who already have our message, and whose remedy (approved, not "nothing")
     is not the one it carried, get it as a short follow-up on that ticket, once."""
-    records = await store.for_incident(session, incident.id)
-    default, own = by_customer(records)
     carried = await outbox.remedy_refs(session, incident.id)
+    if not touched & set(carried):
+        return 0  # nobody touched has had a message yet: their first one will carry it
+    default, own = by_customer(await store.for_incident(session, incident.id))
     tickets = await outbox.tickets_by_customer(session, incident.id)
     names = {(r.customer.helpdesk, r.customer.external_id): r.customer.name
              for r in await customers.all_rows(session, incident.id)}
@@ -349,7 +351,7 @@ async def _in_thread(session: AsyncSession, incident_id: int) -> RemediesInThrea
         return None
     rows = await customers.all_rows(session, incident_id)
     default, own = by_customer(records)
-    assigned = await store.assigned(session, incident_id)
+    assigned = await store.assigned(session, incident_id, records=records, rows=rows)
     return RemediesInThread(
         incident_id, summarise(assigned),
         tuple(_pending_lines(store.pending(records), records, rows)),
