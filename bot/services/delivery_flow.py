@@ -180,8 +180,10 @@ async def _show_one(deps: Deps, key: str) -> int | None:
         held = await remedies.held(session, incident.id, row, key)
     failures = tuple(Failure(names.get((f.helpdesk, f.customer_id), "a customer"),
                              f.ticket_id, f.error or "unknown") for f in failed)
-    notice = (DeliveryProgress(message, counts.sent, counts.pending, counts.failed, failures,
-                               held=held)
+    # The two reads may straddle a row failing: the list of failures is the later word.
+    late = max(0, len(failures) - counts.failed)
+    notice = (DeliveryProgress(message, counts.sent, max(0, counts.pending - late),
+                               counts.failed + late, failures, held=held)
               if counts.total or held else NobodyToNotify(message, "it has no ticket to go to."))
     if shown:
         await say.update_all(deps, shown[-1:], notice)

@@ -205,11 +205,18 @@ def _digest(waiting: Sequence[RemedyRecord]) -> str:
     return hashlib.sha256(seen.encode()).hexdigest()[:16]
 
 
+@dataclass(frozen=True, slots=True)
+class Approved:
+    incident_id: int
+    approved: tuple[RemedyRecord, ...]
+
+
 async def approve(
     deps: Deps, incident_id: int, user_id: str, digest: str
-) -> ApproveRemediesForm | None:
-    """Approve the pending remedies the supervisor saw. None: done; a form: the pending set
-    changed meanwhile (it is shown again, nothing approved)."""
+) -> ApproveRemediesForm | Approved:
+    """Approve the pending remedies the supervisor saw, in one transaction. A form: the
+    pending set changed meanwhile (shown again, nothing approved); `approved` does the rest
+    after the ack."""
     now = deps.clock.now()
     async with deps.sessions() as session, session.begin():
         incident = await _incident(session, incident_id)
@@ -224,12 +231,17 @@ async def approve(
         await incidents.record(session, incident_id, Event.REMEDIES_APPROVED,
                                actor_id=user_id, now=now,
                                details={"approved": [r.ref for r in waiting], "count": count})
-        approved = [r for r in await store.for_incident(session, incident_id)
-                    if r.ref in {w.ref for w in waiting}]
+        approved = tuple(r for r in await store.for_incident(session, incident_id)
+                         if r.ref in {w.ref for w in waiting})
     log.info("incident %s: %d remedies approved", incident_id, count)
-    await _deliver_changes(deps, incident_id, approved, ())
-    await show(deps, incident_id)
-    return None
+    return Approved(incident_id, approved)
+
+
+async def approved(deps: Deps, result: Approved) -> None:
+    """After the ack: queue the messages and follow-ups the approval releases, and update
+    the thread."""
+    await _deliver_changes(deps, result.incident_id, result.approved, ())
+    await show(deps, result.incident_id)
 
 
 def _require_supervisor(incident: Incident, user_id: str) -> None:

@@ -44,11 +44,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     async def on_approved(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         meta = json.loads(view.get("private_metadata") or "{}")
-        again = await remedies.approve(deps, int(meta["i"]), body["user"]["id"], str(meta["d"]))
-        if again is not None:
-            await ack(response_action="update", view=render_view(again))
+        result = await remedies.approve(deps, int(meta["i"]), body["user"]["id"],
+                                        str(meta["d"]))
+        if isinstance(result, remedies.Approved):
+            await ack()
+            await remedies.approved(deps, result)
             return
-        await ack()
+        await ack(response_action="update", view=render_view(result))
 
     app.action(ActionId.REMEDIES.value)(deps.in_flight.track(on_open))
     app.action(ActionId.APPROVE_REMEDIES.value)(deps.in_flight.track(on_approve))
