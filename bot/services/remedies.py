@@ -157,6 +157,7 @@ async def saved(deps: Deps, result: Saved) -> None:
         await _deliver_changes(deps, result.incident_id, approved, result.removed)
     if result.changed or result.removed:
         await show(deps, result.incident_id)
+        await refresh_card(deps, result.incident_id)
 
 
 # --- Approval -----------------------------------------------------------------------------
@@ -242,6 +243,7 @@ async def approved(deps: Deps, result: Approved) -> None:
     the thread."""
     await _deliver_changes(deps, result.incident_id, result.approved, ())
     await show(deps, result.incident_id)
+    await refresh_card(deps, result.incident_id)
 
 
 def _require_supervisor(incident: Incident, user_id: str) -> None:
@@ -269,7 +271,6 @@ async def _deliver_changes(deps: Deps, incident_id: int, approved: Sequence[Reme
     if released or follow_ups:
         log.info("incident %s: remedies released %d held messages and %d follow-ups",
                  incident_id, released, follow_ups)
-        await refresh_card(deps, incident_id)
         deps.wake_delivery()
 
 

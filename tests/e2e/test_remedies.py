@@ -301,6 +301,10 @@ async def test_remedy_cost_on_status_and_the_csv_on_request(
     values[f"n|{ids['Ana']}"] = {"value": plain_text("=HYPERLINK(\"x\") a refund")}
     await submit_remedies(bot, view, values)
     await eventually(lambda: said(slack, "Remedies"), what="remedies in the thread")
+    card = await eventually(lambda: [c for c in slack.calls_to("chat.update")
+                                     if "*Remedies*" in json.dumps(c.params, ensure_ascii=False)],
+                            what="the cost on the card")
+    assert "€20.00 · $40.00" in json.dumps(card[-1].params, ensure_ascii=False)
     status = await bot.sender.slash_command(text="status 1", user_id=DECLARER,
                                             channel_id=INCIDENT_CHANNEL)
     answer = json.dumps(status.json(), ensure_ascii=False)
