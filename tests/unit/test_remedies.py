@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain.remedies import (
@@ -28,6 +28,11 @@ from bot.domain.remedies import (
     totals,
     with_token,
 )
+
+# No per-example deadline: the first example loads Babel's locale data, and a shared CI
+# machine is slow at times; what these tests prove does not depend on speed.
+settings.register_profile("amends", deadline=None, print_blob=True)
+settings.load_profile("amends")
 
 MONEY_TYPES = [RemedyType.REFUND, RemedyType.CREDIT, RemedyType.WAIVED_FEE]
 EUR_AMOUNTS = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("100000"), places=2)
