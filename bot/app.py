@@ -12,6 +12,7 @@ from bot.domain.errors import Refusal
 from bot.logs import quiet_bolt_token_warning
 from bot.services.context import Deps
 from bot.slack.listeners import actions, apology, calls, closing, commands, events, views
+from bot.slack.listeners import remedies as remedy_listeners
 from bot.slack.listeners.common import tell
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ def build_app(deps: Deps, client: AsyncWebClient, signing_secret: str) -> AsyncA
     calls.register(app, deps)
     closing.register(app, deps)
     events.register(app, deps)
+    remedy_listeners.register(app, deps)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

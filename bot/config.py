@@ -20,6 +20,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.domain.remedies import ApprovalPolicy, parse_thresholds, parse_types
 from integrations.helpdesk.settings import validate_base_url
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
@@ -56,6 +57,11 @@ HINTS = {
     "AMENDS_LOG_FORMAT": "plain (one readable line per event) or json (one JSON object a line)",
     "AMENDS_FOLLOW_UP_WITHIN_DAYS": "a whole number of days between 1 and 60",
     "AMENDS_REVIEW_CATEGORIES": "comma-separated words, e.g. billing,shipping,outage,data",
+    "AMENDS_REMEDY_APPROVAL_ABOVE": "CURRENCY:AMOUNT pairs, e.g. EUR:100,USD:120 (optionally "
+                                    "%:20 for discounts and *:50 for any other currency)",
+    "AMENDS_REMEDY_APPROVAL_TYPES": "comma-separated remedy types, e.g. refund,replacement "
+                                    "(refund, discount, credit, expedited, replacement, "
+                                    "waived_fee, nothing)",
 }
 
 
@@ -109,6 +115,33 @@ class Settings(BaseSettings):
     @property
     def review_categories(self) -> tuple[str, ...]:
         return tuple(self.amends_review_categories.split(","))
+
+    amends_remedy_approval_above: str = ""
+    amends_remedy_approval_types: str = ""
+
+    @field_validator("amends_remedy_approval_above")
+    @classmethod
+    def _remedy_above(cls, value: str) -> str:
+        parse_thresholds(value)
+        return value
+
+    @field_validator("amends_remedy_approval_types")
+    @classmethod
+    def _remedy_types(cls, value: str) -> str:
+        parse_types(value)
+        return value
+
+    @property
+    def remedy_policy(self) -> ApprovalPolicy:
+        return ApprovalPolicy(parse_thresholds(self.amends_remedy_approval_above),
+                              parse_types(self.amends_remedy_approval_types))
+
+    @property
+    def remedy_currency(self) -> str:
+        """The currency the remedy form starts with: the first one given a threshold."""
+        codes = [c for c in parse_thresholds(self.amends_remedy_approval_above)
+                 if c not in ("%", "*")]
+        return codes[0] if codes else "EUR"
 
     @field_validator("amends_team_timezone")
     @classmethod

@@ -82,6 +82,8 @@ class Runtime:
                 oncall_period_days=settings.amends_oncall_period_days,
                 follow_up_within=timedelta(days=settings.amends_follow_up_within_days),
                 review_categories=settings.review_categories,
+                remedy_policy=settings.remedy_policy,
+                remedy_currency=settings.remedy_currency,
             ),
             helpdesks=helpdesks,
             wake_delivery=lambda: _call_all(wakers),

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.records import CallStatus, CustomerRecord
+from bot.domain.remedies import Response
 from storage.db import is_postgres, rowcount
 from storage.models import CallTask
 
@@ -50,9 +51,11 @@ async def take(session: AsyncSession, task_id: int, user_id: str, now: datetime)
 
 
 async def record_call(
-    session: AsyncSession, task_id: int, user_id: str, outcome: str, now: datetime
+    session: AsyncSession, task_id: int, user_id: str, outcome: str, now: datetime,
+    *, remedy_response: Response | None = None, remedy_ref: str | None = None,
 ) -> bool:
     result = await session.execute(
         update(CallTask).where(CallTask.id == task_id, CallTask.status != CALLED)
-        .values(status=CALLED, assignee_id=user_id, result=outcome, called_at=now))
+        .values(status=CALLED, assignee_id=user_id, result=outcome, called_at=now,
+                remedy_response=remedy_response, remedy_ref=remedy_ref))
     return rowcount(result) == 1

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.apology.rules import MessageKind
 from bot.domain.records import MessageStatus
 from storage.db import rowcount
 from storage.models import CustomerMessage
@@ -103,8 +104,12 @@ async def latest_approved(session: AsyncSession, incident_id: int) -> CustomerMe
 
 
 async def by_outbox_key(session: AsyncSession, key: str) -> CustomerMessage | None:
-    """The version whose outbox rows share `key` (`<kind>:<incident>:v<version>`)."""
-    kind, incident, version = key.split(":")
+    """The version whose outbox rows share `key` (`<kind>:<incident>:v<version>`); None for
+    other outbox keys (remedy follow-ups and notes)."""
+    parts = key.split(":")
+    if len(parts) != 3 or parts[0] not in {k.value for k in MessageKind}:
+        return None
+    kind, incident, version = parts
     result = await session.execute(select(CustomerMessage).where(
         CustomerMessage.incident_id == int(incident), CustomerMessage.kind == kind,
         CustomerMessage.version == int(version.removeprefix("v"))))

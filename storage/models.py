@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -22,8 +23,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from bot.domain.apology.rules import MessageKind
 from bot.domain.lifecycle import State
 from bot.domain.records import CallStatus, Event, MessageStatus, Purpose
+from bot.domain.remedies import RemedyType, Response, StatusOfRemedy
 from bot.domain.severity import Severity
-from storage.types import StrEnumType, UTCDateTime
+from storage.types import DecimalText, StrEnumType, UTCDateTime
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -285,6 +287,9 @@ class CallTask(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     called_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What the customer said to the remedy offered on the call, and which one ("id:revision").
+    remedy_response: Mapped[Response | None] = mapped_column(StrEnumType(Response, 16))
+    remedy_ref: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (
         UniqueConstraint("incident_id", "helpdesk", "customer_external_id",
@@ -366,4 +371,33 @@ class ReviewAction(Base):
     __table_args__ = (
         Index("ix_review_actions_owner_status", "owner_id", "status"),
         Index("ix_review_actions_incident", "incident_id"),
+    )
+
+
+class CustomerRemedy(Base):
+    """What we offer one customer (rule 7), or everyone affected: the default is the row
+    with an empty helpdesk and customer. Changed in place, `revision` + 1 each time (the
+    timeline keeps every change); a change that needs approval is pending again."""
+
+    __tablename__ = "remedies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    helpdesk: Mapped[str] = mapped_column(String(32), default="")
+    customer_external_id: Mapped[str] = mapped_column(String(64), default="")
+    type: Mapped[RemedyType] = mapped_column(StrEnumType(RemedyType, 16))
+    amount: Mapped[Decimal | None] = mapped_column(DecimalText(32))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    percent: Mapped[Decimal | None] = mapped_column(DecimalText(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[StatusOfRemedy] = mapped_column(StrEnumType(StatusOfRemedy, 16))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    set_by: Mapped[str] = mapped_column(String(32))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    approved_by: Mapped[str | None] = mapped_column(String(32))  # None: approved by saving
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("incident_id", "helpdesk", "customer_external_id",
+                         name="uq_remedies_customer"),
     )

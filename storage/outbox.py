@@ -46,6 +46,7 @@ from storage.models import Base
 from storage.types import UTCDateTime
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+PUBLIC, INTERNAL = "public", "internal"  # a reply the customer reads; a note for the team
 ERROR_MAX = 300
 _ENQUEUE_CHUNK = 500  # rows per INSERT: well under both backends' bound-parameter limits
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
@@ -73,6 +74,9 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(ERROR_MAX))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    visibility: Mapped[str] = mapped_column(String(16), default=PUBLIC, server_default=PUBLIC)
+    extra_tags: Mapped[str | None] = mapped_column(String(300))  # space-separated
+    remedy_ref: Mapped[str | None] = mapped_column(String(32))  # the remedy the body carries
 
     __table_args__ = (
         UniqueConstraint("message_key", "helpdesk", "ticket_id", name="uq_outbox_message_ticket"),
@@ -92,6 +96,9 @@ class NewMessage:
     customer_id: str
     body: str
     marker: str
+    visibility: str = PUBLIC
+    tags: tuple[str, ...] = ()  # besides the incident's own tag
+    remedy_ref: str | None = None  # "remedy id:revision" when the body offers a remedy
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +115,8 @@ class ClaimedMessage:
     marker: str
     attempts: int
     lease_until: datetime
+    visibility: str = PUBLIC
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +160,8 @@ async def enqueue(session: AsyncSession, rows: Iterable[NewMessage], *, now: dat
             "helpdesk": row.helpdesk, "ticket_id": row.ticket_id,
             "customer_id": row.customer_id, "body": row.body, "marker": row.marker,
             "status": PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now,
+            "visibility": row.visibility, "extra_tags": " ".join(row.tags) or None,
+            "remedy_ref": row.remedy_ref,
         })
     insert = pg_insert if is_postgres(session) else sqlite_insert
     created = 0
@@ -207,7 +218,7 @@ async def claim(
             OutboxMessage.id, OutboxMessage.incident_id, OutboxMessage.message_key,
             OutboxMessage.helpdesk, OutboxMessage.ticket_id, OutboxMessage.customer_id,
             OutboxMessage.body, OutboxMessage.marker, OutboxMessage.attempts,
-            OutboxMessage.lease_until,
+            OutboxMessage.lease_until, OutboxMessage.visibility, OutboxMessage.extra_tags,
         )
         .execution_options(synchronize_session=False)
     )
@@ -216,7 +227,8 @@ async def claim(
         (ClaimedMessage(
             id=r.id, incident_id=r.incident_id, message_key=r.message_key, helpdesk=r.helpdesk,
             ticket_id=r.ticket_id, customer_id=r.customer_id, body=r.body, marker=r.marker,
-            attempts=r.attempts, lease_until=r.lease_until)
+            attempts=r.attempts, lease_until=r.lease_until, visibility=r.visibility,
+            tags=tuple((r.extra_tags or "").split()))
          for r in rows),
         key=lambda m: m.id,
     )
@@ -337,7 +349,8 @@ async def first_sent_at(session: AsyncSession, incident_id: int) -> datetime | N
     """When the incident's first customer message reached a ticket."""
     result = await session.execute(
         select(func.min(OutboxMessage.sent_at)).where(OutboxMessage.incident_id == incident_id,
-                                                      OutboxMessage.status == SENT)
+                                                      OutboxMessage.status == SENT,
+                                                      OutboxMessage.visibility == PUBLIC)
     )
     return result.scalar_one_or_none()
 
@@ -356,5 +369,29 @@ async def last_sent_at(session: AsyncSession, incident_id: int) -> datetime | No
     """When the incident's most recent customer message reached a ticket."""
     result = await session.execute(
         select(func.max(OutboxMessage.sent_at)).where(OutboxMessage.incident_id == incident_id,
-                                                      OutboxMessage.status == SENT))
+                                                      OutboxMessage.status == SENT,
+                                                      OutboxMessage.visibility == PUBLIC))
     return result.scalar_one_or_none()
+
+
+async def remedy_refs(
+    session: AsyncSession, incident_id: int
+) -> dict[tuple[str, str], set[str | None]]:
+    """(helpdesk, customer) → the remedies ("id:revision", or None) their replies carried."""
+    result = await session.execute(
+        select(OutboxMessage.helpdesk, OutboxMessage.customer_id, OutboxMessage.remedy_ref)
+        .where(OutboxMessage.incident_id == incident_id, OutboxMessage.visibility == PUBLIC))
+    carried: dict[tuple[str, str], set[str | None]] = {}
+    for helpdesk, customer, ref in result.all():
+        carried.setdefault((helpdesk, customer), set()).add(ref)
+    return carried
+
+
+async def keys_for_customers(
+    session: AsyncSession, message_key: str
+) -> set[tuple[str, str]]:
+    """The customers (helpdesk, customer) who already have a row of this message."""
+    result = await session.execute(
+        select(OutboxMessage.helpdesk, OutboxMessage.customer_id)
+        .where(OutboxMessage.message_key == message_key).distinct())
+    return {(helpdesk, customer) for helpdesk, customer in result.all()}

@@ -50,7 +50,8 @@ def call_task(row: CallTask) -> CallTaskRecord:
     return CallTaskRecord(id=row.id, incident_id=row.incident_id, name=row.name,
                           phone=row.phone, email=row.email, vip=row.vip,
                           status=CallStatus(row.status),
-                          assignee_id=row.assignee_id, result=row.result)
+                          assignee_id=row.assignee_id, result=row.result,
+                          remedy_response=row.remedy_response)
 
 
 def call_tasks(rows: Iterable[CallTask]) -> tuple[CallTaskRecord, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import TypeVar
 
@@ -49,3 +50,24 @@ class StrEnumType(TypeDecorator[E]):
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
         return None if value is None else self.enum(value)
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """An exact decimal stored as its text ("40.50"): SQLite has no decimal type, and a
+    float would round money."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int = 32) -> None:
+        super().__init__(length)
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal) or not value.is_finite():
+            raise ValueError("only finite Decimals are stored as amounts")
+        return f"{value:f}"
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)

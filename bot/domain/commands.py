@@ -102,8 +102,16 @@ class Report:
     incident_id: int | None = None  # `/amends report 12`: one incident's timeline picture
 
 
+@dataclass(frozen=True, slots=True)
+class Remedies:
+    """Upload the incident's remedies as CSV to its thread."""
+
+    incident_id: int
+
+
 Command = (Help | Declare | Status | ListOpen | SetSupervisor | SetOncall | ShowTeam | Customers
-           | Update | ShowOncall | CoverOncall | Resolve | Reopen | MyActions | Report)
+           | Update | ShowOncall | CoverOncall | Resolve | Reopen | MyActions | Report
+           | Remedies)
 
 
 def parse(text: str, command_name: str = "/amends") -> Command:
@@ -131,6 +139,8 @@ def parse(text: str, command_name: str = "/amends") -> Command:
             return MyActions()
         case "report":
             return _report(args, command_name)
+        case "remedies":
+            return Remedies(_incident_id(args, f"{command_name} remedies 12"))
         case "list":
             return ListOpen(_page(args, f"{command_name} list 2"))
         case "team":

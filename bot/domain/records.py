@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from bot.domain.apology.rules import MessageKind
 from bot.domain.lifecycle import People, State
+from bot.domain.remedies import Response
 from bot.domain.severity import Severity
 
 
@@ -43,6 +44,7 @@ class Purpose(StrEnum):
     CALLS_REMINDER = "calls_reminder"
     CLOSING_PROMPT = "closing_prompt"  # "resolved: write the follow-up", "start the review"
     ACTION_REMINDER = "action_reminder"
+    REMEDIES = "remedies"
 
 
 ACK_PROMPTS = (Purpose.THREAD_ESCALATION, Purpose.SUPERVISOR_DM, Purpose.BACKUP_DM)
@@ -134,6 +136,8 @@ class CallTaskRecord:
     status: CallStatus
     assignee_id: str | None
     result: str | None
+    remedy: str | None = None  # what we offer them, for the caller: "refund €40.00"
+    remedy_response: Response | None = None  # what they said to it on the call
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +207,10 @@ class Event(StrEnum):
     CALLS_REMINDER_FAILED = "calls_reminder_failed"
     CLOSING_PROMPT_FAILED = "closing_prompt_failed"
     ACTION_REMINDER_FAILED = "action_reminder_failed"
+    REMEDIES_SET = "remedies_set"
+    REMEDIES_APPROVED = "remedies_approved"
+    REMEDIES_FAILED = "remedies_failed"
+    REMEDY_FOLLOW_UP_QUEUED = "remedy_follow_up_queued"
 
     @classmethod
     def post_failed(cls, purpose: Purpose) -> Event:

@@ -23,11 +23,21 @@ from bot.domain.errors import NotFound, Refusal
 from bot.domain.lifecycle import Action, State
 from bot.domain.notices.apology import NobodyToNotify
 from bot.domain.records import Event, MessageVersion
+from bot.domain.remedies import (
+    REMEDY_TOKEN,
+    RemedyRecord,
+    by_customer,
+    customer_sentence,
+    fill_remedy,
+    note_text,
+    remedy_marker,
+)
 from bot.domain.severity import Severity
 from bot.services import reminders, say, transitions
 from bot.services.context import Deps, Options
 from storage import closing, customers, incidents, messages, outbox, people
 from storage import records as to_record
+from storage import remedies as remedy_store
 from storage.models import CustomerMessage, Incident
 
 log = logging.getLogger(__name__)
@@ -52,6 +62,19 @@ UPDATE = MessageKind.UPDATE
 NEXT_UPDATE_TOKEN = "{next_update_time}"  # noqa: S105 - a placeholder, not a secret
 
 
+SAMPLE_REMEDY = "a credit of €10.00 on your account."
+
+
+def with_offer(body: str, offer: str | None) -> str:
+    """The draft as saved: the free-text "What we offer them" is never dropped. With
+    `{remedy}` in the body it is the sentence for customers without a remedy of their own;
+    without the token, and not already in the text, it is added as the last paragraph."""
+    text = " ".join((offer or "").split()).rstrip(".")
+    if not text or REMEDY_TOKEN in body or text.lower() in " ".join(body.split()).lower():
+        return body
+    return f"{body.rstrip()}\n\nWhat we offer you: {text}."
+
+
 def when_text(due: datetime, customer_tz: str | None, team_tz: str, now: datetime) -> str:
     text = promise_text(due, customer_tz, team_tz, now)
     return text.removeprefix("by ")
@@ -61,8 +84,8 @@ def check(
     body: str, severity: Severity, kind: MessageKind = APOLOGY, *,
     sample_time: str = "15:30 UTC",
 ) -> list[Finding]:
-    """Check the text as a customer will read it (the time token filled in)."""
-    filled = body.replace(NEXT_UPDATE_TOKEN, sample_time)
+    """Check the text as a customer will read it (the time and remedy tokens filled in)."""
+    filled = fill_remedy(body.replace(NEXT_UPDATE_TOKEN, sample_time), SAMPLE_REMEDY)
     return check_message(filled, kind=MessageKind(kind), severity=severity)
 
 
@@ -86,7 +109,8 @@ async def save_draft(deps: Deps, draft: Draft) -> tuple[MessageVersion, bool]:
         incident = await _incident(session, draft.incident_id)
         findings = check(draft.body, incident.severity, draft.kind)
         message, created = await messages.add_version(
-            session, incident_id=draft.incident_id, kind=draft.kind, body=draft.body,
+            session, incident_id=draft.incident_id, kind=draft.kind,
+            body=with_offer(draft.body, draft.remedy),
             remedy=draft.remedy, next_update_at=draft.next_update_at,
             every_ticket=draft.every_ticket,
             findings=[_finding_json(f) for f in findings],
@@ -228,7 +252,11 @@ def _when(message: CustomerMessage, customer_tz: str | None, team_tz: str,
 
 
 async def _enqueue(session: AsyncSession, incident: Incident, message: CustomerMessage,
-                   now: datetime, team_tz: str = "UTC") -> int:
+                   now: datetime, team_tz: str = "UTC",
+                   only: set[tuple[str, str]] | None = None) -> int:
+    """Queue the message on each customer's ticket(s); returns its recipients: customers
+    queued, and those held because the remedy the message mentions awaits approval (they
+    are queued when it is approved). `only`: these customers, if not queued already."""
     rows = await customers.all_rows(session, incident.id)
     tickets = await customers.tickets(session, incident.id)
     names = {(r.customer.helpdesk, r.customer.external_id): r.customer.name for r in rows}
@@ -242,27 +270,61 @@ async def _enqueue(session: AsyncSession, incident: Incident, message: CustomerM
         earlier = await outbox.tickets_by_customer(session, incident.id)
         chosen = [TicketRef(t.helpdesk, earlier.get((t.helpdesk, t.customer_id), t.ticket_id),
                             t.customer_id, t.status, t.updated_at) for t in chosen]
+    if only is not None:
+        chosen = [t for t in chosen if (t.helpdesk, t.customer_id) in only]
     ref = marker(incident.id, message.id, message.version)
     key = to_record.message(message).outbox_key
-    queue = [
-        outbox.NewMessage(
+    mentions = REMEDY_TOKEN in message.body
+    default, own = by_customer(await remedy_store.for_incident(session, incident.id)
+                               if mentions else [])
+    queue: list[outbox.NewMessage] = []
+    notes: list[outbox.NewMessage] = []
+    held: set[tuple[str, str]] = set()
+    for t in chosen:
+        customer = (t.helpdesk, t.customer_id)
+        remedy = own.get(customer) or default
+        if remedy is not None and remedy.pending:
+            held.add(customer)  # "Nothing with an unapproved remedy reaches a customer"
+            continue
+        sentence = customer_sentence(remedy.remedy if remedy else None, message.remedy)
+        queue.append(outbox.NewMessage(
             incident_id=incident.id, message_key=key, helpdesk=t.helpdesk, ticket_id=t.ticket_id,
             customer_id=t.customer_id,
-            body=personalise(message.body, names.get((t.helpdesk, t.customer_id)), ref,
-                             _when(message, zones.get((t.helpdesk, t.customer_id)), team_tz,
-                                   now)),
-            marker=ref)
-        for t in chosen
-    ]
-    await outbox.enqueue(session, queue, now=now)
-    return len(queue)
+            body=personalise(message.body, names.get(customer), ref,
+                             _when(message, zones.get(customer), team_tz, now),
+                             remedy=sentence if mentions else None),
+            marker=ref, remedy_ref=remedy.ref if remedy else None))
+        if remedy is not None:
+            notes.append(remedy_note(incident.id, remedy, t.helpdesk, t.ticket_id,
+                                     t.customer_id))
+    await outbox.enqueue(session, queue + notes, now=now)
+    return len(queue) + len(held)
 
 
-def personalise(body: str, name: str | None, ref: str, when: str | None = None) -> str:
+def remedy_note(incident_id: int, remedy: RemedyRecord, helpdesk: str, ticket_id: str,
+                customer_id: str) -> outbox.NewMessage:
+    """The internal note on a ticket saying what the customer is offered and who approved
+    it, tagged by type; once per remedy revision and ticket."""
+    mark = remedy_marker(incident_id, remedy.id, remedy.revision, note=True)
+    return outbox.NewMessage(
+        incident_id=incident_id,
+        message_key=f"remedy-note:{incident_id}:{remedy.id}:r{remedy.revision}",
+        helpdesk=helpdesk, ticket_id=ticket_id, customer_id=customer_id,
+        body=with_marker(note_text(remedy.remedy, remedy.approved_by, remedy.set_by,
+                                   incident_id), mark),
+        marker=mark, visibility=outbox.INTERNAL, tags=(remedy.remedy.type.tag,),
+        remedy_ref=remedy.ref)
+
+
+def personalise(body: str, name: str | None, ref: str, when: str | None = None, *,
+                remedy: str | None = None) -> str:
+    """The message as this customer reads it: greeting, their time, their remedy (or none:
+    `{remedy}` and a line left holding only its label go)."""
     first = name.split()[0] if name and name.strip() else None
     greeting = f"Hi {first}," if first else "Hello,"
     if when:
         body = body.replace(NEXT_UPDATE_TOKEN, when)
+    body = fill_remedy(body, remedy)
     return with_marker(f"{greeting}\n\n{body.strip()}", ref)
 
 

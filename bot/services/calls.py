@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.errors import NotFound, Refusal
 from bot.domain.notices.calls import CallList, CallResultForm, CallsNotTaken
-from bot.domain.records import CallStatus, Event, Purpose
+from bot.domain.records import CallStatus, CallTaskRecord, Event, Purpose
+from bot.domain.remedies import Response, by_customer, effective
 from bot.services import say
 from bot.services.context import Deps
 from storage import calls, customers, incidents, timers
 from storage import records as to_record
+from storage import remedies as remedy_store
+from storage.models import CallTask
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +41,8 @@ async def post_call_list(deps: Deps, incident_id: int) -> None:
         await calls.create(session, incident_id, chosen, now)
         await timers.schedule(session, kind=CALLS_TIMER, key=str(incident_id),
                               incident_id=incident_id, due_at=now + TAKE_WITHIN)
-        tasks = to_record.call_tasks(await calls.for_incident(session, incident_id))
+        tasks = await _with_remedies(session, incident_id,
+                                     await calls.for_incident(session, incident_id))
         channel, thread = to_record.incident(incident).thread
     await say.post(deps, incident_id, channel, CallList(tasks), thread_ts=thread,
                    remember_as=Purpose.CALL_LIST)
@@ -59,26 +67,50 @@ async def result_form(deps: Deps, task_id: int) -> CallResultForm:
         task = await calls.get(session, task_id)
         if task is None:
             raise NotFound("That call is no longer on the list.")
-        return CallResultForm(to_record.call_task(task))
+        [record] = await _with_remedies(session, task.incident_id, [task])
+        return CallResultForm(record)
 
 
-async def record(deps: Deps, task_id: int, user_id: str, outcome: str) -> int:
-    """Save how the call went (raises Refusal if it cannot be); returns the incident id."""
+async def record(deps: Deps, task_id: int, user_id: str, outcome: str,
+                 response: Response | None = None) -> int:
+    """Save how the call went, and what the customer said to their remedy (raises Refusal
+    if it cannot be); returns the incident id."""
     async with deps.sessions() as session, session.begin():
         task = await calls.get(session, task_id)
         if task is None:
             raise NotFound("That call is no longer on the list.")
-        if not await calls.record_call(session, task_id, user_id, outcome, deps.clock.now()):
+        offered = effective(await remedy_store.for_incident(session, task.incident_id),
+                            (task.helpdesk, task.customer_external_id))
+        if not await calls.record_call(
+                session, task_id, user_id, outcome, deps.clock.now(),
+                remedy_response=response if offered else None,
+                remedy_ref=offered.ref if offered and response else None):
             raise Refusal("This call is already recorded.")
         await incidents.record(session, task.incident_id, Event.CUSTOMER_CALLED,
                                actor_id=user_id, now=deps.clock.now(),
-                               details={"task": task_id})
+                               details={"task": task_id, "remedy": str(response or "") or None})
         return task.incident_id
+
+
+async def _with_remedies(session: AsyncSession, incident_id: int,
+                         rows: Sequence[CallTask]) -> tuple[CallTaskRecord, ...]:
+    """The call tasks, each with what we offer that customer (rule 7), for the caller."""
+    default, own = by_customer(await remedy_store.for_incident(session, incident_id))
+    found = []
+    for row in rows:
+        offered = own.get((row.helpdesk, row.customer_external_id)) or default
+        text = None
+        if offered is not None:
+            text = offered.remedy.short() + (" (waiting for approval)" if offered.pending
+                                              else "")
+        found.append(replace(to_record.call_task(row), remedy=text))
+    return tuple(found)
 
 
 async def refresh(deps: Deps, incident_id: int) -> None:
     async with deps.sessions() as session:
-        tasks = to_record.call_tasks(await calls.for_incident(session, incident_id))
+        tasks = await _with_remedies(session, incident_id,
+                                     await calls.for_incident(session, incident_id))
     await say.update_remembered(deps, incident_id, [Purpose.CALL_LIST], CallList(tasks))
 
 

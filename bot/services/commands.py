@@ -23,7 +23,7 @@ from bot.domain.notices.replies import (
 )
 from bot.services import oncall
 from bot.services.context import Deps
-from storage import customers, incidents, people
+from storage import customers, incidents, people, remedies
 from storage import records as to_record
 
 
@@ -48,12 +48,14 @@ async def answer(deps: Deps, parsed: commands.Command, user_id: str) -> Notice:
                 if row is None:
                     raise NotFound(f"There is no incident #{incident_id}.")
                 events = await incidents.timeline(session, incident_id)
+                remedy_cost = await remedies.cost(session, incident_id)
             from bot.services import report
 
             return StatusReply(to_record.incident(row),
                                tuple(TimelineEntry(e.at, e.kind, e.actor_id, e.details)
                                      for e in events), now,
-                               numbers=await report.incident_numbers(deps, incident_id))
+                               numbers=await report.incident_numbers(deps, incident_id),
+                               remedies=remedy_cost)
         case commands.ShowTeam():
             async with deps.sessions() as session:
                 everyone = await people.everyone(session)

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.domain.remedies import ApprovalPolicy
 from bot.inflight import InFlight
 from bot.services.ports import SlackPort
 from integrations.helpdesk.base import Helpdesk
@@ -31,6 +32,9 @@ class Options:
     # Rule 9: the review's categories (the repeat check compares them).
     review_categories: tuple[str, ...] = (
         "billing", "shipping", "outage", "data", "communication", "other")
+    # Remedies above these amounts (per currency) or of these types need the supervisor.
+    remedy_policy: ApprovalPolicy = field(default_factory=lambda: ApprovalPolicy({}))
+    remedy_currency: str = "EUR"  # pre-filled in the remedy form
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,11 @@ The worker drains the outbox (`storage.outbox`). Per row:
    the worker first reads the ticket's recent comments and looks for the row's
    marker; if it is there, that comment is recorded and nothing is posted again.
 3. Otherwise it posts the public reply and records the comment id.
-4. It tags the ticket `amends-incident-<id>`; a failed tag is logged and does not
-   undo a delivered message.
+4. It tags the ticket `amends-incident-<id>` (and a remedy note's type tag, e.g.
+   `amends-remedy-refund`); a failed tag is logged and does not undo a delivered message.
+
+A row is a public reply or, for remedies, an internal note (`visibility`); step 2
+looks for the marker among comments of the same kind.
 
 The helpdesk calls of one row finish (or are abandoned) well inside the row's
 lease, which is renewed just before calling when the row waited its turn: no
@@ -200,9 +203,11 @@ class DeliveryWorker:
 
     async def _post_once(self, helpdesk: Helpdesk, row: ClaimedMessage) -> tuple[str, bool]:
         """The comment id carrying this row's message, and whether it was already there."""
+        public = row.visibility != outbox.INTERNAL
         if row.attempts > 1:
             comments = await helpdesk.recent_comments(row.ticket_id, limit=RECENT_COMMENTS)
-            found = [c for c in comments if c.public and has_marker(c.body, row.marker)]
+            found = [c for c in comments
+                     if c.public == public and has_marker(c.body, row.marker)]
             if found:
                 if len(found) > 1:
                     log.error("delivery %d (%s ticket %s): %d comments carry the same marker",
@@ -212,13 +217,17 @@ class DeliveryWorker:
                          "(attempt %d)", row.id, row.helpdesk, row.ticket_id,
                          first.external_id, row.attempts)
                 return str(first.external_id), True
-        comment_id = await helpdesk.post_public_reply(row.ticket_id, row.body)
+        if public:
+            comment_id = await helpdesk.post_public_reply(row.ticket_id, row.body)
+        else:
+            comment_id = await helpdesk.post_internal_note(row.ticket_id, row.body)
         return str(comment_id), False
 
     async def _tag(self, helpdesk: Helpdesk, row: ClaimedMessage) -> None:
         try:
             async with asyncio.timeout(self.call_budget.total_seconds()):
-                await helpdesk.add_tag(row.ticket_id, tag_for(row.incident_id))
+                for tag in (tag_for(row.incident_id), *row.tags):
+                    await helpdesk.add_tag(row.ticket_id, tag)
         except (HelpdeskError, TimeoutError) as error:
             log.warning("delivery %d (%s ticket %s): sent, but tagging failed: %s",
                         row.id, row.helpdesk, row.ticket_id, type(error).__name__)

@@ -32,7 +32,8 @@ from bot.domain.records import (
     PostedRef,
     Purpose,
 )
-from bot.services import apology, say
+from bot.domain.remedies import REMEDY_TOKEN, with_token
+from bot.services import apology, remedies, say
 from bot.services.context import Deps
 from bot.services.incidents import refresh_card
 from storage import customers, incidents, messages, outbox
@@ -89,6 +90,8 @@ def template_body(
     incident: IncidentRecord, count: int, remedy: str | None,
     template_dir: Path | None = None, kind: MessageKind = MessageKind.APOLOGY,
 ) -> str:
+    if remedy is None and kind is MessageKind.APOLOGY:
+        remedy = REMEDY_TOKEN  # each customer reads their own remedy there
     context = MessageContext(
         customer_name=None,
         what_happened=incident.what_happened,
@@ -101,8 +104,8 @@ def template_body(
         severity=incident.severity,
     )
     message_kind = MessageKind.UPDATE if kind is MessageKind.UPDATE else MessageKind.APOLOGY
-    return _without_greeting(render_message(message_kind, choose_scale(count), context=context,
-                                            template_dir=template_dir))
+    return with_token(_without_greeting(render_message(
+        message_kind, choose_scale(count), context=context, template_dir=template_dir)))
 
 
 def _without_greeting(text: str) -> str:
@@ -114,7 +117,9 @@ def _without_greeting(text: str) -> str:
 async def post_draft(deps: Deps, incident: IncidentRecord, message: MessageVersion,
                      count: int) -> None:
     channel, thread = incident.thread
-    posted = await say.post(deps, incident.id, channel, DraftPosted(message, count),
+    async with deps.sessions() as session:
+        offered = await remedies.overview(session, incident.id, message.body, message.remedy)
+    posted = await say.post(deps, incident.id, channel, DraftPosted(message, count, offered),
                             thread_ts=thread)
     if posted is None:
         return
@@ -180,10 +185,14 @@ async def _show_one(deps: Deps, key: str) -> int | None:
                  for r in await customers.all_rows(session, incident.id)} if failed else {}
         shown = to_record.posted(await incidents.messages(
             session, incident.id, [Purpose.DELIVERY_PROGRESS], subject=key))
+        held = await remedies.held(session, incident.id, row, key)
     failures = tuple(Failure(names.get((f.helpdesk, f.customer_id), "a customer"),
                              f.ticket_id, f.error or "unknown") for f in failed)
-    notice = (DeliveryProgress(message, counts.sent, counts.pending, counts.failed, failures)
-              if counts.total else NobodyToNotify(message, "it has no ticket to go to."))
+    # The two reads may straddle a row failing: the list of failures is the later word.
+    late = max(0, len(failures) - counts.failed)
+    notice = (DeliveryProgress(message, counts.sent, max(0, counts.pending - late),
+                               counts.failed + late, failures, held=held)
+              if counts.total or held else NobodyToNotify(message, "it has no ticket to go to."))
     if shown:
         await say.update_all(deps, shown[-1:], notice)
         return incident.id

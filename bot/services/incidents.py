@@ -16,7 +16,7 @@ from bot.services.context import Deps
 from bot.services.escalation import ESCALATION_TIMER, tell_supervisor
 from bot.services.ports import SlackDeliveryError
 from integrations.helpdesk.base import Scope
-from storage import chases, customers, incidents, outbox, people, timers
+from storage import chases, customers, incidents, outbox, people, remedies, timers
 from storage import messages as stored_messages
 from storage import records as to_record
 
@@ -124,13 +124,15 @@ async def refresh_card(deps: Deps, incident_id: int) -> None:
         latest = await stored_messages.latest_approved(session, incident_id)
         last_sent = await outbox.last_sent_at(session, incident_id)
         chase_count = await chases.count(session, incident_id)
+        remedy_cost = await remedies.cost(session, incident_id)
     if row is None or not row.card_ts or not row.channel_id:
         return
     from bot.services import report  # report reads what this module's callers saved
 
     card = Card(to_record.incident(row), deps.clock.now(), last_update_at=last_sent,
                 next_due=latest.next_update_at if latest else None, chase_count=chase_count,
-                numbers=await report.incident_numbers(deps, incident_id))
+                numbers=await report.incident_numbers(deps, incident_id),
+                remedies=remedy_cost)
     try:
         await deps.slack.update(row.channel_id, row.card_ts, card)
     except SlackDeliveryError:

@@ -20,6 +20,8 @@ class ActionId(StrEnum):
     SNOOZE = "reminder_snooze"  # 15 minutes
     SNOOZE_LONG = "reminder_snooze_long"  # 1 hour: Slack wants action_ids unique in a block
     CALL_DONE = "call_done"
+    REMEDIES = "remedies_open"
+    APPROVE_REMEDIES = "remedies_approve"
 
 
 class CallbackId(StrEnum):
@@ -27,6 +29,8 @@ class CallbackId(StrEnum):
     DRAFT_APOLOGY = "draft_apology"
     REQUEST_CHANGES = "request_changes"
     CALL_RESULT = "call_result"
+    REMEDIES = "remedies"
+    APPROVE_REMEDIES = "remedies_approve"
 
 
 class CloseLoopActionId(StrEnum):

@@ -76,6 +76,7 @@ def _load_views() -> None:
         home,
         messages,
         modals,
+        remedies,  # noqa: F401
         reminders,
         replies,
     )

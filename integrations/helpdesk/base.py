@@ -2,8 +2,8 @@
 
 A `Helpdesk` finds the tickets in a `Scope` page by page (so the caller can show
 progress), fetches the customers behind them, posts public replies, reads recent
-comments and tags tickets. Zendesk and Freshdesk implement it (`zendesk.py`,
-`freshdesk.py`); another vendor needs only these six methods.
+comments, posts internal notes and tags tickets. Zendesk and Freshdesk implement it
+(`zendesk.py`, `freshdesk.py`); another vendor needs only these seven methods.
 
 `parse_scope` checks what a person typed before anything is fetched, and raises
 `InvalidScope` with one short sentence fit for a Slack modal field error.
@@ -97,8 +97,12 @@ class Helpdesk(Protocol):
         """Posts `body` (plain text) as a public reply; returns the new comment's id."""
         ...
 
+    async def post_internal_note(self, ticket_id: str, body: str) -> str:
+        """Posts `body` (plain text) as a note only agents see; returns its comment id."""
+        ...
+
     async def recent_comments(self, ticket_id: str, limit: int = 30) -> list[Comment]:
-        """The ticket's latest comments, newest first."""
+        """The ticket's latest comments (public and internal), newest first."""
         ...
 
     async def add_tag(self, ticket_id: str, tag: str) -> None:

@@ -22,10 +22,11 @@ VIP tag (default `vip`), their company's `account_tier` is a VIP tier (default P
 or Enterprise), or one of their tickets seen by this client is Urgent (priority 4).
 
 Replies: POST /api/v2/tickets/{id}/reply with `body` as HTML (our plain text, escaped,
-in paragraphs). Comments: GET /api/v2/tickets/{id}/conversations (`private` → not
-public). Tags: Freshdesk's update replaces the tag list, so `add_tag` reads the
-ticket's tags and writes them back with the new one. Auth: Basic, API key as the
-user name and "X" as the password.
+in paragraphs). Internal notes: POST /api/v2/tickets/{id}/notes with `private: true`.
+Comments: GET /api/v2/tickets/{id}/conversations (`private` → not public). Tags:
+Freshdesk's update replaces the tag list, so `add_tag` reads the ticket's tags and
+writes them back with the new one. Auth: Basic, API key as the user name and "X" as
+the password.
 """
 
 from __future__ import annotations
@@ -292,6 +293,17 @@ class FreshdeskClient:
                                            idempotent=False)
         data = self.http.json_of(response) or {}
         log.info("freshdesk ticket %s: public reply posted as conversation %s", tid,
+                 data.get("id"))
+        return str(data["id"])
+
+    async def post_internal_note(self, ticket_id: str, body: str) -> str:
+        """A private note (POST /api/v2/tickets/{id}/notes, `private: true`)."""
+        tid = ticket_id_of(self.name, ticket_id)
+        response = await self.http.request("POST", f"/api/v2/tickets/{tid}/notes",
+                                           json={"body": plain_to_html(body), "private": True},
+                                           idempotent=False)
+        data = self.http.json_of(response) or {}
+        log.info("freshdesk ticket %s: internal note posted as conversation %s", tid,
                  data.get("id"))
         return str(data["id"])
 

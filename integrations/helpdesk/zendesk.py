@@ -313,15 +313,22 @@ class ZendeskClient:
     # -- replies, comments, tags -----------------------------------------------------------
 
     async def post_public_reply(self, ticket_id: str, body: str) -> str:
+        return await self._comment(ticket_id, body, public=True)
+
+    async def post_internal_note(self, ticket_id: str, body: str) -> str:
+        """A private comment (`public: false`): only agents see it."""
+        return await self._comment(ticket_id, body, public=False)
+
+    async def _comment(self, ticket_id: str, body: str, *, public: bool) -> str:
         tid = ticket_id_of(self.name, ticket_id)
         response = await self.http.request(
             "PUT", f"/api/v2/tickets/{tid}",
-            json={"ticket": {"comment": {"body": body, "public": True}}}, idempotent=False)
+            json={"ticket": {"comment": {"body": body, "public": public}}}, idempotent=False)
         data = self.http.json_of(response) or {}
         for event in (data.get("audit") or {}).get("events") or []:
             if event.get("type") == "Comment" and "id" in event:
-                log.info("zendesk ticket %s: public reply posted as comment %s", tid,
-                         event["id"])
+                log.info("zendesk ticket %s: %s posted as comment %s", tid,
+                         "public reply" if public else "internal note", event["id"])
                 return str(event["id"])
         # No audit in the answer: the newest comment is ours.
         comments = await self.recent_comments(tid, limit=1)

@@ -148,3 +148,16 @@ async def test_reply_conversations_and_tag_change_the_ticket(fd: FreshdeskStandI
     assert [c.public for c in comments] == [True, False, True]
     assert fd.tickets[s["t1"]]["tags"] == ["outage", "amends-incident-7"]
     assert len(fd.calls("PUT", f"/api/v2/tickets/{s['t1']}")) == 1
+
+
+async def test_internal_note_is_posted_as_a_private_note(fd: FreshdeskStandIn) -> None:
+    """A note goes to POST /tickets/{id}/notes with private true, as HTML, and reads back
+    as a private conversation."""
+    s = seed(fd)
+    client = client_for(fd)
+    note_id = await client.post_internal_note(str(s["t1"]), "Remedy: refund €40.00 <ok>")
+    comments = await client.recent_comments(str(s["t1"]))
+    await client.aclose()
+    assert fd.calls("POST", f"/api/v2/tickets/{s['t1']}/notes")[0].json == {
+        "body": "<p>Remedy: refund €40.00 &lt;ok&gt;</p>", "private": True}
+    assert comments[0].external_id == note_id and not comments[0].public

@@ -82,6 +82,7 @@ async def exercise(zd: ZendeskStandIn) -> None:
             requesters |= {t.requester_id for t in batch.tickets}
     await client.fetch_customers(sorted(requesters))
     await client.post_public_reply(str(incident), "Sorry.")
+    await client.post_internal_note(str(incident), "Remedy: refund €40.00, approved.")
     await client.recent_comments(str(incident))
     await client.add_tag(str(incident), "amends-incident-1")
     await client.aclose()
@@ -117,6 +118,18 @@ async def test_reply_body_matches_the_ticket_update_schema() -> None:
     validator = Draft202012Validator({**schema, "components": SPEC["components"]})
     assert puts[0].json["ticket"]["comment"]["public"] is True
     assert not list(validator.iter_errors(puts[0].json))
+
+
+async def test_internal_note_body_matches_the_ticket_update_schema() -> None:
+    """The remedy's internal note is a ticket update with a private comment, as documented."""
+    async with ZendeskStandIn(rate_limit=700) as zd:
+        await exercise(zd)
+        puts = [r for r in zd.requests if r.method == "PUT" and r.path.count("/") == 4]
+    op, _ = operation("PUT", puts[1].path)
+    schema = op["requestBody"]["content"]["application/json"]["schema"]
+    validator = Draft202012Validator({**schema, "components": SPEC["components"]})
+    assert puts[1].json["ticket"]["comment"]["public"] is False
+    assert not list(validator.iter_errors(puts[1].json))
 
 
 @pytest.mark.parametrize(

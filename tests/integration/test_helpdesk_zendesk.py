@@ -182,3 +182,17 @@ async def test_reply_comments_and_tag_change_the_ticket(zd: ZendeskStandIn) -> N
                                                "public": True}}}
     assert zd.calls("PUT", f"/api/v2/tickets/{s['t3']}/tags")[0].json == {
         "tags": ["amends-incident-7"]}
+
+
+async def test_internal_note_is_a_private_comment(zd: ZendeskStandIn) -> None:
+    """A note is PUT as a comment with public false, and reads back as not public."""
+    s = seed(zd)
+    client = client_for(zd)
+    note_id = await client.post_internal_note(str(s["t3"]), "Remedy: refund €40.00.")
+    comments = await client.recent_comments(str(s["t3"]), limit=5)
+    await client.aclose()
+    assert zd.comments[s["t3"]][-1]["public"] is False
+    assert comments[0].external_id == note_id and not comments[0].public
+    put = zd.calls("PUT", f"/api/v2/tickets/{s['t3']}")[0]
+    assert put.json == {"ticket": {"comment": {"body": "Remedy: refund €40.00.",
+                                               "public": False}}}

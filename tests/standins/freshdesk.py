@@ -278,6 +278,7 @@ class FreshdeskStandIn(HelpdeskStandIn):
         app.router.add_get(r"/api/v2/tickets/{id:\d+}", self._ticket_show)
         app.router.add_put(r"/api/v2/tickets/{id:\d+}", self._ticket_update)
         app.router.add_post(r"/api/v2/tickets/{id:\d+}/reply", self._reply)
+        app.router.add_post(r"/api/v2/tickets/{id:\d+}/notes", self._note)
         app.router.add_get(r"/api/v2/tickets/{id:\d+}/conversations", self._conversations)
         app.router.add_get(r"/api/v2/contacts/{id:\d+}", self._contact_show)
         app.router.add_get(r"/api/v2/companies/{id:\d+}", self._company_show)
@@ -428,6 +429,28 @@ class FreshdeskStandIn(HelpdeskStandIn):
         conversation["replied_to"] = []
         assert conversation["id"] == conversation_id
         return web.json_response(conversation, status=201)
+
+    async def _note(self, request: web.Request) -> web.Response:
+        """Create a Note: `body` (HTML) required, `private` defaults to true; answers 201
+        with the note (Freshdesk API v2, "Create a Note")."""
+        ticket_id = int(request.match_info["id"])
+        if ticket_id not in self.tickets:
+            return self._not_found()
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        text = body.get("body") if isinstance(body, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            return self._invalid("body", "It should be a/an String", "missing_field")
+        private = body.get("private", True) if isinstance(body, dict) else True
+        if not isinstance(private, bool):
+            return self._invalid("private", "It should be a/an Boolean")
+        self.add_conversation(ticket_id, text, incoming=False, private=private)
+        note = dict(self.conversations[ticket_id][-1])
+        note.pop("source", None)
+        note["notify_emails"] = []
+        return web.json_response(note, status=201)
 
     async def _conversations(self, request: web.Request) -> web.Response:
         ticket_id = int(request.match_info["id"])

@@ -128,7 +128,7 @@ class FakeHelpdesk:
     def carrying(self, ticket_id: str, mark: str) -> int:
         return sum(1 for c in self.comments[ticket_id] if has_marker(c.body, mark))
 
-    async def post_public_reply(self, ticket_id: str, body: str) -> str:
+    async def post_public_reply(self, ticket_id: str, body: str, public: bool = True) -> str:
         self.calls.append(("post", ticket_id))
         await asyncio.sleep(0)
         fault = self._fault("post", ticket_id)
@@ -141,13 +141,16 @@ class FakeHelpdesk:
                                        status=422)
         stored = f"<div class='x'><p>{body.replace(chr(10), '<br>')}</p></div>" if self.html \
             else body
-        comment = Comment(str(next(self._ids)), "agent-1", stored, True, self.clock.now())
+        comment = Comment(str(next(self._ids)), "agent-1", stored, public, self.clock.now())
         self.comments[ticket_id].append(comment)
         if self.on_post is not None:
             await self.on_post(ticket_id)  # the comment is stored; the answer is not back yet
         if fault == "accepted_timeout":
             raise HelpdeskUnavailable(self.name, "Zendesk did not answer in time")
         return comment.external_id
+
+    async def post_internal_note(self, ticket_id: str, body: str) -> str:
+        return await self.post_public_reply(ticket_id, body, public=False)
 
     async def recent_comments(self, ticket_id: str, limit: int = 30) -> list[Comment]:
         self.calls.append(("comments", ticket_id))
@@ -585,3 +588,26 @@ async def test_a_row_taken_over_while_waiting_is_not_posted_twice(
     assert all(zendesk.carrying(r.ticket_id, r.marker) == 1 for r in rows)
     assert zendesk.posts() == 2
     assert (await progress(sessions)).sent == 2
+
+
+async def test_an_internal_note_is_posted_once_privately_and_tagged_by_type(
+    sessions: async_sessionmaker[AsyncSession], clock: FakeClock, incident_id: int
+) -> None:
+    """A remedy note is a private comment; accepted-then-timed-out, the retry finds it among
+    the internal comments, posts nothing more, and tags the type beside the incident."""
+    mark = marker(incident_id, 8, 1)
+    note = NewMessage(incident_id=incident_id, message_key="remedy-note:1:8:r1",
+                      helpdesk="zendesk", ticket_id="100", customer_id="cust-0",
+                      body=with_marker("Remedy refund €40.00.", mark), marker=mark,
+                      visibility=outbox.INTERNAL, tags=("amends-remedy-refund",))
+    await enqueue(sessions, [note])
+    zendesk = FakeHelpdesk(clock)
+    zendesk.fail("post", "100", "accepted_timeout")
+    w = worker(sessions, clock, zendesk)
+    await w.run_until_idle()
+    clock.advance(minutes=1)
+    await w.run_until_idle()
+    assert w.totals == Counter(retry=1, recovered=1)
+    [comment] = zendesk.comments["100"]
+    assert not comment.public and zendesk.posts() == 1
+    assert zendesk.tags["100"] == {f"amends-incident-{incident_id}", "amends-remedy-refund"}

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from bot.domain.apology.rules import MessageKind
 from bot.domain.notices import Notice
+from bot.domain.notices.remedies import RemedyOverview
 from bot.domain.records import Finding, IncidentRecord, MessageVersion
 
 
@@ -38,6 +39,7 @@ class DraftForm(Notice):
 class DraftPosted(Notice):
     message: MessageVersion
     customer_count: int
+    remedies: RemedyOverview | None = None  # what each customer is offered, summed up
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,7 @@ class DeliveryProgress(Notice):
     pending: int
     failed: int
     failures: tuple[Failure, ...] = field(default=())
+    held: int = 0  # customers whose message waits for their remedy's approval
 
 
 @dataclass(frozen=True, slots=True)

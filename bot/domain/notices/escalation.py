@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.metrics import IncidentNumbers
 from bot.domain.notices import Notice
+from bot.domain.notices.remedies import RemedyCost
 from bot.domain.records import IncidentRecord
 
 
@@ -18,6 +19,7 @@ class Card(Notice):
     next_due: datetime | None = None
     chase_count: int = 0
     numbers: IncidentNumbers | None = None  # the incident's own metrics (issue 12)
+    remedies: RemedyCost | None = None  # rule 7: what the remedies cost, per currency
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.domain.metrics import IncidentNumbers
 from bot.domain.notices import Notice
+from bot.domain.notices.remedies import RemedyCost
 from bot.domain.records import IncidentRecord
 from bot.domain.rotation import OnCall
 
@@ -52,6 +53,7 @@ class StatusReply(Notice):
     events: tuple[TimelineEntry, ...]
     now: datetime
     numbers: IncidentNumbers | None = None
+    remedies: RemedyCost | None = None
 
 
 @dataclass(frozen=True, slots=True)

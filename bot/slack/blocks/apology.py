@@ -18,6 +18,7 @@ from bot.domain.notices.apology import (
     RequestChangesForm,
 )
 from bot.domain.records import Finding, MessageStatus
+from bot.slack.blocks.remedies import overview_text as remedy_overview_text
 from bot.slack.blocks.text import (
     Block,
     actions,
@@ -98,7 +99,9 @@ def draft_modal(form: DraftForm) -> Block:
                  "own time zone."),
         _input(REMEDY, "What we offer them (optional)", {
             "type": "plain_text_input", "action_id": INPUT, "max_length": 500,
-            **({"initial_value": remedy} if remedy else {})}, optional=True),
+            **({"initial_value": remedy} if remedy else {})}, optional=True,
+            hint="Where {remedy} stands, each customer reads their own remedy (Remedies in "
+                 "the thread); this text is for customers without one."),
         _input(EVERY_TICKET, "Where to reply", _every_ticket(form.every_ticket), optional=True),
     ]
     if any(f.blocking for f in findings):
@@ -182,6 +185,8 @@ def draft_in_thread(notice: DraftPosted) -> Message:
         blocks.append(context(f"Blocking finding kept because: {esc(message.override_reason)}"))
     if message.next_update_at:
         blocks.append(context(f"Promised next update: {slack_date(message.next_update_at)}"))
+    if notice.remedies is not None:
+        blocks.append(section(remedy_overview_text(notice.remedies)))
     blocks.append(actions(
         f"draft:{message.id}",
         button("Approve", ActionId.APPROVE_MESSAGE, str(message.id), "primary"),
@@ -238,6 +243,8 @@ def delivery_progress(notice: DeliveryProgress) -> Message:
     total = sent + pending + failed
     text = (f":outbox_tray: {label(message.kind)} v{message.version}: {sent:,} of {total:,} sent · "
             f"{pending:,} pending · {failed:,} failed")
+    if notice.held:
+        text += f" · {notice.held:,} waiting for their remedy's approval"
     blocks: list[Block] = [section(text)]
     if failures:
         lines = "\n".join(f"• {esc(f.customer)} (ticket {esc(f.ticket_id)}): {esc(f.reason)}"
@@ -249,7 +256,7 @@ def delivery_progress(notice: DeliveryProgress) -> Message:
     elif pending == 0 and total and message.kind in (MessageKind.FOLLOW_UP,
                                                       MessageKind.RESOLUTION):
         blocks.append(context("Every affected customer has the message on their ticket."))
-    elif pending == 0 and total:
+    elif pending == 0 and total and not notice.held:
         blocks.append(context("Every affected customer has the message on their ticket."))
         blocks.append(actions(f"delivered:{message.id}", button(
             "Post update", ActionId.POST_UPDATE, str(message.incident_id))))

@@ -6,11 +6,13 @@ import json
 
 from bot.domain.notices.calls import CallList, CallResultForm, CallsNotTaken
 from bot.domain.records import CallStatus, CallTaskRecord
+from bot.domain.remedies import Response
 from bot.slack.blocks.text import Block, button, context, esc, plain, section, user
 from bot.slack.ids import ActionId, CallbackId
 from bot.slack.render import Message, message_view, surface_view
 
 OPEN, TAKEN, CALLED = CallStatus.OPEN, CallStatus.TAKEN, CallStatus.CALLED
+REMEDY_RESPONSE = "remedy_response"
 
 
 @message_view(CallList)
@@ -33,6 +35,9 @@ def _row(task: CallTaskRecord) -> Block:
                or "no phone or e-mail on file")
     star = ":star: " if task.vip else ""
     text = f"{star}*{esc(task.name)}* — {contact}"
+    if task.remedy:
+        answer = f" · {task.remedy_response.value}" if task.remedy_response else ""
+        text += f"\n:gift: Offer: {esc(task.remedy)}{answer}"
     if task.status == TAKEN:
         text += f"\n:telephone: {user(task.assignee_id)} is calling"
     elif task.status == CALLED:
@@ -57,16 +62,23 @@ def not_taken(notice: CallsNotTaken) -> Message:
 @surface_view(CallResultForm)
 def result_modal(form: CallResultForm) -> Block:
     task = form.task
+    blocks: list[Block] = [
+        context(f"{esc(task.name)} · {esc(task.phone or task.email or '')}"),
+        {"type": "input", "block_id": "result", "label": plain("Result of the call"),
+         "element": {"type": "plain_text_input", "action_id": "value", "multiline": True,
+                     "max_length": 1000,
+                     "placeholder": plain("e.g. Reached her; she accepts the refund.")}},
+    ]
+    if task.remedy:
+        options = [{"text": plain(text), "value": answer.value} for answer, text in (
+            (Response.ACCEPTED, "Accepted it"), (Response.DECLINED, "Declined it"))]
+        blocks.append({
+            "type": "input", "block_id": REMEDY_RESPONSE, "optional": True,
+            "label": plain(f"We offer: {task.remedy}"[:2000]),
+            "element": {"type": "radio_buttons", "action_id": "value", "options": options}})
     return {
         "type": "modal", "callback_id": CallbackId.CALL_RESULT,
         "private_metadata": json.dumps({"t": task.id}),
         "title": plain("How did the call go?"), "submit": plain("Save"),
-        "close": plain("Cancel"),
-        "blocks": [
-            context(f"{esc(task.name)} · {esc(task.phone or task.email or '')}"),
-            {"type": "input", "block_id": "result", "label": plain("Result of the call"),
-             "element": {"type": "plain_text_input", "action_id": "value", "multiline": True,
-                         "max_length": 1000,
-                         "placeholder": plain("e.g. Reached her; she accepts the refund.")}},
-        ],
+        "close": plain("Cancel"), "blocks": blocks,
     }

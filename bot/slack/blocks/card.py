@@ -14,6 +14,7 @@ from bot.domain.lifecycle import AFTER_RESOLUTION, State, resolved_after
 from bot.domain.notices.escalation import Card
 from bot.domain.records import IncidentRecord
 from bot.slack.blocks.closing import numbers_line
+from bot.slack.blocks.remedies import cost_text as remedy_cost_text
 from bot.slack.blocks.text import (
     Block,
     actions,
@@ -46,6 +47,8 @@ def card(notice: Card) -> Message:
         mrkdwn(f"*First customer contact*\n{_first_contact(incident, now)}"),
         mrkdwn(f"*Customer updates*\n{_schedule(notice.last_update_at, notice.next_due, now)}"),
     ]
+    if notice.remedies is not None:
+        fields.append(mrkdwn(f"*Remedies*\n{remedy_cost_text(notice.remedies)}"))
     if notice.chase_count:
         # Rule 6: every chase is a customer who had to ask us for news.
         fields.append(mrkdwn(f":rotating_light: *Chases: {notice.chase_count}*"))

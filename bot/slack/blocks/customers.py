@@ -64,6 +64,8 @@ def outcome(notice: LookupOutcome) -> Message:
     buttons = [button("Refresh customers", ActionId.REFRESH_CUSTOMERS, str(lookup.id))]
     if lookup.status in (PARTIAL, FAILED):
         buttons.insert(0, button("Retry", ActionId.RETRY_LOOKUP, str(lookup.id), "primary"))
+    if summary.customers:  # rule 7: each customer's remedy, once they are known
+        buttons.append(button("Remedies", ActionId.REMEDIES, str(lookup.incident_id)))
     body.append(actions(f"lookup:{lookup.id}", *buttons))
     if summary.customers:
         body.append(context("The full list is in the CSV file below."))

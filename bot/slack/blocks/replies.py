@@ -14,6 +14,7 @@ from bot.domain.notices.replies import (
     TeamReply,
 )
 from bot.slack.blocks.closing import numbers_line
+from bot.slack.blocks.remedies import cost_text as remedy_cost_text
 from bot.slack.blocks.text import Block, context, duration, esc, section, slack_date, user
 from bot.slack.render import message_view
 
@@ -39,6 +40,7 @@ def help_text(command: str, unknown: str | None = None) -> Reply:
         f"`{command} actions` — your open prevention actions from reviews",
         f"`{command} report [30d|90d|all]` — the numbers across incidents; "
         f"`{command} report 12` — one incident's timeline picture",
+        f"`{command} remedies 12` — every customer's remedy as CSV, in the incident's thread",
         f"`{command} team` — who answers to whom, and who is on call",
         f"`{command} supervisor @member @supervisor [backup @backup]` — set a supervisor",
         f"`{command} oncall @first @second …` — set the on-call rotation, in order",
@@ -122,6 +124,9 @@ def status(notice: StatusReply) -> Reply:
     blocks = [section(head)]
     if notice.numbers is not None:
         blocks.append(section(numbers_line(notice.numbers)))
+    if notice.remedies is not None:
+        blocks.append(section(f"*Remedies* ({notice.remedies.customers:,} customers)\n"
+                              f"{remedy_cost_text(notice.remedies, by_type=True)}"))
     return head, [*blocks, section(f"*Timeline*\n{timeline or '—'}")]
 
 

@@ -8,8 +8,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.domain.errors import Refusal
+from bot.domain.remedies import Response
 from bot.services import calls
 from bot.services.context import Deps
+from bot.slack.blocks import calls as blocks
 from bot.slack.ids import ActionId, CallbackId
 from bot.slack.listeners.common import OUT_OF_DATE, STALE_FORM, open_form
 
@@ -35,8 +37,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except STALE_FORM:
             await ack(response_action="errors", errors={"result": OUT_OF_DATE})
             return
+        answer = ((view["state"]["values"].get(blocks.REMEDY_RESPONSE, {}).get("value", {})
+                   .get("selected_option") or {}).get("value"))
         try:
-            incident_id = await calls.record(deps, task_id, body["user"]["id"], outcome)
+            incident_id = await calls.record(deps, task_id, body["user"]["id"], outcome,
+                                             Response(answer) if answer else None)
         except Refusal as refusal:
             await ack(response_action="errors", errors={"result": str(refusal)})
             return

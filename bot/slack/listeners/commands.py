@@ -10,7 +10,7 @@ from bot.domain import commands
 from bot.domain.apology import MessageKind
 from bot.domain.errors import Refusal
 from bot.services import commands as answers
-from bot.services import delivery_flow, resolution
+from bot.services import delivery_flow, remedies, resolution
 from bot.services.context import Deps
 from bot.slack.listeners.common import open_form
 from bot.slack.render import render_message
@@ -27,6 +27,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack()
             await open_form(deps, command["trigger_id"], answers.declare_form(
                 deps, parsed.title, command.get("channel_id")))
+            return
+        if isinstance(parsed, commands.Remedies):
+            await ack(text=f"Uploading the remedies of incident #{parsed.incident_id} to its "
+                           "thread…", response_type="ephemeral")
+            await remedies.csv_file(deps, parsed.incident_id)
             return
         if isinstance(parsed, commands.Update):
             await ack()
