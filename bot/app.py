@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.errors import Refusal
 from bot.logs import quiet_bolt_token_warning
 from bot.services.context import Deps
-from bot.slack.listeners import actions, apology, calls, commands, events, views
+from bot.slack.listeners import actions, apology, calls, commands, events, reach, views
 from bot.slack.listeners.common import tell
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ def build_app(deps: Deps, client: AsyncWebClient, signing_secret: str) -> AsyncA
     apology.register(app, deps)
     calls.register(app, deps)
     events.register(app, deps)
+    reach.register(app, deps)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

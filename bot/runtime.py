@@ -55,7 +55,8 @@ class Runtime:
         helpdesks = build_helpdesks(
             settings.zendesk_url, settings.zendesk_email, settings.zendesk_api_token,
             settings.freshdesk_url, settings.freshdesk_api_key,
-            max_concurrency=settings.helpdesk_max_concurrency)
+            max_concurrency=settings.helpdesk_max_concurrency,
+            freshdesk_email_config_id=settings.freshdesk_email_config_id)
         wakers: list[Callable[[], None]] = []
         deps = Deps(
             sessions=make_sessionmaker(engine),

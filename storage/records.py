@@ -27,7 +27,8 @@ def incident(row: Incident) -> IncidentRecord:
         supervisor_id=row.supervisor_id, backup_supervisor_id=row.backup_supervisor_id,
         origin_channel_id=row.origin_channel_id, channel_id=row.channel_id,
         card_ts=row.card_ts, declared_at=row.declared_at, acknowledged_at=row.acknowledged_at,
-        acknowledged_by=row.acknowledged_by, first_contact_at=row.first_contact_at)
+        acknowledged_by=row.acknowledged_by, first_contact_at=row.first_contact_at,
+        everyone=bool(row.everyone), estimated_share=row.estimated_share)
 
 
 def message(row: CustomerMessage) -> MessageVersion:

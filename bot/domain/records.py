@@ -63,6 +63,8 @@ class IncidentRecord:
     acknowledged_at: datetime | None
     acknowledged_by: str | None
     first_contact_at: datetime | None
+    everyone: bool = False  # every customer is affected: scale "everyone", a status post
+    estimated_share: int | None = None  # percent of customers, as the team estimates
 
     @property
     def people(self) -> People:
@@ -176,6 +178,8 @@ class Event(StrEnum):
     CALL_LIST_FAILED = "call_list_failed"
     REMINDER_FAILED = "reminder_failed"
     DELIVERY_PROGRESS_FAILED = "delivery_progress_failed"
+    CUSTOMERS_IMPORTED = "customers_imported"
+    STATUS_POSTED = "status_posted"
 
     @classmethod
     def post_failed(cls, purpose: Purpose) -> Event:
@@ -239,6 +243,10 @@ class CustomerRecord:
     vip: bool
     time_zone: str | None
     first_seen_lookup_id: int
+    # From a CSV import (billing, orders): their reference and amount, and where they came from.
+    reference: str | None = None
+    amount: str | None = None
+    source: str = "helpdesk"
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain import lifecycle, records
 from bot.domain.apology import Finding, MessageKind, check_message
 from bot.domain.cadence import Cadence, next_update_due, promise_text
-from bot.domain.delivery import TicketRef, choose_tickets, marker, with_marker
+from bot.domain.delivery import (
+    Recipient,
+    TicketRef,
+    choose_targets,
+    creation_ref,
+    marker,
+    outbound_subject,
+    with_marker,
+)
 from bot.domain.errors import NotFound, Refusal
 from bot.domain.lifecycle import Action, State
 from bot.domain.notices.apology import NobodyToNotify
@@ -196,29 +204,36 @@ async def _enqueue(session: AsyncSession, incident: Incident, message: CustomerM
                    now: datetime, team_tz: str = "UTC") -> int:
     rows = await customers.all_rows(session, incident.id)
     tickets = await customers.tickets(session, incident.id)
-    names = {(r.customer.helpdesk, r.customer.external_id): r.customer.name for r in rows}
-    zones = {(r.customer.helpdesk, r.customer.external_id): r.customer.time_zone for r in rows}
-    chosen = choose_tickets(
-        [TicketRef(t.helpdesk, t.external_id, t.customer_external_id, t.status,
-                   t.ticket_updated_at) for t in tickets],
-        every_ticket=message.every_ticket)
+    people = {(r.customer.helpdesk, r.customer.external_id): r.customer for r in rows}
+    earlier = {}
     if message.kind is not APOLOGY and not message.every_ticket:
         # An update goes on the ticket where the customer already has our apology.
         earlier = await outbox.tickets_by_customer(session, incident.id)
-        chosen = [TicketRef(t.helpdesk, earlier.get((t.helpdesk, t.customer_id), t.ticket_id),
-                            t.customer_id, t.status, t.updated_at) for t in chosen]
+    chosen = choose_targets(
+        [TicketRef(t.helpdesk, t.external_id, t.customer_external_id, t.status,
+                   t.ticket_updated_at) for t in tickets],
+        [Recipient(r.customer.helpdesk, r.customer.external_id, r.customer.email)
+         for r in rows],
+        every_ticket=message.every_ticket, earlier=earlier)
     ref = marker(incident.id, message.id, message.version)
     key = to_record.message(message).outbox_key
-    queue = [
-        outbox.NewMessage(
-            incident_id=incident.id, message_key=key, helpdesk=t.helpdesk, ticket_id=t.ticket_id,
-            customer_id=t.customer_id,
-            body=personalise(message.body, names.get((t.helpdesk, t.customer_id)), ref,
-                             _when(message, zones.get((t.helpdesk, t.customer_id)), team_tz,
-                                   now)),
-            marker=ref)
-        for t in chosen
-    ]
+    queue = []
+    for t in chosen:
+        person = people.get((t.helpdesk, t.customer_id))
+        body = personalise(message.body, person.name if person else None, ref,
+                           _when(message, person.time_zone if person else None, team_tz, now))
+        if t.ticket_id is not None:
+            queue.append(outbox.NewMessage(
+                incident_id=incident.id, message_key=key, helpdesk=t.helpdesk,
+                ticket_id=t.ticket_id, customer_id=t.customer_id, body=body, marker=ref))
+        elif person is not None and person.email:
+            queue.append(outbox.NewMessage(
+                incident_id=incident.id, message_key=key, helpdesk=t.helpdesk,
+                ticket_id=f"{outbox.NEW_TICKET_PREFIX}{t.customer_id}",
+                customer_id=t.customer_id, body=body, marker=ref, action=outbox.CREATE,
+                requester_email=person.email, requester_name=person.name,
+                subject=outbound_subject(person.reference),
+                external_ref=creation_ref(ref, t.helpdesk, t.customer_id)))
     await outbox.enqueue(session, queue, now=now)
     return len(queue)
 

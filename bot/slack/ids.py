@@ -20,6 +20,7 @@ class ActionId(StrEnum):
     SNOOZE = "reminder_snooze"  # 15 minutes
     SNOOZE_LONG = "reminder_snooze_long"  # 1 hour: Slack wants action_ids unique in a block
     CALL_DONE = "call_done"
+    ADD_CUSTOMERS = "customers_add"
 
 
 class CallbackId(StrEnum):
@@ -27,3 +28,4 @@ class CallbackId(StrEnum):
     DRAFT_APOLOGY = "draft_apology"
     REQUEST_CHANGES = "request_changes"
     CALL_RESULT = "call_result"
+    ADD_CUSTOMERS = "add_customers"

@@ -211,7 +211,8 @@ def offer_draft(notice: OfferDraft) -> Message:
             f"{user(incident.supervisor_id)} approves it here.")
     return text, [section(f":writing_hand: {text}"), actions(
         f"offer:{incident.id}",
-        button("Draft apology", ActionId.DRAFT_APOLOGY, str(incident.id), "primary"))]
+        button("Draft apology", ActionId.DRAFT_APOLOGY, str(incident.id), "primary"),
+        button("Add customers", ActionId.ADD_CUSTOMERS, str(incident.id)))]
 
 
 @surface_view(RequestChangesForm)
