@@ -102,7 +102,9 @@ async def test_csv_rows_are_reported_and_customers_without_tickets_get_one_new_t
                  "row 8: same e-mail address as row 4"):
         assert line in text
     assert "bad-address" not in text and "gil@g.test" not in text  # no address echoed
-    fixes = [f for f in slack.files.values() if f.name.endswith("rows-to-fix.csv")]
+    fixes = await eventually(lambda: [f for f in slack.files.values() if f.completed
+                                      and f.name.endswith("rows-to-fix.csv")],
+                             what="the rows to fix, as a file")
     assert len(fixes) == 1 and fixes[0].text.count("\n") == 4
     assert "cara@c.test" not in json.dumps([c.params for c in slack.calls])
 
