@@ -56,13 +56,6 @@ HINTS = {
     "AMENDS_LOG_FORMAT": "plain (one readable line per event) or json (one JSON object a line)",
     "FRESHDESK_EMAIL_CONFIG_ID": "the ID of the Freshdesk mailbox that outbound tickets are "
                                  "sent from (Admin → Email), a whole number",
-    "STATUSPAGE_API_KEY": "an Atlassian Statuspage API key (your avatar → API info)",
-    "STATUSPAGE_PAGE_ID": "the Statuspage page ID (API info, or the page's manage address)",
-    "STATUSPAGE_COMPONENTS": "comma-separated Statuspage component IDs the incident affects",
-    "STATUSPAGE_URL": "the Statuspage API base, https://api.statuspage.io",
-    "AMENDS_PUBLIC_STATUS": "true to serve the built-in status page at /status",
-    "AMENDS_PUBLIC_STATUS_TITLE": "the name shown on the built-in status page",
-    "AMENDS_PUBLIC_URL": "the address people reach amends at, e.g. https://amends.example.com",
 }
 
 
@@ -102,15 +95,13 @@ class Settings(BaseSettings):
     amends_oncall_handover: str = "monday 09:00"
     amends_oncall_period_days: int = Field(default=7, ge=1, le=60)
     amends_log_format: Literal["plain", "json"] = "plain"
-    # Reaching everyone (issue 14): outbound tickets and the public status page.
+    # Outbound tickets on Freshdesk are sent from this mailbox (issue 14).
     freshdesk_email_config_id: int | None = Field(default=None, ge=1)
-    statuspage_api_key: SecretStr | None = None
-    statuspage_page_id: str | None = None
-    statuspage_components: str = ""
-    statuspage_url: str = "https://api.statuspage.io"
-    amends_public_status: bool = False
-    amends_public_status_title: str = "Service status"
-    amends_public_url: str | None = None
+
+    @field_validator("freshdesk_email_config_id", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("amends_team_timezone")
     @classmethod
