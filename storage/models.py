@@ -256,6 +256,9 @@ class CustomerMessage(Base):
     thread_channel_id: Mapped[str | None] = mapped_column(String(32))
     thread_ts: Mapped[str | None] = mapped_column(String(32))
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    # Scale "everyone": the public version (no names, remedies or amounts), approved with it.
+    public_title: Mapped[str | None] = mapped_column(String(200))
+    public_body: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         UniqueConstraint("incident_id", "kind", "version", name="uq_customer_messages_version"),

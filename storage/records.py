@@ -42,7 +42,8 @@ def message(row: CustomerMessage) -> MessageVersion:
                                blocking=bool(f["blocking"])) for f in row.findings or []),
         override_reason=row.override_reason, author_id=row.author_id,
         decided_by=row.decided_by, change_request=row.change_request,
-        thread_channel_id=row.thread_channel_id, thread_ts=row.thread_ts)
+        thread_channel_id=row.thread_channel_id, thread_ts=row.thread_ts,
+        public_title=row.public_title, public_body=row.public_body)
 
 
 def call_task(row: CallTask) -> CallTaskRecord:

@@ -109,6 +109,9 @@ class MessageVersion:
     change_request: str | None
     thread_channel_id: str | None
     thread_ts: str | None
+    # Everyone affected: the public version (status page), approved with the message.
+    public_title: str | None = None
+    public_body: str | None = None
 
     @property
     def outbox_key(self) -> str:

@@ -31,7 +31,7 @@ from bot.domain.lifecycle import Action, State
 from bot.domain.notices.apology import NobodyToNotify
 from bot.domain.records import Event, MessageVersion
 from bot.domain.severity import Severity
-from bot.services import reminders, say
+from bot.services import public_posts, reminders, say
 from bot.services.context import Deps
 from storage import customers, incidents, messages, outbox, people
 from storage import records as to_record
@@ -84,6 +84,8 @@ class Draft:
     author_id: str
     idempotency_key: str
     kind: MessageKind = APOLOGY
+    public_title: str | None = None  # everyone affected: the status page's text
+    public_body: str | None = None
 
 
 async def save_draft(deps: Deps, draft: Draft) -> tuple[MessageVersion, bool]:
@@ -96,7 +98,8 @@ async def save_draft(deps: Deps, draft: Draft) -> tuple[MessageVersion, bool]:
             every_ticket=draft.every_ticket,
             findings=[_finding_json(f) for f in findings],
             override_reason=draft.override_reason, author_id=draft.author_id,
-            idempotency_key=draft.idempotency_key, now=deps.clock.now())
+            idempotency_key=draft.idempotency_key, now=deps.clock.now(),
+            public_title=draft.public_title, public_body=draft.public_body)
         if created:
             await incidents.record(session, draft.incident_id, Event.drafted(draft.kind),
                                    actor_id=draft.author_id, now=deps.clock.now(),
@@ -148,6 +151,8 @@ async def _approve(
         await _advance(session, incident, message.kind, roles, now)
         queued = await _enqueue(session, incident, message, now, deps.options.team_timezone)
         lifecycle.require_recipients(queued, message.kind)  # zero: all of this rolls back
+        await public_posts.queue_for_message(session, deps, incident.id,
+                                             to_record.message(message), now)
         await reminders.reschedule(session, incident, deps.options, now)
         await incidents.record(session, incident.id, Event.approved(message.kind),
                                actor_id=user_id, now=now,

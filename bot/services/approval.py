@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bot.domain.apology import MessageKind
 from bot.domain.records import MessageVersion
-from bot.services import apology, calls, delivery_flow, home, reminders
+from bot.services import apology, calls, delivery_flow, home, public_posts, reminders
 from bot.services.context import Deps
 from storage import customers, incidents
 from storage import records as to_record
@@ -61,3 +61,9 @@ async def ask_for_changes(deps: Deps, message_id: int, user_id: str, reason: str
 async def _deliver(deps: Deps, message: MessageVersion) -> None:
     await delivery_flow.show_progress(deps, [message.outbox_key])
     deps.wake_delivery()
+    if message.public_body:
+        deps.wake_status()
+        async with deps.sessions() as session:
+            row = await incidents.get(session, message.incident_id)
+        if row is not None and row.everyone:
+            await public_posts.tell_builtin(deps, row)

@@ -75,6 +75,7 @@ def _load_views() -> None:
         home,
         messages,
         modals,
+        public,
         reminders,
         replies,
     )

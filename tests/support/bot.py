@@ -56,7 +56,8 @@ async def start_bot(
         return holder["runtime"]
 
     server = uvicorn.Server(uvicorn.Config(
-        create_asgi_app(make_runtime), host="127.0.0.1", port=0, lifespan="on",
+        create_asgi_app(make_runtime, public_status_page=config.amends_public_status),
+        host="127.0.0.1", port=0, lifespan="on",
         log_level="warning",
     ))
     task = asyncio.create_task(server.serve())
