@@ -55,6 +55,7 @@ _PAGE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).fr
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }}</title>
+<link rel="icon" href="data:,">
 <link rel="alternate" type="application/atom+xml" title="{{ title }} (Atom feed)"
  href="{{ feed }}">
 <style>

@@ -11,6 +11,7 @@ those customers are still added (a new ticket reaches them) and the report says 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -27,7 +28,7 @@ from bot.domain.notices.customers import AddCustomersForm, CustomersImported, Im
 from bot.domain.records import Event, IncidentRecord
 from bot.services.context import Deps
 from bot.services.ports import SlackDeliveryError
-from integrations.helpdesk.base import MAX_EMAILS, Helpdesk, Scope, ScopeKind
+from integrations.helpdesk.base import Helpdesk, Scope, ScopeKind, Ticket
 from integrations.helpdesk.errors import HelpdeskError, display_name
 from storage import customers, incidents
 from storage import records as to_record
@@ -35,6 +36,7 @@ from storage import records as to_record
 log = logging.getLogger(__name__)
 
 SHOWN_PROBLEMS = 15  # bad rows listed in the thread; the CSV has them all
+MATCH_CONCURRENCY = 8  # helpdesk searches at once while matching a file's addresses
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,31 +124,46 @@ async def import_file(
 async def _match(deps: Deps, client: Helpdesk, incident_id: int, lookup_id: int,
                  emails: list[str]) -> tuple[int, str | None]:
     """Ask the helpdesk for the tickets of addresses the incident does not know yet; their
-    requesters become customers (with their tickets), so the file's rows match them."""
-    tickets = 0
+    requesters become customers (with their tickets), so the file's rows match them.
+
+    One search per address (neither helpdesk looks up many addresses at once), up to
+    MATCH_CONCURRENCY at a time; the client keeps within the account's rate limit.
+    """
+    tickets: dict[str, Ticket] = {}
+    failures: list[HelpdeskError] = []
+    slots = asyncio.Semaphore(MATCH_CONCURRENCY)
+
+    async def one(email: str) -> None:
+        if failures:
+            return
+        async with slots:
+            try:
+                async for batch in client.find_tickets(Scope(ScopeKind.EMAILS, email)):
+                    tickets.update((t.external_id, t) for t in batch.tickets)
+            except HelpdeskError as error:
+                failures.append(error)
+
+    await asyncio.gather(*(one(email) for email in emails))
+    found = list(tickets.values())
     try:
-        for start in range(0, len(emails), MAX_EMAILS):
-            chunk = emails[start:start + MAX_EMAILS]
-            requesters: set[str] = set()
-            async for batch in client.find_tickets(Scope(ScopeKind.EMAILS, ", ".join(chunk))):
-                if not batch.tickets:
-                    continue
-                tickets += len(batch.tickets)
-                requesters |= {t.requester_id for t in batch.tickets}
-                async with deps.sessions() as session, session.begin():
-                    await customers.upsert_tickets(session, incident_id=incident_id,
-                                                   lookup_id=lookup_id, tickets=batch.tickets)
-            if requesters:
-                found = await client.fetch_customers(sorted(requesters))
-                async with deps.sessions() as session, session.begin():
-                    await customers.upsert_customers(
-                        session, incident_id=incident_id, lookup_id=lookup_id,
-                        customers=found, now=deps.clock.now())
+        requesters = sorted({t.requester_id for t in found})
+        customers_found = await client.fetch_customers(requesters) if requesters else []
     except HelpdeskError as error:
+        failures.append(error)
+        customers_found = []
+    async with deps.sessions() as session, session.begin():
+        for start in range(0, len(found), 500):
+            await customers.upsert_tickets(session, incident_id=incident_id,
+                                           lookup_id=lookup_id, tickets=found[start:start + 500])
+        for start in range(0, len(customers_found), 500):
+            await customers.upsert_customers(
+                session, incident_id=incident_id, lookup_id=lookup_id,
+                customers=customers_found[start:start + 500], now=deps.clock.now())
+    if failures:
         log.warning("incident %s: matching a file's addresses stopped: %s", incident_id,
-                    type(error).__name__)
-        return tickets, str(error)
-    return tickets, None
+                    type(failures[0]).__name__)
+        return len(found), str(failures[0])
+    return len(found), None
 
 
 def _report(incident_id: int, filename: str, parsed: ParsedImport, matched: int, added: int,

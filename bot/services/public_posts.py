@@ -73,6 +73,7 @@ async def queue_for_message(
     row = await incidents.get(session, incident_id)
     if row is None or not row.everyone or not message.public_body:
         return 0
+    await session.refresh(row)  # the approval has just moved its state
     incident = to_record.incident(row)
     status = public_status.page_status(incident.state)
     body = public_text(message.public_body, message.next_update_at, deps.options.team_timezone,

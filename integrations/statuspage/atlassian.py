@@ -131,7 +131,7 @@ class StatuspageClient:
                     params: dict[str, Any] | None = None) -> Any:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.attempts if method == "GET" else 1),
-            wait=wait_exponential_jitter(initial=0.5, max=8, jitter=0.5),
+            wait=wait_exponential_jitter(multiplier=0.5, max=8, jitter=0.5),
             retry=retry_if_exception_type(_Retry), sleep=self.sleep, reraise=True)
         try:
             async for attempt in retrying:

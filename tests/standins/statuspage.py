@@ -20,6 +20,8 @@ What it copies from Statuspage's documentation (developer.statuspage.io):
 - Rate limit: 1 request a second per key, measured on a 60-second rolling window
   (`rate_limit` requests per 60 s): past it 429 `{"error": "Rate limit exceeded"}` with
   `Retry-After`.
+- `lose_answers = n`: the next n creates or updates are carried out and then answered
+  503, like a gateway timing out after the page did the work (a test of "exactly once").
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ class StatuspageStandIn(HelpdeskStandIn):
             self.component_id: {"id": self.component_id, "name": "Checkout",
                                 "status": "operational"}}
         self.incidents: dict[str, dict[str, Any]] = {}
+        self.lose_answers = 0  # the next N creates/updates are done, then answered 503
         self._ids = itertools.count(1)
         self._minutes = itertools.count(0)
 
@@ -190,7 +193,13 @@ class StatuspageStandIn(HelpdeskStandIn):
                 incident["components"].append(dict(self.components[cid]))
         self._apply(incident, fields)
         self.incidents[incident_id] = incident
-        return web.json_response(incident, status=201)
+        return self._answer(incident, 201)
+
+    def _answer(self, incident: dict[str, Any], status: int) -> web.Response:
+        if self.lose_answers > 0:
+            self.lose_answers -= 1
+            return self.error(503, {"error": "Service Unavailable"})
+        return web.json_response(incident, status=status)
 
     async def _update(self, request: web.Request) -> web.Response:
         if (missing := self._page(request)) is not None:
@@ -204,7 +213,7 @@ class StatuspageStandIn(HelpdeskStandIn):
         if (problem := self._invalid(fields)) is not None:
             return self.error(422, {"error": [problem]})
         self._apply(incident, fields)
-        return web.json_response(incident)
+        return self._answer(incident, 200)
 
     def _sorted(self) -> list[dict[str, Any]]:
         return sorted(self.incidents.values(), key=lambda i: i["created_at"], reverse=True)
