@@ -33,48 +33,18 @@ from sqlalchemy import insert
 from bot.clock import SystemClock
 from bot.domain.apology import MessageKind
 from bot.domain.delivery import has_marker, marker
-from bot.domain.notices import Notice
 from bot.services import apology, customer_import
 from bot.services.context import Deps, Options
 from bot.services.delivery import DeliveryWorker
-from bot.services.ports import Posted, SharedFile
 from integrations.helpdesk.zendesk import ZendeskClient
 from storage import messages, migrate, outbox
 from storage.db import make_engine, make_sessionmaker
 from storage.models import Incident
 from tests.standins.zendesk import ZendeskStandIn
+from tests.support.recording_slack import RecordingSlack
 
 BODY = ("We charged you twice for your March order. That was our mistake. We are refunding "
         "the second charge today. You will hear from us again by {next_update_time}.")
-
-
-class QuietSlack:
-    """The Slack port, answering and remembering nothing (the benchmark reads no thread)."""
-
-    async def post(self, channel: str, notice: Notice, thread_ts: str | None = None) -> Posted:
-        return Posted(channel, "1.0")
-
-    async def dm(self, user_id: str, notice: Notice) -> Posted:
-        return Posted(user_id, "1.0")
-
-    async def update(self, channel: str, ts: str, notice: Notice) -> None:
-        return None
-
-    async def ephemeral(self, channel: str, user_id: str, text: str) -> None:
-        return None
-
-    async def open_view(self, trigger_id: str, notice: Notice) -> None:
-        return None
-
-    async def publish_home(self, user_id: str, notice: Notice) -> None:
-        return None
-
-    async def upload(self, *, channel: str, thread_ts: str | None, filename: str, title: str,
-                     content: str) -> None:
-        return None
-
-    async def fetch_file(self, file_id: str, *, max_bytes: int) -> SharedFile:
-        raise NotImplementedError
 
 
 def make_csv(customers: int, with_tickets: int) -> bytes:
@@ -101,7 +71,7 @@ async def run(args: argparse.Namespace) -> int:
                                    requests_per_minute=args.rpm,
                                    max_concurrency=args.concurrency)
             clock = SystemClock()
-            deps = Deps(sessions=sessions, clock=clock, slack=QuietSlack(), options=Options(),
+            deps = Deps(sessions=sessions, clock=clock, slack=RecordingSlack(), options=Options(),
                         helpdesks={"zendesk": client})
             async with sessions() as session, session.begin():
                 now = clock.now()
