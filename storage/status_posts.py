@@ -200,10 +200,3 @@ async def rows(session: AsyncSession, incident_id: int) -> Sequence[StatusPost]:
     return (await session.execute(
         select(StatusPost).where(StatusPost.incident_id == incident_id)
         .order_by(StatusPost.id))).scalars().all()
-
-
-async def next_wake(session: AsyncSession) -> datetime | None:
-    retry = (await session.execute(
-        select(StatusPost.next_attempt_at).where(StatusPost.status == PENDING)
-        .order_by(StatusPost.next_attempt_at).limit(1))).scalar_one_or_none()
-    return retry

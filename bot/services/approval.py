@@ -66,4 +66,4 @@ async def _deliver(deps: Deps, message: MessageVersion) -> None:
         async with deps.sessions() as session:
             row = await incidents.get(session, message.incident_id)
         if row is not None and row.everyone:
-            await public_posts.tell_builtin(deps, row)
+            await public_posts.tell_builtin(deps, to_record.incident(row))

@@ -47,7 +47,6 @@ from integrations.statuspage.errors import (
 )
 from storage import incidents, status_posts
 from storage import records as to_record
-from storage.models import Incident
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +139,8 @@ class StatusWorker:
     async def _send(self, post: status_posts.ClaimedPost) -> str:
         page = self.deps.status_pages.get(post.provider)
         if page is None:
-            return await self._fail(post, f"{post.provider} is not configured here", None)
+            return await self._fail(post, f"{post.provider} is not configured here", None,
+                                    permanent=True)
         ref = f"amends-{post.incident_id}"
         public = PublicPost(key=post.key, name=post.name, body=post.body,
                             status=IncidentStatus(post.incident_status),
@@ -223,12 +223,11 @@ def builtin_link(deps: Deps, incident_id: int) -> str | None:
     return f"{base}/status#incident-{incident_id}"
 
 
-async def tell_builtin(deps: Deps, incident: Incident | IncidentRecord) -> None:
+async def tell_builtin(deps: Deps, record: IncidentRecord) -> None:
     """The thread hears that the built-in page now shows the approved public version."""
-    link = builtin_link(deps, incident.id)
+    link = builtin_link(deps, record.id)
     if link is None:
         return
-    record = incident if isinstance(incident, IncidentRecord) else to_record.incident(incident)
     channel, thread = record.thread
     await say.post(deps, record.id, channel,
                    StatusPosted(record.id, "amends", public_status.page_status(record.state),

@@ -243,3 +243,29 @@ async def test_freshdesk_customers_without_tickets_get_an_outbound_email_ticket(
         (ticket,) = freshdesk.tickets.values()
         assert any(t.startswith("amends-ref-amd-1-") for t in ticket["tags"])
         assert "Hi Nia," in ticket["description"]
+
+
+async def test_a_helpdesk_failure_while_matching_is_said_and_the_customers_kept(
+    bot: RunningBot, slack: SlackStandIn, zendesk: ZendeskStandIn
+) -> None:
+    """Zendesk's search fails while the file's addresses are matched: the report says the
+    helpdesk could not be asked, and the customers are still added (a new ticket reaches
+    them): nothing is dropped silently."""
+    zendesk.faults.fail_next(1000, status=503, path="/api/v2/search")
+    file_id = slack.add_user_file("list.csv", b"email,name\nnew1@n.test,Nia\nnew2@n.test,Ned\n")
+    await set_supervisor(bot)
+    await bot.sender.slash_command(text="declare x", user_id=DECLARER, channel_id=ORIGIN)
+    await eventually(lambda: slack.calls_to("views.open"), what="the declare modal")
+    values = declaration_values()
+    values["customers_csv"] = {"value": slack.file_input_value(file_id)}
+    await bot.sender.view_submission(DECLARER, CallbackId.DECLARE.value, values,
+                                     private_metadata=json.dumps({"channel": ORIGIN}),
+                                     view_id="V0DECLARE1")
+    report = await eventually(lambda: posted_with(slack, "added from list.csv"), within=30,
+                              what="the import report")
+    zendesk.faults.clear()
+    text = json.dumps(report[0].params)
+    assert "2 customers added" in text and "could not be asked" in text
+    async with bot.runtime.deps.sessions() as session:
+        rows = await customers.all_rows(session, 1)
+    assert sorted(r.customer.email or "" for r in rows) == ["new1@n.test", "new2@n.test"]
