@@ -4,9 +4,9 @@ apology to all of them, through the Zendesk stand-in, rate limited.
 Run: python -m bench.reach [--customers 5000] [--with-tickets 1000] [--rpm 2500]
 
 - Import: the real use case (`bot.services.customer_import.import_file`) reads the CSV,
-  asks Zendesk for each address the incident does not know yet (one search each:
-  Zendesk has no batch look-up by e-mail), and saves the customers. Time and peak
-  memory (tracemalloc, the whole process, stand-in included) are reported.
+  asks Zendesk for each address the incident does not know yet (one search each, 8 at a
+  time: Zendesk has no batch look-up by e-mail), and saves the customers. Time and the
+  growth of the process's peak RSS (stand-in included) are reported.
 - Delivery: the supervisor's approval (`bot.services.apology.approve`) queues one row per
   customer: a reply on the open ticket of those who have one (reply + tag, 2 requests),
   a new ticket for the others (1 request: the tag is set at creation). The real
