@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.errors import Refusal
 from bot.logs import quiet_bolt_token_warning
 from bot.services.context import Deps
-from bot.slack.listeners import actions, apology, calls, closing, commands, events, views
+from bot.slack.listeners import actions, apology, calls, closing, commands, events, reach, views
 from bot.slack.listeners import remedies as remedy_listeners
 from bot.slack.listeners.common import tell
 
@@ -41,6 +41,7 @@ def build_app(deps: Deps, client: AsyncWebClient, signing_secret: str) -> AsyncA
     closing.register(app, deps)
     events.register(app, deps)
     remedy_listeners.register(app, deps)
+    reach.register(app, deps)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

@@ -179,7 +179,9 @@ def _http_mode(settings: Settings, host: str, port: int) -> None:
         return await Runtime.create(settings)
 
     # log_config=None: uvicorn's lines go through our handler (plain or JSON), not its own.
-    uvicorn.run(create_asgi_app(make_runtime), host=host, port=port, log_config=None)
+    uvicorn.run(create_asgi_app(make_runtime,
+                                public_status_page=settings.amends_public_status),
+                host=host, port=port, log_config=None)
 
 
 async def _socket_mode(settings: Settings, host: str, port: int) -> None:

@@ -62,6 +62,16 @@ HINTS = {
     "AMENDS_REMEDY_APPROVAL_TYPES": "comma-separated remedy types, e.g. refund,replacement "
                                     "(refund, discount, credit, expedited, replacement, "
                                     "waived_fee, nothing)",
+    "FRESHDESK_EMAIL_CONFIG_ID": "the ID of the Freshdesk mailbox that outbound tickets are "
+                                 "sent from (Admin → Email), a whole number",
+    "STATUSPAGE_API_KEY": "an Atlassian Statuspage API key (your avatar → API info)",
+    "STATUSPAGE_PAGE_ID": "the Statuspage page ID (API info)",
+    "STATUSPAGE_COMPONENTS": "comma-separated Statuspage component IDs that incidents affect",
+    "STATUSPAGE_URL": "the Statuspage API address, https://api.statuspage.io",
+    "AMENDS_PUBLIC_STATUS": "true or false: serve the built-in status page at /status",
+    "AMENDS_PUBLIC_STATUS_TITLE": "the name shown on the built-in status page (1-100 characters)",
+    "AMENDS_PUBLIC_URL": "the address people reach amends at, e.g. https://amends.example.com",
+    "AMENDS_STATUS_URL": "the public status page customers are pointed to, an https URL",
 }
 
 
@@ -142,6 +152,37 @@ class Settings(BaseSettings):
         codes = [c for c in parse_thresholds(self.amends_remedy_approval_above)
                  if c not in ("%", "*")]
         return codes[0] if codes else "EUR"
+
+    # Outbound tickets on Freshdesk are sent from this mailbox (issue 14).
+    freshdesk_email_config_id: int | None = Field(default=None, ge=1)
+    # Everyone affected: Atlassian Statuspage, and/or the built-in page at /status.
+    statuspage_api_key: SecretStr | None = None
+    statuspage_page_id: str | None = None
+    statuspage_components: str = ""
+    statuspage_url: str = "https://api.statuspage.io"
+    amends_public_status: bool = False
+    amends_public_status_title: str = Field(default="Service status", min_length=1,
+                                            max_length=100)
+    amends_public_url: str | None = None
+    amends_status_url: str | None = None
+
+    @field_validator("statuspage_url", "amends_public_url", "amends_status_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
+            raise ValueError("not a URL")
+        return value.rstrip("/")
+
+    @property
+    def status_page_components(self) -> tuple[str, ...]:
+        return tuple(c.strip() for c in self.statuspage_components.split(",") if c.strip())
+
+    @field_validator("freshdesk_email_config_id", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("amends_team_timezone")
     @classmethod

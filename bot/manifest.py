@@ -22,6 +22,7 @@ SCOPES: dict[str, str] = {
                   "chat.postEphemeral",
     "chat:write.public": "post the card in a public channel the bot was not invited to",
     "files:write": "files.getUploadURLExternal + files.completeUploadExternal (customer CSV)",
+    "files:read": "files.info and the file's private URL (customer lists shared as CSV)",
 }
 # views.open and views.publish need no scope; app_home_opened needs none either.
 BOT_EVENTS = ("app_home_opened",)

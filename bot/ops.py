@@ -75,8 +75,13 @@ def routes(get_runtime: Callable[[], Runtime]) -> list[Route]:
 
 
 def create_ops_app(runtime: Runtime) -> Starlette:
-    """Socket Mode's small HTTP server: only the operator's endpoints."""
-    return Starlette(routes=routes(lambda: runtime))
+    """Socket Mode's small HTTP server: the operator's endpoints (and the built-in status
+    page, when AMENDS_PUBLIC_STATUS is on)."""
+    from bot import public_status  # late: public_status reads storage, ops stays light
+
+    extra = (public_status.routes(lambda: runtime)
+             if runtime.settings.amends_public_status else [])
+    return Starlette(routes=[*routes(lambda: runtime), *extra])
 
 
 class RequestIdMiddleware:

@@ -30,8 +30,11 @@ from bot.services import (
 from bot.services.chase_poll import ChasePoller
 from bot.services.context import Deps, Options
 from bot.services.delivery import DeliveryWorker
+from bot.services.public_posts import StatusWorker
 from bot.slack.outbound import Slack, make_client
 from integrations.helpdesk.settings import build_helpdesks
+from integrations.statuspage.atlassian import StatuspageClient
+from integrations.statuspage.base import StatusPage
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker
 from storage.timers import ClaimedTimer
@@ -64,8 +67,19 @@ class Runtime:
         helpdesks = build_helpdesks(
             settings.zendesk_url, settings.zendesk_email, settings.zendesk_api_token,
             settings.freshdesk_url, settings.freshdesk_api_key,
-            max_concurrency=settings.helpdesk_max_concurrency)
+            max_concurrency=settings.helpdesk_max_concurrency,
+            freshdesk_email_config_id=settings.freshdesk_email_config_id)
         wakers: list[Callable[[], None]] = []
+        status_wakers: list[Callable[[], None]] = []
+        status_pages: dict[str, StatusPage] = {}
+        if settings.statuspage_api_key and settings.statuspage_page_id:
+            status_pages["statuspage"] = StatuspageClient(
+                settings.statuspage_api_key.get_secret_value(), settings.statuspage_page_id,
+                components=settings.status_page_components,
+                base_url=settings.statuspage_url or "https://api.statuspage.io")
+        public_url = settings.amends_public_url
+        status_url = settings.amends_status_url or (
+            f"{public_url}/status" if settings.amends_public_status and public_url else None)
         deps = Deps(
             sessions=make_sessionmaker(engine),
             clock=clock,
@@ -84,9 +98,14 @@ class Runtime:
                 review_categories=settings.review_categories,
                 remedy_policy=settings.remedy_policy,
                 remedy_currency=settings.remedy_currency,
+                public_status=settings.amends_public_status,
+                public_url=public_url,
+                status_url=status_url,
             ),
             helpdesks=helpdesks,
             wake_delivery=lambda: _call_all(wakers),
+            status_pages=status_pages,
+            wake_status=lambda: _call_all(status_wakers),
         )
 
         batch = reminders.Batch(deps)
@@ -113,7 +132,9 @@ class Runtime:
             deps.sessions, clock, helpdesks,
             on_batch=lambda keys: delivery_flow.show_progress(deps, keys))
         delivery_job = deps.in_flight.track(delivery.run_once)
-        jobs = [deps.in_flight.track(runner.run_due), delivery_job]
+        status_worker = StatusWorker(deps)
+        status_job = deps.in_flight.track(status_worker.run_once)
+        jobs = [deps.in_flight.track(runner.run_due), delivery_job, status_job]
         unwatched = [name for name in helpdesks
                      if not getattr(settings, f"{name}_webhook_secret", None)]
         chase_poller = ChasePoller(deps, unwatched)
@@ -123,6 +144,7 @@ class Runtime:
         scheduler = Scheduler(jobs, clock, slow_jobs=slow,
                               poll_seconds=settings.amends_scheduler_poll_seconds)
         wakers.append(lambda: scheduler.wake(jobs.index(delivery_job)))
+        status_wakers.append(lambda: scheduler.wake(jobs.index(status_job)))
         app = build_app(deps, client, secret)
         app.use(metrics.bolt_middleware())
         return cls(settings, engine, deps, runner, delivery, scheduler, app, chase_poller, metrics)
@@ -143,6 +165,8 @@ class Runtime:
         await self.deps.in_flight.drain(within=10)
         for helpdesk in self.deps.helpdesks.values():
             await helpdesk.aclose()
+        for page in self.deps.status_pages.values():
+            await page.aclose()
         await self.engine.dispose()
 
 

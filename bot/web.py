@@ -19,14 +19,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot import inbound, ops, webhooks
+from bot import inbound, ops, public_status, webhooks
 from bot.runtime import Runtime
 from bot.services import chases
 
 log = logging.getLogger(__name__)
 
 
-def create_asgi_app(make_runtime: Callable[[], Awaitable[Runtime]]) -> Starlette:
+def create_asgi_app(
+    make_runtime: Callable[[], Awaitable[Runtime]], *, public_status_page: bool = False
+) -> Starlette:
     state: dict[str, Runtime] = {}
 
     @contextlib.asynccontextmanager
@@ -88,6 +90,8 @@ def create_asgi_app(make_runtime: Callable[[], Awaitable[Runtime]]) -> Starlette
             Route("/webhooks/freshdesk", freshdesk_webhook, methods=["POST"]),
             # --- operator endpoints (bot/ops.py): /healthz, /readyz, /metrics ---
             *ops.routes(lambda: state["runtime"]),
+            # --- the built-in status page (bot/public_status.py), when it is on ---
+            *(public_status.routes(lambda: state["runtime"]) if public_status_page else []),
         ],
         middleware=[Middleware(ops.RequestIdMiddleware)],  # X-Request-Id into the logs
         lifespan=lifespan,

@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import storage.outbox  # noqa: F401  (registers the outbox table on Base)
+import storage.status_posts  # noqa: F401  (and the status-page outbox)
 from storage.db import make_engine
 from storage.models import Base
 

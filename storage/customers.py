@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.customer_import import ImportedCustomer
 from bot.domain.records import (
     CustomerRecord,
     CustomerRow,
@@ -21,6 +23,7 @@ from bot.domain.records import (
 from integrations.helpdesk.base import Customer, Ticket
 from storage.db import is_postgres
 from storage.models import AffectedCustomer, AffectedTicket, CustomerLookup
+from storage.outbox import OutboxMessage
 
 RUNNING, COMPLETE, PARTIAL, FAILED = (
     LookupStatus.RUNNING, LookupStatus.COMPLETE, LookupStatus.PARTIAL, LookupStatus.FAILED)
@@ -129,7 +132,8 @@ def customer_record(c: AffectedCustomer) -> CustomerRecord:
     return CustomerRecord(helpdesk=c.helpdesk, external_id=c.external_id, name=c.name,
                           email=c.email, phone=c.phone, organization_name=c.organization_name,
                           vip=c.vip, time_zone=c.time_zone,
-                          first_seen_lookup_id=c.first_seen_lookup_id)
+                          first_seen_lookup_id=c.first_seen_lookup_id,
+                          reference=c.reference, amount=c.amount, source=c.source)
 
 
 def lookup_record(row: CustomerLookup) -> LookupRecord:
@@ -206,3 +210,106 @@ async def count(session: AsyncSession, incident_id: int) -> int:
         select(func.count(AffectedCustomer.id)).where(AffectedCustomer.incident_id == incident_id)
     )
     return int(result.scalar_one())
+
+
+# --- Customers from a CSV file (issue 14) ---------------------------------------------------
+
+CSV = "csv"
+_CHUNK = 500  # ids per IN (...): well under both backends' bound-parameter limits
+
+
+def csv_customer_id(email: str) -> str:
+    """The key of a customer known only by e-mail, until the helpdesk gives them an id."""
+    return "csv-" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:24]
+
+
+async def by_email(
+    session: AsyncSession, incident_id: int, helpdesk: str
+) -> dict[str, AffectedCustomer]:
+    """The incident's customers in one helpdesk, by lower-cased e-mail."""
+    rows = (await session.execute(
+        select(AffectedCustomer).where(AffectedCustomer.incident_id == incident_id,
+                                       AffectedCustomer.helpdesk == helpdesk,
+                                       AffectedCustomer.email.is_not(None))
+    )).scalars().all()
+    return {(r.email or "").lower(): r for r in rows}
+
+
+async def apply_import(
+    session: AsyncSession, *, incident_id: int, helpdesk: str, lookup_id: int,
+    rows: Sequence[ImportedCustomer], now: datetime,
+) -> tuple[int, int]:
+    """Put the file's rows on the incident: a customer already known by e-mail gets the
+    file's reference, amount, zone (if the helpdesk had none) and VIP flag; anyone else is
+    added as known by e-mail only. Returns (matched, added)."""
+    known = await by_email(session, incident_id, helpdesk)
+    matched = 0
+    new: list[dict[str, Any]] = []
+    for row in rows:
+        customer = known.get(row.email)
+        if customer is not None:
+            matched += 1
+            customer.reference = row.reference or customer.reference
+            customer.amount = row.amount or customer.amount
+            customer.vip = customer.vip or row.vip
+            customer.time_zone = customer.time_zone or row.time_zone
+            continue
+        new.append({
+            "incident_id": incident_id, "helpdesk": helpdesk,
+            "external_id": csv_customer_id(row.email), "name": row.name[:300],
+            "email": row.email, "phone": None, "organization_id": None,
+            "organization_name": None, "vip": row.vip, "time_zone": row.time_zone,
+            "first_seen_lookup_id": lookup_id, "first_seen_at": now,
+            "reference": row.reference, "amount": row.amount, "source": CSV,
+        })
+    for start in range(0, len(new), _CHUNK):
+        statement = _insert(session)(AffectedCustomer).values(new[start:start + _CHUNK])
+        statement = statement.on_conflict_do_update(
+            index_elements=["incident_id", "helpdesk", "external_id"],
+            set_={name: statement.excluded[name] for name in
+                  ("name", "vip", "time_zone", "reference", "amount")})
+        await session.execute(statement)
+    await session.flush()
+    return matched, len(new)
+
+
+async def add_created_ticket(
+    session: AsyncSession, *, incident_id: int, helpdesk: str, customer_id: str,
+    requester_id: str | None, ticket: Ticket,
+) -> str:
+    """An outbound ticket amends made becomes the customer's ticket for this incident.
+
+    A customer known only by e-mail takes the helpdesk's id for them (their outbox rows
+    too), so chases on the new ticket are recognised as theirs. Returns the customer's key.
+    """
+    key = customer_id
+    if requester_id and requester_id != customer_id and customer_id.startswith("csv-"):
+        taken = (await session.execute(
+            select(func.count(AffectedCustomer.id)).where(
+                AffectedCustomer.incident_id == incident_id,
+                AffectedCustomer.helpdesk == helpdesk,
+                AffectedCustomer.external_id == requester_id))).scalar_one()
+        if not taken:
+            await session.execute(
+                update(AffectedCustomer).where(
+                    AffectedCustomer.incident_id == incident_id,
+                    AffectedCustomer.helpdesk == helpdesk,
+                    AffectedCustomer.external_id == customer_id)
+                .values(external_id=requester_id))
+            await session.execute(
+                update(OutboxMessage).where(
+                    OutboxMessage.incident_id == incident_id,
+                    OutboxMessage.helpdesk == helpdesk,
+                    OutboxMessage.customer_id == customer_id)
+                .values(customer_id=requester_id)
+                .execution_options(synchronize_session=False))
+            key = requester_id
+    await session.execute(delete(AffectedTicket).where(
+        AffectedTicket.incident_id == incident_id, AffectedTicket.helpdesk == helpdesk,
+        AffectedTicket.external_id == ticket.external_id))
+    session.add(AffectedTicket(
+        incident_id=incident_id, helpdesk=helpdesk, external_id=ticket.external_id,
+        customer_external_id=key, subject=ticket.subject[:1000], status=ticket.status,
+        priority=ticket.priority, url=ticket.url, ticket_updated_at=ticket.updated_at,
+        first_seen_lookup_id=0))
+    return key

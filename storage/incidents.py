@@ -39,6 +39,8 @@ async def create(
         who_is_affected=declaration.who_is_affected,
         proposed_fix=declaration.proposed_fix,
         severity=declaration.severity,
+        everyone=declaration.everyone,
+        estimated_share=declaration.estimated_share,
         state=State.DECLARED,
         declarer_id=declarer_id,
         supervisor_id=supervisor_id,

@@ -10,9 +10,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.apology.rules import MessageKind
+from bot.domain.lifecycle import State
+from bot.domain.public_status import ApprovedPublic
 from bot.domain.records import MessageStatus
 from storage.db import rowcount
-from storage.models import CustomerMessage
+from storage.models import CustomerMessage, Incident
 
 PENDING, APPROVED, CHANGES_REQUESTED, SUPERSEDED = (
     MessageStatus.PENDING, MessageStatus.APPROVED, MessageStatus.CHANGES_REQUESTED,
@@ -23,6 +25,7 @@ async def add_version(
     session: AsyncSession, *, incident_id: int, kind: str, body: str, remedy: str | None,
     next_update_at: datetime | None, every_ticket: bool, findings: list[dict[str, Any]],
     override_reason: str | None, author_id: str, idempotency_key: str, now: datetime,
+    public_title: str | None = None, public_body: str | None = None,
 ) -> tuple[CustomerMessage, bool]:
     """A new pending version (earlier unapproved ones are superseded); idempotent by key."""
     existing = (await session.execute(
@@ -44,7 +47,7 @@ async def add_version(
         incident_id=incident_id, kind=kind, version=(latest or 0) + 1, body=body, remedy=remedy,
         next_update_at=next_update_at, every_ticket=every_ticket, status=PENDING,
         findings=findings, override_reason=override_reason, author_id=author_id, created_at=now,
-        idempotency_key=idempotency_key,
+        idempotency_key=idempotency_key, public_title=public_title, public_body=public_body,
     )
     session.add(message)
     await session.flush()
@@ -114,3 +117,20 @@ async def by_outbox_key(session: AsyncSession, key: str) -> CustomerMessage | No
         CustomerMessage.incident_id == int(incident), CustomerMessage.kind == kind,
         CustomerMessage.version == int(version.removeprefix("v"))))
     return result.scalar_one_or_none()
+
+
+async def approved_public(session: AsyncSession, since: datetime) -> list[ApprovedPublic]:
+    """Every approved public version of incidents that hit everyone and are open or were
+    touched since `since` (the built-in status page reads only these)."""
+    result = await session.execute(
+        select(CustomerMessage, Incident.state, Incident.updated_at)
+        .join(Incident, Incident.id == CustomerMessage.incident_id)
+        .where(Incident.everyone.is_(True), CustomerMessage.status == APPROVED,
+               CustomerMessage.public_body.is_not(None),
+               (Incident.state != State.CLOSED.value) | (Incident.updated_at >= since))
+        .order_by(CustomerMessage.decided_at, CustomerMessage.id))
+    return [ApprovedPublic(
+        incident_id=m.incident_id, state=State(state), incident_updated_at=updated,
+        approved_at=m.decided_at or m.created_at, title=m.public_title or "Service incident",
+        body=m.public_body or "", next_update_at=m.next_update_at)
+        for m, state, updated in result.all()]

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -69,6 +70,10 @@ class Incident(Base):
     category: Mapped[str | None] = mapped_column(String(48))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Everyone is affected (scale "everyone": a public status post as well), or the share
+    # of customers the team estimates (percent), when known.
+    everyone: Mapped[bool] = mapped_column(default=False, server_default=false())
+    estimated_share: Mapped[int | None] = mapped_column(Integer)
     # The Slack view id of the submission that created it: a retried request finds it.
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
 
@@ -202,6 +207,11 @@ class AffectedCustomer(Base):
     time_zone: Mapped[str | None] = mapped_column(String(64))
     first_seen_lookup_id: Mapped[int] = mapped_column(Integer)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # From a CSV import: the order or account reference and the amount, as given.
+    reference: Mapped[str | None] = mapped_column(String(100))
+    amount: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16), default="helpdesk",
+                                        server_default="helpdesk")  # helpdesk | csv
 
     __table_args__ = (
         UniqueConstraint("incident_id", "helpdesk", "external_id",
@@ -259,6 +269,9 @@ class CustomerMessage(Base):
     thread_channel_id: Mapped[str | None] = mapped_column(String(32))
     thread_ts: Mapped[str | None] = mapped_column(String(32))
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    # Scale "everyone": the public version (no names, remedies or amounts), approved with it.
+    public_title: Mapped[str | None] = mapped_column(String(200))
+    public_body: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         UniqueConstraint("incident_id", "kind", "version", name="uq_customer_messages_version"),

@@ -47,6 +47,8 @@ from storage.types import UTCDateTime
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 PUBLIC, INTERNAL = "public", "internal"  # a reply the customer reads; a note for the team
+REPLY, CREATE = "reply", "create"  # what a row asks of the helpdesk
+NEW_TICKET_PREFIX = "new:"  # ticket_id of a `create` row until the ticket exists
 ERROR_MAX = 300
 _ENQUEUE_CHUNK = 500  # rows per INSERT: well under both backends' bound-parameter limits
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
@@ -77,6 +79,15 @@ class OutboxMessage(Base):
     visibility: Mapped[str] = mapped_column(String(16), default=PUBLIC, server_default=PUBLIC)
     extra_tags: Mapped[str | None] = mapped_column(String(300))  # space-separated
     remedy_ref: Mapped[str | None] = mapped_column(String(32))  # the remedy the body carries
+    # `reply` on `ticket_id`, or `create` a new ticket for a customer who has no open one:
+    # then `ticket_id` is `new:<customer>` until the helpdesk says which ticket it made,
+    # and `external_ref` (unique per row) finds a creation whose answer was lost.
+    action: Mapped[str] = mapped_column(String(16), default=REPLY, server_default=REPLY)
+    requester_email: Mapped[str | None] = mapped_column(String(320))
+    requester_name: Mapped[str | None] = mapped_column(String(300))
+    subject: Mapped[str | None] = mapped_column(String(300))
+    external_ref: Mapped[str | None] = mapped_column(String(128))
+    ticket_url: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         UniqueConstraint("message_key", "helpdesk", "ticket_id", name="uq_outbox_message_ticket"),
@@ -99,6 +110,12 @@ class NewMessage:
     visibility: str = PUBLIC
     tags: tuple[str, ...] = ()  # besides the incident's own tag
     remedy_ref: str | None = None  # "remedy id:revision" when the body offers a remedy
+    # A new ticket instead of a reply (`ticket_id` is then `new:<customer>`):
+    action: str = REPLY
+    requester_email: str | None = None
+    requester_name: str | None = None
+    subject: str | None = None
+    external_ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +134,11 @@ class ClaimedMessage:
     lease_until: datetime
     visibility: str = PUBLIC
     tags: tuple[str, ...] = ()
+    action: str = REPLY
+    requester_email: str | None = None
+    requester_name: str | None = None
+    subject: str | None = None
+    external_ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +177,13 @@ async def enqueue(session: AsyncSession, rows: Iterable[NewMessage], *, now: dat
     for row in rows:
         if not has_marker(row.body, row.marker):
             raise ValueError(f"the body for ticket {row.ticket_id} does not carry its marker")
+        if row.action == CREATE and not (row.requester_email and row.external_ref
+                                         and row.subject):
+            raise ValueError("a new ticket needs the requester's e-mail, a subject and a ref")
         values.append({
+            "action": row.action, "requester_email": row.requester_email,
+            "requester_name": row.requester_name, "subject": row.subject,
+            "external_ref": row.external_ref,
             "incident_id": row.incident_id, "message_key": row.message_key,
             "helpdesk": row.helpdesk, "ticket_id": row.ticket_id,
             "customer_id": row.customer_id, "body": row.body, "marker": row.marker,
@@ -219,6 +247,8 @@ async def claim(
             OutboxMessage.helpdesk, OutboxMessage.ticket_id, OutboxMessage.customer_id,
             OutboxMessage.body, OutboxMessage.marker, OutboxMessage.attempts,
             OutboxMessage.lease_until, OutboxMessage.visibility, OutboxMessage.extra_tags,
+            OutboxMessage.action, OutboxMessage.requester_email,
+            OutboxMessage.requester_name, OutboxMessage.subject, OutboxMessage.external_ref,
         )
         .execution_options(synchronize_session=False)
     )
@@ -228,7 +258,9 @@ async def claim(
             id=r.id, incident_id=r.incident_id, message_key=r.message_key, helpdesk=r.helpdesk,
             ticket_id=r.ticket_id, customer_id=r.customer_id, body=r.body, marker=r.marker,
             attempts=r.attempts, lease_until=r.lease_until, visibility=r.visibility,
-            tags=tuple((r.extra_tags or "").split()))
+            tags=tuple((r.extra_tags or "").split()), action=r.action,
+            requester_email=r.requester_email, requester_name=r.requester_name,
+            subject=r.subject, external_ref=r.external_ref)
          for r in rows),
         key=lambda m: m.id,
     )
@@ -258,6 +290,24 @@ async def mark_sent(
                OutboxMessage.status == SENDING)
         .values(status=SENT, comment_id=comment_id, sent_at=now, lease_owner=None,
                 lease_until=None, next_attempt_at=None, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result) == 1
+
+
+async def mark_created(
+    session: AsyncSession, message_id: int, *, owner: str, ticket_id: str, comment_id: str,
+    url: str, now: datetime,
+) -> bool:
+    """Record a new ticket as this row's delivery (the row now names the real ticket), only
+    if `owner` still holds the row; False otherwise."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.lease_owner == owner,
+               OutboxMessage.status == SENDING)
+        .values(status=SENT, ticket_id=ticket_id, comment_id=comment_id, ticket_url=url,
+                sent_at=now, lease_owner=None, lease_until=None, next_attempt_at=None,
+                last_error=None)
         .execution_options(synchronize_session=False)
     )
     return rowcount(result) == 1
@@ -358,10 +408,13 @@ async def first_sent_at(session: AsyncSession, incident_id: int) -> datetime | N
 async def tickets_by_customer(
     session: AsyncSession, incident_id: int
 ) -> dict[tuple[str, str], str]:
-    """(helpdesk, customer) → the ticket where the incident's first message to them went."""
+    """(helpdesk, customer) → the ticket where the incident's first message to them went
+    (a new ticket not created yet is left out)."""
     result = await session.execute(
         select(OutboxMessage.helpdesk, OutboxMessage.customer_id, OutboxMessage.ticket_id)
-        .where(OutboxMessage.incident_id == incident_id).order_by(OutboxMessage.id.desc()))
+        .where(OutboxMessage.incident_id == incident_id,
+               OutboxMessage.ticket_id.not_like(f"{NEW_TICKET_PREFIX}%"))
+        .order_by(OutboxMessage.id.desc()))
     return {(helpdesk, customer): ticket for helpdesk, customer, ticket in result.all()}
 
 

@@ -29,7 +29,8 @@ def incident(row: Incident) -> IncidentRecord:
         card_ts=row.card_ts, declared_at=row.declared_at, acknowledged_at=row.acknowledged_at,
         acknowledged_by=row.acknowledged_by, first_contact_at=row.first_contact_at,
         resolved_at=row.resolved_at, resolved_by=row.resolved_by, fixed_at=row.fixed_at,
-        category=row.category, closed_at=row.closed_at)
+        category=row.category, closed_at=row.closed_at,
+        everyone=bool(row.everyone), estimated_share=row.estimated_share)
 
 
 def message(row: CustomerMessage) -> MessageVersion:
@@ -43,7 +44,8 @@ def message(row: CustomerMessage) -> MessageVersion:
                                blocking=bool(f["blocking"])) for f in row.findings or []),
         override_reason=row.override_reason, author_id=row.author_id,
         decided_by=row.decided_by, change_request=row.change_request,
-        thread_channel_id=row.thread_channel_id, thread_ts=row.thread_ts)
+        thread_channel_id=row.thread_channel_id, thread_ts=row.thread_ts,
+        public_title=row.public_title, public_body=row.public_body)
 
 
 def call_task(row: CallTask) -> CallTaskRecord:

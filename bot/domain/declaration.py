@@ -42,6 +42,9 @@ class Declaration:
     who_is_affected: str
     proposed_fix: str
     severity: Severity
+    # Scale: everyone is affected (a public status post as well), or an estimated share (%).
+    everyone: bool = False
+    estimated_share: int | None = None
 
 
 class InvalidDeclaration(Exception):

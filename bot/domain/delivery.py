@@ -7,9 +7,10 @@ a failed delivery is tried again.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -61,6 +62,89 @@ def _preference(ticket: TicketRef) -> tuple[bool, datetime, int, str]:
     ticket_id = ticket.ticket_id
     numeric = int(ticket_id) if ticket_id.isascii() and ticket_id.isdigit() else -1
     return (is_open(ticket), ticket.updated_at or _OLDEST, numeric, ticket.ticket_id)
+
+
+# --- Customers with no open ticket: a new (outbound) ticket ------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """An affected customer, as much of them as choosing where to write needs."""
+
+    helpdesk: str
+    customer_id: str
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where one customer's copy goes: a reply on `ticket_id`, or a new ticket (None)."""
+
+    helpdesk: str
+    customer_id: str
+    ticket_id: str | None
+
+    @property
+    def creates(self) -> bool:
+        return self.ticket_id is None
+
+
+def choose_targets(
+    tickets: Sequence[TicketRef], recipients: Sequence[Recipient], *,
+    every_ticket: bool = False, earlier: Mapping[tuple[str, str], str] | None = None,
+) -> list[Target]:
+    """Rule 3: every affected customer is written to, on a ticket of theirs or a new one.
+
+    - A customer with an open ticket gets a reply there (`choose_tickets` picks it; with
+      `every_ticket`, every ticket of theirs).
+    - `earlier` (updates): the ticket where the customer already has our first message
+      wins, so a conversation stays on one ticket, including one amends created.
+    - A customer with no open ticket and an e-mail address gets a new ticket (a closed
+      ticket is not reopened for news it was never about); without an address, the most
+      recent of their closed tickets is replied to, as before.
+    - A customer with no ticket and no address cannot be reached and is left out.
+    """
+    earlier = earlier or {}
+    emails = {(r.helpdesk, r.customer_id): r.email for r in recipients}
+    targets: list[Target] = []
+    covered: set[tuple[str, str]] = set()
+    for ticket in choose_tickets(tickets, every_ticket):
+        key = (ticket.helpdesk, ticket.customer_id)
+        if key in covered and not every_ticket:
+            continue
+        if not every_ticket and key in earlier:
+            targets.append(Target(*key, earlier[key]))
+        elif every_ticket or is_open(ticket) or not emails.get(key):
+            targets.append(Target(*key, ticket.ticket_id))
+        else:
+            targets.append(Target(*key, None))
+        covered.add(key)
+    for recipient in recipients:
+        key = (recipient.helpdesk, recipient.customer_id)
+        if key in covered:
+            continue
+        covered.add(key)
+        if key in earlier:
+            targets.append(Target(*key, earlier[key]))
+        elif recipient.email:
+            targets.append(Target(*key, None))
+    return targets
+
+
+def creation_ref(mark: str, helpdesk: str, customer_id: str) -> str:
+    """The reference a new ticket carries (Zendesk `external_id`, a Freshdesk tag): the
+    message's marker code and a short digest of the customer, so it is unique per
+    message and customer and the same on every attempt."""
+    code = mark.removeprefix("Ref: ").strip()
+    digest = hashlib.sha256(f"{helpdesk}:{customer_id}".encode()).hexdigest()[:10]
+    return f"{code}-{digest}"
+
+
+def outbound_subject(reference: str | None) -> str:
+    """The subject of a ticket amends opens: plain, owning it, naming their order if known."""
+    if reference:
+        return f"About {reference[:100]}: we made a mistake, and we are putting it right"
+    return "We made a mistake, and we are putting it right"
 
 
 # --- The reference line -----------------------------------------------------------

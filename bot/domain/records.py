@@ -74,6 +74,8 @@ class IncidentRecord:
     fixed_at: datetime | None = None  # when the fix took effect (the resolver says)
     category: str | None = None  # set by the review
     closed_at: datetime | None = None
+    everyone: bool = False  # every customer is affected: scale "everyone", a status post
+    estimated_share: int | None = None  # percent of customers, as the team estimates
 
     @property
     def people(self) -> People:
@@ -118,6 +120,9 @@ class MessageVersion:
     change_request: str | None
     thread_channel_id: str | None
     thread_ts: str | None
+    # Everyone affected: the public version (status page), approved with the message.
+    public_title: str | None = None
+    public_body: str | None = None
 
     @property
     def outbox_key(self) -> str:
@@ -211,6 +216,8 @@ class Event(StrEnum):
     REMEDIES_APPROVED = "remedies_approved"
     REMEDIES_FAILED = "remedies_failed"
     REMEDY_FOLLOW_UP_QUEUED = "remedy_follow_up_queued"
+    CUSTOMERS_IMPORTED = "customers_imported"
+    STATUS_POSTED = "status_posted"
 
     @classmethod
     def post_failed(cls, purpose: Purpose) -> Event:
@@ -274,6 +281,10 @@ class CustomerRecord:
     vip: bool
     time_zone: str | None
     first_seen_lookup_id: int
+    # From a CSV import (billing, orders): their reference and amount, and where they came from.
+    reference: str | None = None
+    amount: str | None = None
+    source: str = "helpdesk"
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain import lifecycle, records
 from bot.domain.apology import Finding, MessageKind, check_message
 from bot.domain.cadence import Cadence, next_update_due, promise_text
-from bot.domain.delivery import TicketRef, choose_tickets, marker, with_marker
+from bot.domain.delivery import (
+    Recipient,
+    TicketRef,
+    choose_targets,
+    creation_ref,
+    marker,
+    outbound_subject,
+    with_marker,
+)
 from bot.domain.errors import NotFound, Refusal
 from bot.domain.lifecycle import Action, State
 from bot.domain.notices.apology import NobodyToNotify
@@ -33,7 +41,7 @@ from bot.domain.remedies import (
     remedy_marker,
 )
 from bot.domain.severity import Severity
-from bot.services import reminders, say, transitions
+from bot.services import public_posts, reminders, say, transitions
 from bot.services.context import Deps, Options
 from storage import closing, customers, incidents, messages, outbox, people
 from storage import records as to_record
@@ -102,6 +110,8 @@ class Draft:
     kind: MessageKind = APOLOGY
     # Kept with the drafted event (a resolution's fix and when it took effect).
     details: dict[str, Any] | None = None
+    public_title: str | None = None  # everyone affected: the status page's text
+    public_body: str | None = None
 
 
 async def save_draft(deps: Deps, draft: Draft) -> tuple[MessageVersion, bool]:
@@ -115,7 +125,8 @@ async def save_draft(deps: Deps, draft: Draft) -> tuple[MessageVersion, bool]:
             every_ticket=draft.every_ticket,
             findings=[_finding_json(f) for f in findings],
             override_reason=draft.override_reason, author_id=draft.author_id,
-            idempotency_key=draft.idempotency_key, now=deps.clock.now())
+            idempotency_key=draft.idempotency_key, now=deps.clock.now(),
+            public_title=draft.public_title, public_body=draft.public_body)
         if created:
             await incidents.record(session, draft.incident_id, Event.drafted(draft.kind),
                                    actor_id=draft.author_id, now=deps.clock.now(),
@@ -170,6 +181,8 @@ async def _approve(
         await session.refresh(incident)  # its new state decides the reminders below
         queued = await _enqueue(session, incident, message, now, deps.options.team_timezone)
         lifecycle.require_recipients(queued, message.kind)  # zero: all of this rolls back
+        await public_posts.queue_for_message(session, deps, incident.id,
+                                             to_record.message(message), now)
         await reminders.reschedule(session, incident, deps.options, now)
         await incidents.record(session, incident.id, Event.approved(message.kind),
                                actor_id=user_id, now=now,
@@ -254,22 +267,24 @@ def _when(message: CustomerMessage, customer_tz: str | None, team_tz: str,
 async def _enqueue(session: AsyncSession, incident: Incident, message: CustomerMessage,
                    now: datetime, team_tz: str = "UTC",
                    only: set[tuple[str, str]] | None = None) -> int:
-    """Queue the message on each customer's ticket(s); returns its recipients: customers
-    queued, and those held because the remedy the message mentions awaits approval (they
-    are queued when it is approved). `only`: these customers, if not queued already."""
+    """Queue the message for each affected customer: a reply on their ticket, or a new
+    ticket for a customer who has no open one (rule 3: even if they have not noticed).
+    Returns its recipients: customers queued, and those held because the remedy the
+    message mentions awaits approval (queued when it is approved). `only`: these
+    customers, if not queued already."""
     rows = await customers.all_rows(session, incident.id)
     tickets = await customers.tickets(session, incident.id)
-    names = {(r.customer.helpdesk, r.customer.external_id): r.customer.name for r in rows}
-    zones = {(r.customer.helpdesk, r.customer.external_id): r.customer.time_zone for r in rows}
-    chosen = choose_tickets(
-        [TicketRef(t.helpdesk, t.external_id, t.customer_external_id, t.status,
-                   t.ticket_updated_at) for t in tickets],
-        every_ticket=message.every_ticket)
+    people = {(r.customer.helpdesk, r.customer.external_id): r.customer for r in rows}
+    earlier = {}
     if message.kind is not APOLOGY and not message.every_ticket:
         # An update goes on the ticket where the customer already has our apology.
         earlier = await outbox.tickets_by_customer(session, incident.id)
-        chosen = [TicketRef(t.helpdesk, earlier.get((t.helpdesk, t.customer_id), t.ticket_id),
-                            t.customer_id, t.status, t.updated_at) for t in chosen]
+    chosen = choose_targets(
+        [TicketRef(t.helpdesk, t.external_id, t.customer_external_id, t.status,
+                   t.ticket_updated_at) for t in tickets],
+        [Recipient(r.customer.helpdesk, r.customer.external_id, r.customer.email)
+         for r in rows],
+        every_ticket=message.every_ticket, earlier=earlier)
     if only is not None:
         chosen = [t for t in chosen if (t.helpdesk, t.customer_id) in only]
     ref = marker(incident.id, message.id, message.version)
@@ -282,21 +297,34 @@ async def _enqueue(session: AsyncSession, incident: Incident, message: CustomerM
     held: set[tuple[str, str]] = set()
     for t in chosen:
         customer = (t.helpdesk, t.customer_id)
+        person = people.get(customer)
         remedy = own.get(customer) or default
         if remedy is not None and remedy.pending:
             held.add(customer)  # "Nothing with an unapproved remedy reaches a customer"
             continue
         sentence = customer_sentence(remedy.remedy if remedy else None, message.remedy)
-        queue.append(outbox.NewMessage(
-            incident_id=incident.id, message_key=key, helpdesk=t.helpdesk, ticket_id=t.ticket_id,
-            customer_id=t.customer_id,
-            body=personalise(message.body, names.get(customer), ref,
-                             _when(message, zones.get(customer), team_tz, now),
-                             remedy=sentence if mentions else None),
-            marker=ref, remedy_ref=remedy.ref if remedy else None))
-        if remedy is not None:
-            notes.append(remedy_note(incident.id, remedy, t.helpdesk, t.ticket_id,
-                                     t.customer_id))
+        body = personalise(message.body, person.name if person else None, ref,
+                           _when(message, person.time_zone if person else None, team_tz, now),
+                           remedy=sentence if mentions else None)
+        remedy_ref = remedy.ref if remedy else None
+        if t.ticket_id is not None:
+            queue.append(outbox.NewMessage(
+                incident_id=incident.id, message_key=key, helpdesk=t.helpdesk,
+                ticket_id=t.ticket_id, customer_id=t.customer_id, body=body, marker=ref,
+                remedy_ref=remedy_ref))
+            if remedy is not None:
+                notes.append(remedy_note(incident.id, remedy, t.helpdesk, t.ticket_id,
+                                         t.customer_id))
+        elif person is not None and person.email:
+            # No ticket yet: the note follows on a later message, once the ticket exists.
+            queue.append(outbox.NewMessage(
+                incident_id=incident.id, message_key=key, helpdesk=t.helpdesk,
+                ticket_id=f"{outbox.NEW_TICKET_PREFIX}{t.customer_id}",
+                customer_id=t.customer_id, body=body, marker=ref, action=outbox.CREATE,
+                requester_email=person.email, requester_name=person.name,
+                subject=outbound_subject(person.reference),
+                external_ref=creation_ref(ref, t.helpdesk, t.customer_id),
+                remedy_ref=remedy_ref))
     await outbox.enqueue(session, queue + notes, now=now)
     return len(queue) + len(held)
 

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.domain.apology import MessageKind
 from bot.domain.records import MessageVersion
-from bot.services import apology, calls, closing, delivery_flow, home, reminders
+from bot.services import apology, calls, closing, delivery_flow, home, public_posts, reminders
 from bot.services.context import Deps
 from storage import customers, incidents
 from storage import records as to_record
@@ -80,3 +80,9 @@ async def _after(deps: Deps, message: MessageVersion) -> None:
 async def _deliver(deps: Deps, message: MessageVersion) -> None:
     await delivery_flow.show_progress(deps, [message.outbox_key])
     deps.wake_delivery()
+    if message.public_body:
+        deps.wake_status()
+        async with deps.sessions() as session:
+            row = await incidents.get(session, message.incident_id)
+        if row is not None and row.everyone:
+            await public_posts.tell_builtin(deps, to_record.incident(row))

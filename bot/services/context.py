@@ -14,6 +14,7 @@ from bot.domain.remedies import ApprovalPolicy
 from bot.inflight import InFlight
 from bot.services.ports import SlackPort
 from integrations.helpdesk.base import Helpdesk
+from integrations.statuspage.base import StatusPage
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,9 @@ class Options:
     # Remedies above these amounts (per currency) or of these types need the supervisor.
     remedy_policy: ApprovalPolicy = field(default_factory=lambda: ApprovalPolicy({}))
     remedy_currency: str = "EUR"  # pre-filled in the remedy form
+    public_status: bool = False  # the built-in status page at /status is on
+    public_url: str | None = None  # where people reach amends (links to /status)
+    status_url: str | None = None  # the status page customers are pointed to
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,3 +51,6 @@ class Deps:
     in_flight: InFlight = field(default_factory=InFlight)
     # Wakes the runtime's outbox worker at once (it also polls); set by the runtime.
     wake_delivery: Callable[[], None] = lambda: None
+    # Public status pages by name ("statuspage"), and a wake-up for their worker.
+    status_pages: Mapping[str, StatusPage] = field(default_factory=dict)
+    wake_status: Callable[[], None] = lambda: None

@@ -15,6 +15,14 @@ The worker drains the outbox (`storage.outbox`). Per row:
 A row is a public reply or, for remedies, an internal note (`visibility`); step 2
 looks for the marker among comments of the same kind.
 
+A customer with no open ticket gets a new one (`action = create`): the helpdesk makes a
+ticket with our message as its first public comment and our tag, carrying the row's
+`external_ref`. Creating is not idempotent either, so a row on its second attempt or
+later first asks the helpdesk for a ticket with that reference (`find_created_ticket`)
+and records it instead of creating another. The new ticket is recorded on the row (its
+real id replaces `new:<customer>`) and as the customer's affected ticket, in the same
+transaction: updates, chases and the follow-up then use it.
+
 The helpdesk calls of one row finish (or are abandoned) well inside the row's
 lease, which is renewed just before calling when the row waited its turn: no
 other worker can take the row over while a post may still land.
@@ -40,7 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.domain.delivery import RetryPolicy, has_marker
-from integrations.helpdesk.base import Helpdesk
+from integrations.helpdesk.base import CreatedTicket, Helpdesk, NewTicket, Ticket
 from integrations.helpdesk.errors import (
     HelpdeskAuthError,
     HelpdeskError,
@@ -49,7 +57,7 @@ from integrations.helpdesk.errors import (
     HelpdeskUnavailable,
     display_name,
 )
-from storage import outbox
+from storage import customers, outbox
 from storage.outbox import ClaimedMessage
 
 log = logging.getLogger(__name__)
@@ -163,9 +171,14 @@ class DeliveryWorker:
         if helpdesk is None:
             return await self._fail(row, f"{display_name(row.helpdesk)} is not configured here",
                                     permanent=True)
+        created: CreatedTicket | None = None
         try:
             async with asyncio.timeout(self.call_budget.total_seconds()):
-                comment_id, recovered = await self._post_once(helpdesk, row)
+                if row.action == outbox.CREATE:
+                    created, recovered = await self._create_once(helpdesk, row)
+                    comment_id = created.comment_id
+                else:
+                    comment_id, recovered = await self._post_once(helpdesk, row)
         except HelpdeskAuthError as error:
             # Its message names the settings to check, e.g. "Zendesk refused the
             # credentials: check ZENDESK_URL, ZENDESK_EMAIL and ZENDESK_API_TOKEN".
@@ -175,7 +188,8 @@ class DeliveryWorker:
                                     f"{row.ticket_id} (deleted or merged?)", permanent=True)
         except HelpdeskRequestError as error:
             return await self._fail(
-                row, f"{display_name(row.helpdesk)} rejected the reply: {_reason(error)}",
+                row, f"{display_name(row.helpdesk)} rejected the "
+                f"{'new ticket' if row.action == outbox.CREATE else 'reply'}: {_reason(error)}",
                 permanent=True)
         except (HelpdeskUnavailable, TimeoutError) as error:
             what = "did not answer in time" if isinstance(error, TimeoutError) else "unavailable"
@@ -190,6 +204,8 @@ class DeliveryWorker:
             return await self._fail(row, f"unexpected error ({type(error).__name__})",
                                     permanent=False)
 
+        if created is not None:
+            return await self._record_created(row, created, recovered)
         async with self.sessions() as session, session.begin():
             recorded = await outbox.mark_sent(session, row.id, owner=self.owner,
                                               comment_id=comment_id, now=self.clock.now())
@@ -222,6 +238,47 @@ class DeliveryWorker:
         else:
             comment_id = await helpdesk.post_internal_note(row.ticket_id, row.body)
         return str(comment_id), False
+
+    @staticmethod
+    def _new_ticket(row: ClaimedMessage) -> NewTicket:
+        return NewTicket(
+            requester_email=row.requester_email or "", requester_name=row.requester_name or "",
+            subject=row.subject or "", body=row.body, external_ref=row.external_ref or "",
+            tags=(tag_for(row.incident_id),))
+
+    async def _create_once(self, helpdesk: Helpdesk,
+                           row: ClaimedMessage) -> tuple[CreatedTicket, bool]:
+        """The ticket carrying this row's message, and whether an earlier attempt made it."""
+        new = self._new_ticket(row)
+        if row.attempts > 1:
+            found = await helpdesk.find_created_ticket(new)
+            if found is not None:
+                log.info("delivery %d (%s): the new ticket %s was already made (attempt %d)",
+                         row.id, row.helpdesk, found.ticket_id, row.attempts)
+                return found, True
+        return await helpdesk.create_ticket(new), False
+
+    async def _record_created(self, row: ClaimedMessage, created: CreatedTicket,
+                              recovered: bool) -> str:
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            recorded = await outbox.mark_created(
+                session, row.id, owner=self.owner, ticket_id=created.ticket_id,
+                comment_id=created.comment_id, url=created.url, now=now)
+            if recorded:
+                await customers.add_created_ticket(
+                    session, incident_id=row.incident_id, helpdesk=row.helpdesk,
+                    customer_id=row.customer_id, requester_id=created.requester_id,
+                    ticket=Ticket(helpdesk=row.helpdesk, external_id=created.ticket_id,
+                                  requester_id=created.requester_id or row.customer_id,
+                                  subject=row.subject or "", status="open", url=created.url,
+                                  priority=None, organization_id=None, updated_at=now,
+                                  tags=(tag_for(row.incident_id),)))
+        if not recorded:
+            log.warning("delivery %d (%s): created ticket %s but the lease had passed on",
+                        row.id, row.helpdesk, created.ticket_id)
+            return LOST
+        return RECOVERED if recovered else SENT
 
     async def _tag(self, helpdesk: Helpdesk, row: ClaimedMessage) -> None:
         try:

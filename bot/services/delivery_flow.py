@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+from bot.domain import public_status
 from bot.domain.apology import MessageKind
 from bot.domain.errors import NotFound
 from bot.domain.messages import MessageContext, choose_scale, render_message
@@ -56,15 +57,30 @@ async def draft_form(
         count = await customers.count(session, incident_id)
         earlier = await messages.get(session, edit_of) if edit_of else None
         previous = to_record.message(earlier) if earlier else None
+    public_title, public_body = _public_fields(incident, previous)
     if previous is not None:
         next_update = previous.next_update_at or apology.default_next_update(
             now, incident.severity)
         return DraftForm(incident, previous.body, next_update, previous.remedy,
-                         previous.every_ticket, count, kind=previous.kind, edit_of=edit_of)
+                         previous.every_ticket, count, kind=previous.kind, edit_of=edit_of,
+                         public_title=public_title, public_body=public_body)
     next_update = apology.default_next_update(now, incident.severity)
-    body = template_body(incident, count, None, deps.options.template_dir, kind)
+    body = template_body(incident, count, None, deps.options.template_dir, kind,
+                         status_url=deps.options.status_url)
     return DraftForm(incident, body, next_update, None, False, count, kind=kind,
-                     compose=kind is MessageKind.UPDATE)
+                     compose=kind is MessageKind.UPDATE, public_title=public_title,
+                     public_body=public_body)
+
+
+def _public_fields(incident: IncidentRecord,
+                   previous: MessageVersion | None) -> tuple[str | None, str | None]:
+    """Everyone affected: the public version to edit (the earlier one, else a default)."""
+    if not incident.everyone:
+        return None, None
+    if previous is not None and previous.public_body:
+        return previous.public_title or incident.title, previous.public_body
+    return incident.title, public_status.default_body(incident.what_happened,
+                                                      incident.proposed_fix)
 
 
 async def update_body(
@@ -89,6 +105,7 @@ async def update_body(
 def template_body(
     incident: IncidentRecord, count: int, remedy: str | None,
     template_dir: Path | None = None, kind: MessageKind = MessageKind.APOLOGY,
+    *, status_url: str | None = None,
 ) -> str:
     if remedy is None and kind is MessageKind.APOLOGY:
         remedy = REMEDY_TOKEN  # each customer reads their own remedy there
@@ -102,10 +119,12 @@ def template_body(
         incident_ref=f"#{incident.id}",
         team_signature="The team",
         severity=incident.severity,
+        status_url=status_url,
     )
     message_kind = MessageKind.UPDATE if kind is MessageKind.UPDATE else MessageKind.APOLOGY
+    scale = choose_scale(count, everyone=incident.everyone)
     return with_token(_without_greeting(render_message(
-        message_kind, choose_scale(count), context=context, template_dir=template_dir)))
+        message_kind, scale, context=context, template_dir=template_dir)))
 
 
 def _without_greeting(text: str) -> str:
@@ -251,3 +270,21 @@ def recheck(form: DraftForm, *, body: str, next_update_at: datetime, remedy: str
 
 def request_changes_form(message_id: int) -> RequestChangesForm:
     return RequestChangesForm(message_id)
+
+
+async def public_version_errors(
+    deps: Deps, form: DraftForm, title: str | None, body: str | None, remedy: str | None
+) -> dict[str, str]:
+    """Everyone affected: the public version must be there and fit for everyone to read
+    ({"title"|"body": what is wrong}); nothing to check otherwise."""
+    if form.public_body is None:
+        return {}
+    errors: dict[str, str] = {}
+    if not title:
+        errors["title"] = "Give the incident a public title."
+    async with deps.sessions() as session:
+        names = [r.customer.name for r in await customers.all_rows(session, form.incident.id)]
+    found = public_status.problems(body or "", remedy=remedy, names=names)
+    if found:
+        errors["body"] = " ".join(found)[:300]
+    return errors

@@ -10,9 +10,10 @@ from bot.domain.declaration import Declaration
 from bot.domain.escalation import escalation_deadline
 from bot.domain.notices.escalation import BotNote, Card, PickSupervisor
 from bot.domain.records import Event, IncidentRecord, Purpose
+from bot.services import customer_import, first_contact, home, say
 from bot.services import customers as customer_lookup
-from bot.services import first_contact, home, say
 from bot.services.context import Deps
+from bot.services.customer_import import FileImport
 from bot.services.escalation import ESCALATION_TIMER, tell_supervisor
 from bot.services.ports import SlackDeliveryError
 from integrations.helpdesk.base import Scope
@@ -28,6 +29,7 @@ class Declared:
     incident: IncidentRecord
     created: bool  # False: Slack sent the same submission again
     lookup_id: int | None  # the customer look-up to run after the ack, if a scope was given
+    customer_file: FileImport | None = None  # a CSV of customers to import after the ack
 
 
 async def declare(
@@ -38,6 +40,7 @@ async def declare(
     origin_channel_id: str | None,
     idempotency_key: str,
     scope: tuple[str, Scope] | None = None,
+    customer_file: tuple[str, str] | None = None,
 ) -> Declared:
     """Before the ack, one transaction: the incident, its timers and the look-up request.
     Nothing is sent yet; `announce` does that after the ack."""
@@ -73,7 +76,9 @@ async def declare(
             lookup_id = lookup.id
         record = to_record.incident(incident)
     log.info("incident %s declared (new=%s)", record.id, created)
-    return Declared(record, created, lookup_id)
+    to_import = (FileImport(record.id, customer_file[0], customer_file[1], declarer_id)
+                 if customer_file and created else None)
+    return Declared(record, created, lookup_id, to_import)
 
 
 async def announce(deps: Deps, declared: Declared) -> None:
@@ -91,6 +96,8 @@ async def announce(deps: Deps, declared: Declared) -> None:
     await review.warn_on_declare(deps, incident)
     if declared.lookup_id is not None:
         await customer_lookup.run(deps, declared.lookup_id)
+    if declared.customer_file is not None:
+        await customer_import.run(deps, declared.customer_file)
 
 
 async def post_card(deps: Deps, incident: IncidentRecord) -> IncidentRecord:

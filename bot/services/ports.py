@@ -24,6 +24,9 @@ _ADVICE = {
     "message_not_found": "The message I meant to update is gone.",
     "cannot_dm_bot": "I can't send a direct message to another bot.",
     "user_not_found": "Slack does not know that user.",
+    "file_not_found": "Slack no longer has that file. Upload it again.",
+    "file_too_large": "That file is too large for me to read. Split it in parts.",
+    "file_download_failed": "Slack did not let me read the file (check the files:read scope).",
 }
 
 
@@ -47,6 +50,15 @@ class Posted:
     ts: str
 
 
+@dataclass(frozen=True, slots=True)
+class SharedFile:
+    """A file a person shared with the app (a modal's file input, a file in a thread)."""
+
+    id: str
+    name: str
+    content: bytes
+
+
 class SlackPort(Protocol):
     async def post(self, channel: str, notice: Notice,
                    thread_ts: str | None = None) -> Posted: ...
@@ -63,3 +75,8 @@ class SlackPort(Protocol):
 
     async def upload(self, *, channel: str, thread_ts: str | None, filename: str, title: str,
                      content: str | bytes) -> None: ...
+
+    async def fetch_file(self, file_id: str, *, max_bytes: int) -> SharedFile:
+        """The bytes of a file shared with the app (files.info, then its private URL with
+        the bot token); SlackDeliveryError `file_too_large` past `max_bytes`."""
+        ...

@@ -22,6 +22,7 @@ class ActionId(StrEnum):
     CALL_DONE = "call_done"
     REMEDIES = "remedies_open"
     APPROVE_REMEDIES = "remedies_approve"
+    ADD_CUSTOMERS = "customers_add"
 
 
 class CallbackId(StrEnum):
@@ -31,6 +32,7 @@ class CallbackId(StrEnum):
     CALL_RESULT = "call_result"
     REMEDIES = "remedies"
     APPROVE_REMEDIES = "remedies_approve"
+    ADD_CUSTOMERS = "add_customers"
 
 
 class CloseLoopActionId(StrEnum):

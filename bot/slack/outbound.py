@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import httpx
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -31,7 +32,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.notices import Notice
-from bot.services.ports import Posted, SlackDeliveryError
+from bot.services.ports import Posted, SharedFile, SlackDeliveryError
 from bot.slack.render import render_message, render_view
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,34 @@ class Slack:
         """Slack's external upload flow (files.getUploadURLExternal + completeUploadExternal)."""
         await self._call("files_upload_v2", channel, channel=channel, thread_ts=thread_ts,
                          filename=filename, title=title, content=content)
+
+    async def fetch_file(self, file_id: str, *, max_bytes: int) -> SharedFile:
+        """files.info for the private URL, then the bytes with the bot token (files:read)."""
+        info = await self._call("files_info", None, file=file_id)
+        meta = info["file"]
+        if int(meta.get("size") or 0) > max_bytes:
+            raise SlackDeliveryError(code="file_too_large", channel=None)
+        url = meta.get("url_private_download") or meta.get("url_private")
+        if not url:
+            raise SlackDeliveryError(code="file_not_found", channel=None)
+        content = bytearray()
+        try:
+            async with httpx.AsyncClient(timeout=30, follow_redirects=False) as http, \
+                    http.stream("GET", url, headers={
+                        "Authorization": f"Bearer {self.client.token}"}) as response:
+                if response.status_code != 200:
+                    # Slack answers a request it does not accept with a sign-in redirect.
+                    log.warning("slack file %s: download answered %d", file_id,
+                                response.status_code)
+                    raise SlackDeliveryError(code="file_download_failed", channel=None)
+                async for chunk in response.aiter_bytes():
+                    content.extend(chunk)
+                    if len(content) > max_bytes:
+                        raise SlackDeliveryError(code="file_too_large", channel=None)
+        except httpx.HTTPError as error:
+            log.warning("slack file %s: download failed (%s)", file_id, type(error).__name__)
+            raise SlackDeliveryError(code="file_download_failed", channel=None) from error
+        return SharedFile(file_id, str(meta.get("name") or "customers.csv"), bytes(content))
 
     async def publish_home(self, user_id: str, notice: Notice) -> None:
         await self._call("views_publish", user_id, user_id=user_id, view=render_view(notice))

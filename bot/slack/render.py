@@ -76,7 +76,8 @@ def _load_views() -> None:
         home,
         messages,
         modals,
-        remedies,  # noqa: F401
+        public,
+        remedies,
         reminders,
         replies,
     )

@@ -2,8 +2,11 @@
 
 A `Helpdesk` finds the tickets in a `Scope` page by page (so the caller can show
 progress), fetches the customers behind them, posts public replies, reads recent
-comments, posts internal notes and tags tickets. Zendesk and Freshdesk implement it
-(`zendesk.py`, `freshdesk.py`); another vendor needs only these seven methods.
+comments, posts internal notes and tags tickets. For a customer who has no open ticket it
+creates one, with our message as its first public comment (the customer gets it by e-mail
+from the team's own support address), and it can find such a creation again by its
+`external_ref` when the answer to the creation was lost. Zendesk and Freshdesk implement it
+(`zendesk.py`, `freshdesk.py`); another vendor needs only these nine methods.
 
 `parse_scope` checks what a person typed before anything is fetched, and raises
 `InvalidScope` with one short sentence fit for a Slack modal field error.
@@ -81,6 +84,31 @@ class Comment:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class NewTicket:
+    """An outbound ticket: our message to a customer who has no open ticket.
+
+    `external_ref` is unique per creation (amends' message marker and outbox row): it is
+    stored with the ticket (Zendesk `external_id`, Freshdesk a tag), so that a creation
+    whose answer was lost can be found before anything is created again.
+    """
+
+    requester_email: str
+    requester_name: str
+    subject: str
+    body: str  # plain text: the first public comment
+    external_ref: str
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedTicket:
+    ticket_id: str
+    comment_id: str  # the first comment's id (Freshdesk: the ticket id; its description)
+    url: str  # the agent's page for the ticket
+    requester_id: str | None
+
+
 @runtime_checkable
 class Helpdesk(Protocol):
     name: str  # "zendesk" | "freshdesk"
@@ -107,6 +135,15 @@ class Helpdesk(Protocol):
 
     async def add_tag(self, ticket_id: str, tag: str) -> None:
         """Adds one tag, keeping the ticket's other tags."""
+        ...
+
+    async def create_ticket(self, ticket: NewTicket) -> CreatedTicket:
+        """Creates a ticket for the requester (made a contact if new) with `body` as its
+        first public comment, sent to them by e-mail. Not idempotent: never retried here."""
+        ...
+
+    async def find_created_ticket(self, ticket: NewTicket) -> CreatedTicket | None:
+        """The ticket an earlier `create_ticket` of the same `external_ref` made, if any."""
         ...
 
     async def aclose(self) -> None: ...

@@ -27,6 +27,16 @@ Comments: GET /api/v2/tickets/{id}/conversations (`private` → not public). Tag
 Freshdesk's update replaces the tag list, so `add_tag` reads the ticket's tags and
 writes them back with the new one. Auth: Basic, API key as the user name and "X" as
 the password.
+
+Outbound tickets (a customer with no open ticket): POST /api/v2/tickets/outbound_email
+with `email`, `name`, `subject`, `description` (HTML), `email_config_id` (the team's
+support address, FRESHDESK_EMAIL_CONFIG_ID), `status` 2 (Open: it is the customer's
+ticket for this incident until it is resolved; Freshdesk's default for outbound e-mail
+is Closed) and `priority` 1. Freshdesk has no `external_id` on tickets, so the
+creation's unique reference travels as a tag (`amends-ref-…`), and
+`find_created_ticket` lists the requester's tickets (GET /api/v2/tickets?email=…&
+updated_since=…, the tickets table: the search/filter API is indexed with a delay and
+could miss a ticket made seconds ago) and takes the one with that tag.
 """
 
 from __future__ import annotations
@@ -43,7 +53,9 @@ import httpx
 
 from integrations.helpdesk.base import (
     Comment,
+    CreatedTicket,
     Customer,
+    NewTicket,
     Scope,
     ScopeKind,
     Ticket,
@@ -57,7 +69,12 @@ from integrations.helpdesk.base import (
     ticket_ids_of,
 )
 from integrations.helpdesk.batching import BatchLoader, Take
-from integrations.helpdesk.errors import HelpdeskNotFound, InvalidScope
+from integrations.helpdesk.errors import (
+    HelpdeskNotFound,
+    HelpdeskRequestError,
+    HelpdeskUnavailable,
+    InvalidScope,
+)
 from integrations.helpdesk.ratelimit import Clock, RateLimiter, Sleep
 from integrations.helpdesk.requester import Requester
 from integrations.helpdesk.util import (
@@ -110,7 +127,9 @@ class FreshdeskClient:
         vip_tags: Sequence[str] = ("vip",),
         vip_account_tiers: Sequence[str] = ("premium", "enterprise"),
         email_lookback_days: int = 365,
+        email_config_id: int | None = None,
     ) -> None:
+        self.email_config_id = email_config_id
         self.base_url = base_url.rstrip("/")
         self.limiter = RateLimiter(requests_per_minute, reserve=reserve, clock=clock,
                                    sleep=sleep)
@@ -340,3 +359,55 @@ class FreshdeskClient:
             return
         await self.http.request("PUT", f"/api/v2/tickets/{tid}", json={"tags": [*tags, tag]})
         log.info("freshdesk ticket %s: tagged", tid)
+
+    # -- outbound tickets -------------------------------------------------------------------
+
+    @staticmethod
+    def ref_tag(external_ref: str) -> str:
+        """The tag that marks a creation (Freshdesk's stand-in for an external id)."""
+        return "amends-ref-" + "".join(c if c.isalnum() or c == "-" else "-"
+                                       for c in external_ref.lower())[:60]
+
+    async def create_ticket(self, ticket: NewTicket) -> CreatedTicket:
+        if self.email_config_id is None:
+            raise HelpdeskRequestError(
+                self.name, "Freshdesk needs the support address to write from: set "
+                "FRESHDESK_EMAIL_CONFIG_ID (Admin → Email → the mailbox's ID)")
+        tags = [*(tag_of(self.name, t) for t in ticket.tags), self.ref_tag(ticket.external_ref)]
+        response = await self.http.request(
+            "POST", "/api/v2/tickets/outbound_email", idempotent=False,
+            json={"email": ticket.requester_email, "name": ticket.requester_name,
+                  "subject": ticket.subject, "description": plain_to_html(ticket.body),
+                  "email_config_id": self.email_config_id, "status": 2, "priority": 1,
+                  "tags": list(dict.fromkeys(tags))})
+        data = self.http.json_of(response) or {}
+        if "id" not in data:
+            raise HelpdeskUnavailable(self.name, "Freshdesk did not say which ticket it "
+                                      "created", method="POST",
+                                      path="/api/v2/tickets/outbound_email")
+        tid = str(data["id"])
+        log.info("freshdesk ticket %s created for an outbound message", tid)
+        return CreatedTicket(tid, tid, f"{self.base_url}/a/tickets/{tid}",
+                             id_text(data.get("requester_id")))
+
+    async def find_created_ticket(self, ticket: NewTicket) -> CreatedTicket | None:
+        tag = self.ref_tag(ticket.external_ref)
+        since = (self.now() - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        url: str | None = "/api/v2/tickets"
+        params: dict[str, str | int] | None = {
+            "email": ticket.requester_email, "per_page": LIST_PAGE_SIZE, "page": 1,
+            "updated_since": since}
+        found: list[Mapping[str, Any]] = []
+        while url:
+            response = await self.http.request("GET", url, params=params)
+            found += [t for t in self.http.json_of(response) or []
+                      if "id" in t and tag in [str(x).lower() for x in t.get("tags") or []]]
+            url, params = response.links.get("next", {}).get("url"), None
+        if not found:
+            return None
+        if len(found) > 1:
+            log.error("freshdesk: %d tickets carry the same creation tag", len(found))
+        first = min(found, key=lambda t: int(t["id"]))
+        tid = str(first["id"])
+        return CreatedTicket(tid, tid, f"{self.base_url}/a/tickets/{tid}",
+                             id_text(first.get("requester_id")))

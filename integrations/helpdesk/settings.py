@@ -85,6 +85,7 @@ def build_helpdesks(
     *,
     max_concurrency: int = 8,
     timeout: float = 10.0,
+    freshdesk_email_config_id: int | None = None,
 ) -> dict[str, Helpdesk]:
     """The configured helpdesks by name; one whose settings are incomplete is left out."""
     helpdesks: dict[str, Helpdesk] = {}
@@ -97,5 +98,6 @@ def build_helpdesks(
     if freshdesk_url and key:
         helpdesks["freshdesk"] = FreshdeskClient(
             validate_base_url("FRESHDESK_URL", freshdesk_url), key,
-            max_concurrency=max_concurrency, timeout=timeout)
+            max_concurrency=max_concurrency, timeout=timeout,
+            email_config_id=freshdesk_email_config_id)
     return helpdesks

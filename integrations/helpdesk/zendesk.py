@@ -28,6 +28,14 @@ tickets seen by this client is `urgent`.
 Replies: PUT /api/v2/tickets/{id} with a public comment (the new comment's id comes
 from the audit's Comment event). Tags: PUT /api/v2/tickets/{id}/tags adds without
 replacing. Auth: Basic base64("{email}/token:{token}").
+
+Outbound tickets (a customer with no open ticket): POST /api/v2/tickets with
+`requester: {name, email}` (Zendesk uses the user with that address, or creates one),
+our message as the first comment (`public: true`; its author defaults to the
+authenticated agent, so Zendesk e-mails it to the requester from the support address),
+`external_id` = the creation's unique reference, and our tags. Never retried after it
+may have reached Zendesk; `find_created_ticket` lists GET /api/v2/tickets?external_id=…
+(the tickets table, not the search index, so a ticket made a second ago is found).
 """
 
 from __future__ import annotations
@@ -42,7 +50,9 @@ import httpx
 
 from integrations.helpdesk.base import (
     Comment,
+    CreatedTicket,
     Customer,
+    NewTicket,
     Scope,
     ScopeKind,
     Ticket,
@@ -366,3 +376,51 @@ class ZendeskClient:
         await self.http.request("PUT", f"/api/v2/tickets/{tid}/tags",
                                 json={"tags": [tag_of(self.name, tag)]})
         log.info("zendesk ticket %s: tagged", tid)
+
+    # -- outbound tickets -------------------------------------------------------------------
+
+    async def create_ticket(self, ticket: NewTicket) -> CreatedTicket:
+        payload: dict[str, Any] = {
+            "subject": ticket.subject,
+            "comment": {"body": ticket.body, "public": True},
+            "requester": {"name": ticket.requester_name, "email": ticket.requester_email},
+            "external_id": ticket.external_ref,
+        }
+        if ticket.tags:
+            payload["tags"] = [tag_of(self.name, t) for t in ticket.tags]
+        response = await self.http.request("POST", "/api/v2/tickets",
+                                           json={"ticket": payload}, idempotent=False)
+        data = self.http.json_of(response) or {}
+        created = data.get("ticket") or {}
+        if "id" not in created:
+            raise HelpdeskUnavailable(self.name, "Zendesk did not say which ticket it created",
+                                      method="POST", path="/api/v2/tickets")
+        tid = str(created["id"])
+        comment_id = next((str(e["id"]) for e in (data.get("audit") or {}).get("events") or []
+                           if e.get("type") == "Comment" and "id" in e), None)
+        if comment_id is None:
+            comment_id = await self._first_comment(tid)
+        log.info("zendesk ticket %s created for an outbound message", tid)
+        return CreatedTicket(tid, comment_id, f"{self.base_url}/agent/tickets/{tid}",
+                             id_text(created.get("requester_id")))
+
+    async def find_created_ticket(self, ticket: NewTicket) -> CreatedTicket | None:
+        data = await self.http.get_json("/api/v2/tickets",
+                                        params={"external_id": ticket.external_ref})
+        found = [t for t in data.get("tickets") or []
+                 if "id" in t and t.get("external_id") == ticket.external_ref]
+        if not found:
+            return None
+        if len(found) > 1:
+            log.error("zendesk: %d tickets carry the same external_id", len(found))
+        first = min(found, key=lambda t: int(t["id"]))
+        tid = str(first["id"])
+        return CreatedTicket(tid, await self._first_comment(tid),
+                             f"{self.base_url}/agent/tickets/{tid}",
+                             id_text(first.get("requester_id")))
+
+    async def _first_comment(self, ticket_id: str) -> str:
+        data = await self.http.get_json(f"/api/v2/tickets/{ticket_id}/comments",
+                                        params={"sort": "created_at", "page[size]": 1})
+        comments = [c for c in data.get("comments") or [] if "id" in c]
+        return str(comments[0]["id"]) if comments else ticket_id

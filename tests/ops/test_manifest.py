@@ -39,11 +39,11 @@ def test_socket_manifest_has_no_urls_and_turns_socket_mode_on() -> None:
 
 @pytest.mark.parametrize("mode", ["http", "socket"])
 def test_scopes_are_only_those_the_code_uses(mode: str) -> None:
-    """Bot scopes: commands, chat:write(.public), files:write; no users:read or im:write."""
+    """Bot scopes: commands, chat:write(.public), files:write/read; no users:read or im:write."""
     data = yaml.safe_load(manifest.render(mode, url="https://b.example.com"  # type: ignore[arg-type]
                                           if mode == "http" else None))
     assert data["oauth_config"]["scopes"]["bot"] == [
-        "commands", "chat:write", "chat:write.public", "files:write"]
+        "commands", "chat:write", "chat:write.public", "files:write", "files:read"]
 
 
 def test_scopes_cover_every_web_api_method_the_bot_calls() -> None:
@@ -52,7 +52,7 @@ def test_scopes_cover_every_web_api_method_the_bot_calls() -> None:
     called = set(re.findall(r'_call\(\s*"(\w+)"', source))
     needs = {"chat_postMessage": "chat:write", "chat_update": "chat:write",
              "chat_postEphemeral": "chat:write", "files_upload_v2": "files:write",
-             "views_publish": None, "views_open": None}
+             "views_publish": None, "views_open": None, "files_info": "files:read"}
     assert called <= set(needs), f"new Web API method(s): {called - set(needs)}"
     assert {needs[m] for m in called if needs[m]} <= set(manifest.SCOPES)
 

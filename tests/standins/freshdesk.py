@@ -21,6 +21,10 @@ What it copies from Freshdesk (no published API description; from its documentat
   (2 open, 3 pending, 4 resolved, 5 closed; 1 low … 4 urgent).
 - PUT /api/v2/tickets/{id} replaces `tags`; POST /api/v2/tickets/{id}/reply adds a
   public, outgoing conversation (201); GET …/conversations pages like the list.
+- POST /api/v2/tickets/outbound_email (201, the ticket): `email`, `subject`,
+  `description` and `email_config_id` required (400 "Validation failed" with
+  `missing_field`), the config must exist (`email_configs`), `status` 2–5 (default 5,
+  Closed, as Freshdesk's), `priority` 1–4, `tags`; an unknown address becomes a contact.
 - Rate limit per minute: `X-Ratelimit-Total`, `X-Ratelimit-Remaining`,
   `X-Ratelimit-Used-CurrentRequest`; 429 with `Retry-After`.
 """
@@ -181,6 +185,7 @@ class FreshdeskStandIn(HelpdeskStandIn):
         self._conversation_ids = itertools.count(43_900_000_001)
         self._ticks = itertools.count(0)
         self.agent_id = 43_000_000_000
+        self.email_configs: set[int] = {43_200_000_001}  # the support mailbox
 
     # -- seeding ---------------------------------------------------------------------------
 
@@ -275,6 +280,7 @@ class FreshdeskStandIn(HelpdeskStandIn):
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/api/v2/search/tickets", self._search)
         app.router.add_get("/api/v2/tickets", self._list)
+        app.router.add_post("/api/v2/tickets/outbound_email", self._outbound)
         app.router.add_get(r"/api/v2/tickets/{id:\d+}", self._ticket_show)
         app.router.add_put(r"/api/v2/tickets/{id:\d+}", self._ticket_update)
         app.router.add_post(r"/api/v2/tickets/{id:\d+}/reply", self._reply)
@@ -385,6 +391,47 @@ class FreshdeskStandIn(HelpdeskStandIn):
             oldest = self.now - DEFAULT_WINDOW
             tickets = [t for t in tickets if _parse_time(t["created_at"]) >= oldest]  # type: ignore[operator]
         return self._linked(request, tickets)
+
+    def contact_by_email(self, email: str) -> int | None:
+        wanted = email.strip().lower()
+        return next((cid for cid, c in self.contacts.items()
+                     if (c.get("email") or "").lower() == wanted), None)
+
+    async def _outbound(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return self._invalid("body", "Request body is empty or not JSON", "missing_field")
+        for field in ("email", "subject", "description", "email_config_id"):
+            if body.get(field) in (None, ""):
+                return self._invalid(field, "It should be a/an String" if field != 
+                                     "email_config_id" else "It should be a/an Positive "
+                                     "Integer", "missing_field")
+        email = body["email"]
+        if not isinstance(email, str) or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+            return self._invalid("email", "It is not in a valid email format")
+        if body["email_config_id"] not in self.email_configs:
+            return self._invalid("email_config_id", "There is no email_config with that ID")
+        status, priority = body.get("status", 5), body.get("priority", 1)
+        if status not in (2, 3, 4, 5):
+            return self._invalid("status", "It should be one of these values: '2,3,4,5'")
+        if priority not in (1, 2, 3, 4):
+            return self._invalid("priority", "It should be one of these values: '1,2,3,4'")
+        tags = body.get("tags") or []
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            return self._invalid("tags", "It should be an Array of Strings")
+        contact = self.contact_by_email(email) or self.add_contact(
+            str(body.get("name") or email.split("@")[0]), email.lower())
+        ticket_id = self.add_ticket(contact, str(body["subject"]), tags=tags,
+                                    priority=priority, status=status)
+        ticket = self.tickets[ticket_id]
+        ticket.update({"description": body["description"],
+                       "description_text": re.sub(r"<[^>]+>", " ", body["description"]),
+                       "email_config_id": body["email_config_id"], "source": 10,
+                       "created_at": _iso(self.now), "updated_at": _iso(self.now)})
+        return web.json_response(ticket, status=201)
 
     async def _ticket_show(self, request: web.Request) -> web.Response:
         ticket = self.tickets.get(int(request.match_info["id"]))

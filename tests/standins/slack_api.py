@@ -240,6 +240,7 @@ class SlackStandIn:
         self._open_dms: set[str] = set()
         self._missing_users: set[str] = set()
         self._uploads: dict[str, str] = {}  # upload key -> file id
+        self._file_owners: dict[str, str] = {}  # file id -> the user who shared it
         self._rules: list[_Rule] = []
         self._holds: list[tuple[str, asyncio.Event, Callable[[dict[str, Any]], bool] | None]] = []
         self._channel_errors: dict[str, str] = {}
@@ -253,6 +254,7 @@ class SlackStandIn:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/upload/v1/{key}", self._handle_upload)
+        app.router.add_get("/files-pri/{team_file}/{name}", self._handle_download)
         app.router.add_post("/hooks/{rest:.*}", self._handle_response_url)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -671,6 +673,7 @@ class SlackStandIn:
             "users.info": self._users_info,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
+            "files.info": self._files_info,
             "reactions.add": self._reactions_add,
         }
 
@@ -889,6 +892,70 @@ class SlackStandIn:
             "is_restricted": False, "is_ultra_restricted": False, "is_bot": user.is_bot,
             "is_app_user": False, "updated": _FIRST_TS,
         }}
+
+    # -- files people share (a modal's file_input, or a file in a thread) -----------------
+
+    def add_user_file(self, name: str, content: bytes, *, user_id: str = "U0DECLARER",
+                      filetype: str = "csv") -> str:
+        """A file a person uploaded (a modal's file_input gives the app its id); its bytes
+        are served at `url_private` to a request with the bot token, as Slack does."""
+        file_id = self._next_id("F")
+        self.files[file_id] = UploadedFile(file_id, name, len(content), title=name,
+                                           content=content, completed=True,
+                                           snippet_type=filetype)
+        self._file_owners[file_id] = user_id
+        return file_id
+
+    def file_input_value(self, *file_ids: str) -> dict[str, Any]:
+        """What Slack puts in `view.state.values` for a file_input: the files' objects."""
+        return {"type": "file_input", "files": [self._shared_file_json(f) for f in file_ids]}
+
+    def _shared_file_json(self, file_id: str) -> dict[str, Any]:
+        record = self.files[file_id]
+        url = f"{self.origin}/files-pri/{self.team_id}-{file_id}/{record.name}"
+        return {
+            "id": file_id, "created": 1_700_000_000, "timestamp": 1_700_000_000,
+            "name": record.name, "title": record.title or record.name,
+            "mimetype": "text/csv" if (record.snippet_type or "") == "csv" else
+            "application/octet-stream", "filetype": record.snippet_type or "binary",
+            "pretty_type": (record.snippet_type or "binary").upper(),
+            "user": self._file_owners.get(file_id, self.bot_user_id), "editable": False,
+            "size": len(record.content or b""), "mode": "hosted", "is_external": False,
+            "external_type": "", "is_public": False, "public_url_shared": False,
+            "display_as_bot": False, "username": "", "url_private": url,
+            "url_private_download": url + "?download=1",
+            "permalink": f"https://{self.team_domain}.slack.com/files/"
+                         f"{self._file_owners.get(file_id, self.bot_user_id)}/{file_id}/"
+                         f"{record.name}",
+        }
+
+    def _files_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(params.get("file") or "")
+        if not file_id:
+            raise SlackError("invalid_arguments", "[ERROR] missing required field: file")
+        record = self.files.get(file_id)
+        if record is None or not record.completed or record.content is None:
+            raise SlackError("file_not_found")
+        return {"ok": True, "file": self._shared_file_json(file_id), "comments": [],
+                "response_metadata": {"next_cursor": ""}}
+
+    async def _handle_download(self, request: web.Request) -> web.Response:
+        """`url_private`: the bytes with `Authorization: Bearer <bot token>`; without it Slack
+        answers with a redirect to its sign-in page, never the file."""
+        team, _, file_id = request.match_info["team_file"].partition("-")
+        call = Call("files-pri", {"file_id": file_id}, http_method="GET")
+        self.calls.append(call)
+        header = request.headers.get("Authorization", "")
+        record = self.files.get(file_id)
+        if not header.lower().startswith("bearer ") or header[7:].strip() != self.token:
+            call.status = 302
+            return web.Response(status=302, headers={
+                "Location": f"https://{self.team_domain}.slack.com/?redir=%2Ffiles-pri"})
+        if team != self.team_id or record is None or record.content is None:
+            call.status = 404
+            return web.Response(status=404, text="Not Found", content_type="text/plain")
+        call.status = 200
+        return web.Response(body=record.content, content_type="text/csv")
 
     def _files_get_upload_url(self, params: dict[str, Any]) -> dict[str, Any]:
         filename, length = params.get("filename"), params.get("length")

@@ -22,6 +22,12 @@ tests/specs/zendesk_oas_subset.yaml):
   paging without `page[size]`; `show_many` for tickets, users, organizations (≤ 100).
 - PUT /api/v2/tickets/{id} with a comment adds it (answering `ticket` and `audit` with
   a Comment event); `tags` in a ticket update replace all tags; PUT .../tags adds.
+- POST /api/v2/tickets creates a ticket (201, `ticket` and `audit`, `Location`): the
+  `requester` as an e-mail, an id or `{name, email}` (an unknown address becomes a new
+  end user, a known one is reused), `comment.body` required (422 RecordInvalid
+  "Description: cannot be blank"), `comment.public`, `external_id` (ASCII, ≤ 255),
+  `tags`, `subject`. GET /api/v2/tickets?external_id=… lists the tickets carrying it
+  (external ids need not be unique; all are returned).
 - Rate limit per minute: `X-Rate-Limit`, `X-Rate-Limit-Remaining` on every answer,
   plus `ratelimit-limit`, `ratelimit-remaining`, `ratelimit-reset` on list endpoints;
   429 with `Retry-After`.
@@ -48,8 +54,9 @@ from tests.standins.helpdesk_common import HelpdeskStandIn, RateWindow
 SEARCH_LIMIT = 1000
 EXPORT_HEADER = "zendesk-ratelimit-search-export"
 _TERM = re.compile(r'(-?)(\w+):("([^"]*)"|\S+)|"([^"]*)"|(\S+)')
-_LIST_PATHS = re.compile(r"^/api/v2/(search|search/export|tickets/show_many|users/show_many|"
-                         r"organizations/show_many|tickets/\d+/(incidents|comments))$")
+_LIST_PATHS = re.compile(r"^/api/v2/(search|search/export|tickets|tickets/show_many|"
+                         r"users/show_many|organizations/show_many|"
+                         r"tickets/\d+/(incidents|comments))$")
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 
 
@@ -208,6 +215,8 @@ class ZendeskStandIn(HelpdeskStandIn):
             ("GET", f"/api/v2/search{j}", self._search),
             ("GET", f"/api/v2/search/export{j}", self._export),
             ("GET", f"/api/v2/tickets/show_many{j}", self._tickets_show_many),
+            ("GET", f"/api/v2/tickets{j}", self._tickets_list),
+            ("POST", f"/api/v2/tickets{j}", self._ticket_create),
             ("GET", f"/api/v2/tickets/{t}", self._ticket_show),
             ("PUT", f"/api/v2/tickets/{t}", self._ticket_update),
             ("GET", r"/api/v2/tickets/{id:\d+}/incidents" + j, self._incidents),
@@ -438,6 +447,85 @@ class ZendeskStandIn(HelpdeskStandIn):
         if isinstance(ids, web.Response):
             return ids
         return web.json_response({"tickets": [self.tickets[i] for i in ids if i in self.tickets]})
+
+    async def _tickets_list(self, request: web.Request) -> web.Response:
+        tickets = list(self.tickets.values())
+        if "external_id" in request.query:
+            wanted = request.query["external_id"]
+            tickets = [t for t in tickets if t.get("external_id") == wanted]
+        return self._paged(request, tickets, "tickets", "/api/v2/tickets")
+
+    def user_by_email(self, email: str) -> int | None:
+        wanted = email.strip().lower()
+        return next((uid for uid, u in self.users.items()
+                     if (u.get("email") or "").lower() == wanted), None)
+
+    async def _ticket_create(self, request: web.Request) -> web.Response:
+        body = await _json(request)
+        data = body.get("ticket") if isinstance(body, dict) else None
+        if not isinstance(data, dict):
+            return self._bad_request("The request body must be {\"ticket\": {...}}")
+
+        def invalid(field: str, description: str) -> web.Response:
+            return web.json_response(
+                {"error": "RecordInvalid", "description": "Record validation errors",
+                 "details": {field: [{"description": description, "error": "InvalidValue"}]}},
+                status=422)
+
+        comment = data.get("comment") if isinstance(data.get("comment"), dict) else {}
+        text = comment.get("body") or comment.get("html_body")
+        if not isinstance(text, str) or not text.strip():
+            return invalid("base", "Description: cannot be blank")
+        external_id = data.get("external_id")
+        if external_id is not None and (not isinstance(external_id, str)
+                                        or not external_id.isascii() or len(external_id) > 255):
+            return invalid("external_id", "External ID must be ASCII, at most 255 characters")
+        requester = data.get("requester")
+        requester_id = data.get("requester_id")
+        if requester_id is None and isinstance(requester, int):
+            requester_id = requester
+        if requester_id is None:
+            email = requester if isinstance(requester, str) else (
+                requester.get("email") if isinstance(requester, dict) else None)
+            name = requester.get("name") if isinstance(requester, dict) else None
+            if not isinstance(email, str) or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+",
+                                                              email):
+                return invalid("requester", "Requester: Email is invalid")
+            requester_id = self.user_by_email(email) or self.add_user(
+                name if isinstance(name, str) and name.strip() else email.split("@")[0],
+                email.strip().lower())
+        if requester_id not in self.users:
+            return invalid("requester", "Requester: not found")
+        subject = data.get("subject") or text.strip().splitlines()[0][:80]
+        tags = data.get("tags") or []
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            return self._bad_request("tags must be a list of strings")
+        ticket_id = next(self._ticket_ids)
+        stamp = self._stamp()
+        user = self.users[requester_id]
+        self.tickets[ticket_id] = {
+            "id": ticket_id, "url": f"{self.base_url}/api/v2/tickets/{ticket_id}.json",
+            "external_id": external_id, "type": data.get("type"), "subject": subject,
+            "raw_subject": subject, "description": text, "priority": data.get("priority"),
+            "status": data.get("status") or "open", "requester_id": requester_id,
+            "submitter_id": self.agent_id, "assignee_id": self.agent_id,
+            "organization_id": user.get("organization_id"), "group_id": None,
+            "problem_id": None, "has_incidents": False,
+            "tags": list(dict.fromkeys(t.lower() for t in tags)), "created_at": stamp,
+            "updated_at": stamp, "via": {"channel": "api"}, "custom_fields": [],
+            "is_public": bool(comment.get("public", True)),
+        }
+        self.comments[ticket_id] = []
+        comment_id = self.add_comment(ticket_id, text, public=bool(comment.get("public", True)),
+                                      author_id=comment.get("author_id") or self.agent_id)
+        audit = {"id": next(self._audit_ids), "ticket_id": ticket_id, "created_at": stamp,
+                 "author_id": self.agent_id, "metadata": {}, "via": {"channel": "api"},
+                 "events": [{"id": comment_id, "type": "Comment", "author_id": self.agent_id,
+                             "body": text, "public": bool(comment.get("public", True)),
+                             "attachments": []}]}
+        return web.json_response(
+            {"ticket": self.tickets[ticket_id], "audit": audit}, status=201,
+            headers={"Location": f"{self.base_url}/api/v2/tickets/{ticket_id}.json"})
 
     async def _ticket_show(self, request: web.Request) -> web.Response:
         ticket = self.tickets.get(int(request.match_info["id"]))

@@ -68,7 +68,9 @@ async def start_bot(
     make_runtime = runtime_factory(slack, db_url, clock, holder, **settings)
 
     server = uvicorn.Server(uvicorn.Config(
-        create_asgi_app(make_runtime), host="127.0.0.1", port=0, lifespan="on",
+        create_asgi_app(make_runtime,
+                        public_status_page=bool(settings.get("amends_public_status"))),
+        host="127.0.0.1", port=0, lifespan="on",
         log_level="warning",
     ))
     task = asyncio.create_task(server.serve())

@@ -39,6 +39,13 @@ async def drain(args: argparse.Namespace) -> dict[str, int]:
             return await mark_sent(*a, **kw)  # type: ignore[arg-type]
 
         outbox.mark_sent = slow_mark_sent  # type: ignore[assignment]
+        mark_created = outbox.mark_created
+
+        async def slow_mark_created(*a: object, **kw: object) -> bool:
+            await asyncio.sleep(args.slow_record_ms / 1000)
+            return await mark_created(*a, **kw)  # type: ignore[arg-type]
+
+        outbox.mark_created = slow_mark_created  # type: ignore[assignment]
 
     engine = make_engine(args.database_url)
     sessions = make_sessionmaker(engine)

@@ -374,6 +374,7 @@ SUCCESSES: dict[str, Callable[[AsyncWebClient, dict[str, str]], Awaitable[Any]]]
     "users.info": lambda c, s: c.users_info(user=USER),
     "reactions.add": lambda c, s: c.reactions_add(channel=CHANNEL, timestamp=s["ts"],
                                                   name="eyes"),
+    "files.info": lambda c, s: c.files_info(file=s["file_id"]),
 }
 
 
@@ -388,7 +389,8 @@ async def test_success_responses_match_slacks_published_schemas(
 
     posted = await client.chat_postMessage(channel=CHANNEL, text="parent")
     modal = await client.views_open(trigger_id="1.2.setup", view=_modal())
-    setup = {"ts": posted["ts"], "view_id": modal["view"]["id"]}
+    setup = {"ts": posted["ts"], "view_id": modal["view"]["id"],
+             "file_id": slack.add_user_file("customers.csv", b"email,name\n")}
     problems = []
     for method, make in SUCCESSES.items():
         response = (await make(client, setup)).data
@@ -569,3 +571,19 @@ async def test_retries_resend_byte_identical_bodies(
     assert sender.sent[-2].body == sender.sent[-1].body
     await sender.block_action(USER, "pick", "1", channel_id=CHANNEL)
     assert sender.sent[-1].body != sender.sent[-2].body  # a new click, a new trigger_id
+
+
+async def test_a_shared_file_is_read_with_the_bot_token_only(
+    slack: SlackStandIn, client: AsyncWebClient
+) -> None:
+    """files.info names url_private; the bytes come with the bot token, a sign-in redirect
+    without it, and file_not_found for an unknown id."""
+    file_id = slack.add_user_file("customers.csv", b"email,name\na@b.test,Ana\n")
+    info = (await client.files_info(file=file_id))["file"]
+    async with httpx.AsyncClient() as http:
+        good = await http.get(info["url_private"], headers={"Authorization": f"Bearer {TOKEN}"})
+        anonymous = await http.get(info["url_private"])
+        wrong = await http.get(info["url_private"], headers={"Authorization": "Bearer xoxb-no"})
+    assert (good.status_code, good.content) == (200, b"email,name\na@b.test,Ana\n")
+    assert anonymous.status_code == wrong.status_code == 302
+    assert await _error(client.files_info(file="F0NOPE")) == "file_not_found"

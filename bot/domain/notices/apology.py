@@ -33,6 +33,9 @@ class DraftForm(Notice):
     compose: bool = False
     checked_digest: str | None = None
     edit_of: int | None = None
+    # Everyone affected: the public version, shown and approved with the message.
+    public_title: str | None = None
+    public_body: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

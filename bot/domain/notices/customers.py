@@ -28,3 +28,41 @@ class CustomersSummary(Notice):
     incident_id: int
     lookup: LookupRecord | None
     summary: CustomerSummary
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProblem:
+    """One bad row of an imported file: its row number and what is wrong (no addresses)."""
+
+    row: int
+    problem: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomersImported(Notice):
+    """Customers added from a file (a billing or order export), with every bad row.
+
+    `failed`: the file as a whole could not be read (nothing was imported).
+    `match_error`: the helpdesk could not be asked about some addresses; they were added
+    as customers to write to on a new ticket, and the report says so.
+    """
+
+    incident_id: int
+    filename: str
+    rows: int = 0
+    kept: int = 0
+    matched: int = 0
+    added: int = 0
+    with_tickets: int = 0
+    problems: tuple[ImportProblem, ...] = ()
+    problem_count: int = 0
+    failed: str | None = None
+    match_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddCustomersForm(Notice):
+    """The modal behind **Add customers**: a CSV file, and which helpdesk writes to them."""
+
+    incident_id: int
+    helpdesks: tuple[str, ...]

@@ -37,6 +37,7 @@ INPUT = "value"
 BODY, NEXT_UPDATE, REMEDY, EVERY_TICKET, OVERRIDE = (
     "body", "next_update", "remedy", "every_ticket", "override")
 WHAT_CHANGED, WHAT_WE_DO = "what_changed", "what_we_do"
+PUBLIC_TITLE, PUBLIC_BODY = "public_title", "public_body"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,17 @@ def draft_modal(form: DraftForm) -> Block:
         blocks.append(_input(BODY, "Message to customers", {
             "type": "plain_text_input", "action_id": INPUT, "multiline": True,
             "max_length": 2900, "initial_value": body}))
+    if form.public_body is not None:
+        blocks += [
+            _input(PUBLIC_TITLE, "Public title (status page)", {
+                "type": "plain_text_input", "action_id": INPUT, "max_length": 200,
+                **({"initial_value": form.public_title} if form.public_title else {})}),
+            _input(PUBLIC_BODY, "Public version (status page)", {
+                "type": "plain_text_input", "action_id": INPUT, "multiline": True,
+                "max_length": 2000, "initial_value": form.public_body},
+                hint="Everyone can read it: no names, no remedies, no amounts. Approved "
+                     "together with the message."),
+        ]
     blocks += [
         _input(NEXT_UPDATE, "When they will hear from us next", {
             "type": "datetimepicker", "action_id": INPUT,
@@ -148,6 +160,8 @@ def submitted(values: dict[str, dict[str, Any]]) -> dict[str, Any]:
         OVERRIDE: (element(OVERRIDE).get("value") or "").strip() or None,
         WHAT_CHANGED: (element(WHAT_CHANGED).get("value") or "").strip(),
         WHAT_WE_DO: (element(WHAT_WE_DO).get("value") or "").strip(),
+        PUBLIC_TITLE: (element(PUBLIC_TITLE).get("value") or "").strip() or None,
+        PUBLIC_BODY: (element(PUBLIC_BODY).get("value") or "").strip() or None,
     }
 
 
@@ -183,6 +197,10 @@ def draft_in_thread(notice: DraftPosted) -> Message:
                            section(findings_text(findings))]
     if message.override_reason:
         blocks.append(context(f"Blocking finding kept because: {esc(message.override_reason)}"))
+    if message.public_body:
+        blocks.append(section((f":globe_with_meridians: *Public version* (status page), "
+                               f"approved with it: *{esc(message.public_title)}*\n"
+                               + _quoted(message.public_body))[:2900]))
     if message.next_update_at:
         blocks.append(context(f"Promised next update: {slack_date(message.next_update_at)}"))
     if notice.remedies is not None:
@@ -220,7 +238,8 @@ def offer_draft(notice: OfferDraft) -> Message:
             f"{user(incident.supervisor_id)} approves it here.")
     return text, [section(f":writing_hand: {text}"), actions(
         f"offer:{incident.id}",
-        button("Draft apology", ActionId.DRAFT_APOLOGY, str(incident.id), "primary"))]
+        button("Draft apology", ActionId.DRAFT_APOLOGY, str(incident.id), "primary"),
+        button("Add customers", ActionId.ADD_CUSTOMERS, str(incident.id)))]
 
 
 @surface_view(RequestChangesForm)

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import Any
 
-from bot.domain.notices.customers import CustomersSummary, LookupOutcome, LookupProgress
+from bot.domain.notices.customers import (
+    AddCustomersForm,
+    CustomersImported,
+    CustomersSummary,
+    LookupOutcome,
+    LookupProgress,
+)
 from bot.domain.records import (
     CustomerRecord,
     CustomerRow,
@@ -12,9 +20,9 @@ from bot.domain.records import (
     LookupRecord,
     LookupStatus,
 )
-from bot.slack.blocks.text import Block, actions, button, context, esc, section
-from bot.slack.ids import ActionId
-from bot.slack.render import Message, message_view
+from bot.slack.blocks.text import Block, actions, button, context, esc, plain, section
+from bot.slack.ids import ActionId, CallbackId
+from bot.slack.render import Message, message_view, surface_view
 
 COMPLETE, PARTIAL, FAILED = LookupStatus.COMPLETE, LookupStatus.PARTIAL, LookupStatus.FAILED
 Summary = CustomerSummary
@@ -61,7 +69,8 @@ def outcome(notice: LookupOutcome) -> Message:
         lines.append("*VIP and priority customers first:*\n" + "\n".join(vip_lines))
     text = "\n".join(lines)
     body: list[Block] = [section(text)]
-    buttons = [button("Refresh customers", ActionId.REFRESH_CUSTOMERS, str(lookup.id))]
+    buttons = [button("Refresh customers", ActionId.REFRESH_CUSTOMERS, str(lookup.id)),
+               add_customers_button(lookup.incident_id)]
     if lookup.status in (PARTIAL, FAILED):
         buttons.insert(0, button("Retry", ActionId.RETRY_LOOKUP, str(lookup.id), "primary"))
     if summary.customers:  # rule 7: each customer's remedy, once they are known
@@ -117,3 +126,79 @@ def ephemeral_summary(notice: CustomersSummary) -> Message:
         vips = "\n".join(_vip_line(v) for v in summary.vips)
         lines.append(f"*VIP and priority customers:*\n{vips}")
     return text, [section("\n".join(lines))]
+
+
+# --- Customers from a file (issue 14) -----------------------------------------------------
+
+FILE_BLOCK = "customers_csv"  # the file input's block, in the declare and add modals
+HELPDESK_BLOCK = "customers_helpdesk"
+
+
+def file_input(optional: bool) -> Block:
+    return {"type": "input", "block_id": FILE_BLOCK, "optional": optional,
+            "label": plain("Customers from a CSV file" + (" (optional)" if optional else "")),
+            "element": {"type": "file_input", "action_id": "value", "filetypes": ["csv"],
+                        "max_files": 1},
+            "hint": plain("Columns: email, name; optional: reference (order or account), "
+                          "amount, time_zone, vip. Customers without a ticket get a new one.")}
+
+
+def file_ids(state_values: dict[str, Any]) -> list[str]:
+    """The ids of the files a person put in the file input (none when left empty)."""
+    element = state_values.get(FILE_BLOCK, {}).get("value", {})
+    return [str(f["id"]) for f in element.get("files") or [] if isinstance(f, dict) and "id" in f]
+
+
+@surface_view(AddCustomersForm)
+def add_customers_modal(form: AddCustomersForm) -> Block:
+    blocks: list[Block] = [section(
+        "Add customers who may not have written to us: an export from billing or orders "
+        "works. Each row is checked; bad rows are listed for you to fix.")]
+    if len(form.helpdesks) > 1:
+        options = [{"text": plain(h.capitalize()), "value": h} for h in form.helpdesks]
+        blocks.append({"type": "input", "block_id": HELPDESK_BLOCK,
+                       "label": plain("Write to them from"),
+                       "element": {"type": "static_select", "action_id": "value",
+                                   "options": options, "initial_option": options[0]}})
+    blocks.append(file_input(optional=False))
+    return {"type": "modal", "callback_id": CallbackId.ADD_CUSTOMERS,
+            "private_metadata": json.dumps({"incident": form.incident_id}),
+            "title": plain("Add customers"), "submit": plain("Add"),
+            "close": plain("Cancel"), "blocks": blocks}
+
+
+def add_customers_button(incident_id: int) -> Block:
+    return button("Add customers", ActionId.ADD_CUSTOMERS, str(incident_id))
+
+
+@message_view(CustomersImported)
+def imported(notice: CustomersImported) -> Message:
+    name = esc(notice.filename)
+    if notice.failed:
+        text = f":x: I could not read {name}: {esc(notice.failed)} Nothing was imported."
+        return text, [section(text), actions(f"import:{notice.incident_id}:failed",
+                                             add_customers_button(notice.incident_id))]
+    saved = notice.matched + notice.added
+    text = (f":inbox_tray: *{saved:,} customer{'s' if saved != 1 else ''} added from {name}* "
+            f"({notice.rows:,} row{'s' if notice.rows != 1 else ''} read).")
+    lines = [text]
+    if notice.matched:
+        lines.append(f"• {notice.matched:,} already known to the helpdesk"
+                     + (f" ({notice.with_tickets:,} tickets found)" if notice.with_tickets
+                        else "") + ": they are written to on their own tickets.")
+    if notice.added:
+        lines.append(f"• {notice.added:,} without a ticket: each gets a *new ticket* with the "
+                     "message, from your support address.")
+    if notice.match_error:
+        lines.append(f":warning: The helpdesk could not be asked about every address "
+                     f"({esc(notice.match_error)}); those customers get a new ticket.")
+    if notice.problem_count:
+        shown = "\n".join(f"• row {p.row}: {esc(p.problem)}" for p in notice.problems)
+        more = (f"\n…and {notice.problem_count - len(notice.problems)} more (all in the file "
+                "below)") if notice.problem_count > len(notice.problems) else ""
+        lines.append(f":warning: *{notice.problem_count:,} row"
+                     f"{'s' if notice.problem_count != 1 else ''} not imported:*\n{shown}{more}")
+    else:
+        lines.append(":white_check_mark: Every row was good.")
+    return text, [section("\n".join(lines)),
+                  actions(f"import:{notice.incident_id}", add_customers_button(notice.incident_id))]

@@ -9,6 +9,7 @@ from typing import Any
 from bot.domain.declaration import TEXT_MAX, TITLE_MAX, Field
 from bot.domain.notices.replies import DeclareForm
 from bot.domain.severity import Severity
+from bot.slack.blocks.customers import file_input as customer_file_input
 from bot.slack.blocks.text import Block, plain
 from bot.slack.ids import CallbackId
 from bot.slack.render import surface_view
@@ -47,6 +48,8 @@ def declare_modal(
     }
     if helpdesks:
         view["blocks"].extend(_customer_scope(helpdesks))
+        view["blocks"].append(customer_file_input(optional=True))
+    view["blocks"].extend(everyone_blocks())
     return view
 
 
@@ -143,3 +146,33 @@ def _severity() -> Block:
 def field_errors(errors: dict[Field, str]) -> dict[str, str]:
     return {field.value: message for field, message in errors.items()}
 
+
+
+# --- Everyone affected (issue 14) ------------------------------------------------------------
+
+EVERYONE_BLOCK, SHARE_BLOCK = "everyone", "estimated_share"
+
+
+def everyone_blocks() -> list[Block]:
+    """"Everyone is affected", or the share of customers the team estimates."""
+    option = {"text": plain("Everyone is affected"), "value": "everyone",
+              "description": plain("Every customer: a public status post goes out as well")}
+    return [
+        {"type": "input", "block_id": EVERYONE_BLOCK, "optional": True,
+         "label": plain("Scale"),
+         "element": {"type": "checkboxes", "action_id": INPUT, "options": [option]}},
+        {"type": "input", "block_id": SHARE_BLOCK, "optional": True,
+         "label": plain("Or: share of customers affected, estimated (%)"),
+         "element": {"type": "number_input", "action_id": INPUT, "is_decimal_allowed": False,
+                     "min_value": "1", "max_value": "100"},
+         "hint": plain("100 counts as everyone.")},
+    ]
+
+
+def everyone_values(state_values: dict[str, dict[str, Any]]) -> tuple[bool, int | None]:
+    """(everyone, estimated share in percent) from the declare form."""
+    picked = state_values.get(EVERYONE_BLOCK, {}).get(INPUT, {}).get("selected_options") or []
+    raw = state_values.get(SHARE_BLOCK, {}).get(INPUT, {}).get("value")
+    share = int(raw) if isinstance(raw, str) and raw.strip().isdigit() else None
+    share = share if share is None or 1 <= share <= 100 else None
+    return bool(picked) or share == 100, share

@@ -76,12 +76,22 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="errors", errors={
                 blocks.OVERRIDE: "Fix the blocking findings, or say here why you keep them."})
             return
+        public_errors = await delivery_flow.public_version_errors(
+            deps, form, values[blocks.PUBLIC_TITLE], values[blocks.PUBLIC_BODY],
+            values[blocks.REMEDY])
+        if public_errors:
+            await ack(response_action="errors", errors={
+                {"title": blocks.PUBLIC_TITLE, "body": blocks.PUBLIC_BODY}[k]: v
+                for k, v in public_errors.items()})
+            return
         draft = apology.Draft(
             incident_id=state.incident_id, body=values[blocks.BODY], next_update_at=next_update,
             remedy=values[blocks.REMEDY], every_ticket=values[blocks.EVERY_TICKET],
             override_reason=values[blocks.OVERRIDE] if findings else None,
             author_id=body["user"]["id"], idempotency_key=f"view:{view['id']}",
-            kind=state.kind)
+            kind=state.kind,
+            public_title=values[blocks.PUBLIC_TITLE] if form.public_body is not None else None,
+            public_body=values[blocks.PUBLIC_BODY] if form.public_body is not None else None)
         await ack()
         await approval.submit(deps, draft)
 

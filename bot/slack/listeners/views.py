@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.domain.declaration import InvalidDeclaration, validate
-from bot.services import incidents
+from bot.services import customer_import, incidents
 from bot.services.context import Deps
+from bot.slack.blocks import customers as customer_blocks
 from bot.slack.blocks import modals
 from bot.slack.ids import CallbackId
 from integrations.helpdesk.base import Scope, ScopeKind, parse_scope
@@ -20,12 +22,20 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def on_declare(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = view["state"]["values"]
         errors: dict[str, str] = {}
+        everyone, share = modals.everyone_values(values)
         try:
-            declaration = validate(modals.submitted_values(values))
+            declaration = replace(validate(modals.submitted_values(values)), everyone=everyone,
+                                  estimated_share=share)
         except InvalidDeclaration as invalid:
             errors.update(modals.field_errors(invalid.errors))
-        scope, scope_errors = customer_scope(modals.customer_scope_values(values), deps)
+        raw_scope = modals.customer_scope_values(values)
+        scope, scope_errors = customer_scope(raw_scope, deps)
         errors.update(scope_errors)
+        files = customer_blocks.file_ids(values)
+        import_helpdesk = customer_import.helpdesk_for(deps, raw_scope[0]) if files else None
+        if files and import_helpdesk is None:
+            errors[customer_blocks.FILE_BLOCK] = ("Pick the helpdesk above: the customers in "
+                                                  "the file are written to from there.")
         if errors:
             await ack(response_action="errors", errors=errors)
             return
@@ -37,6 +47,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             origin_channel_id=metadata.get("channel"),
             idempotency_key=f"view:{view['id']}",
             scope=scope,
+            customer_file=(import_helpdesk, files[0]) if files and import_helpdesk else None,
         )
         await ack()
         await incidents.announce(deps, declared)

@@ -1,0 +1,200 @@
+"""Rule 3: reach customers who never wrote to us. **Add customers** (or the declare form)
+takes a CSV file, an export from billing or orders; every row is checked, the good ones
+are matched to the helpdesk's users and tickets, and the rest are kept as customers to
+write to on a new ticket. The thread gets a report: how many were added or matched, and
+each bad row with what is wrong (also as a CSV to fix and upload again).
+
+Nothing is half-imported silently: the good rows are saved together in one transaction
+after the helpdesk was asked; if the helpdesk could not be asked about some addresses,
+those customers are still added (a new ticket reaches them) and the report says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from bot.domain.customer_import import (
+    MAX_BYTES,
+    ParsedImport,
+    RowError,
+    UnreadableFile,
+    parse,
+    report_csv,
+)
+from bot.domain.errors import NotFound, Refusal
+from bot.domain.notices.customers import AddCustomersForm, CustomersImported, ImportProblem
+from bot.domain.records import Event, IncidentRecord
+from bot.services.context import Deps
+from bot.services.ports import SlackDeliveryError
+from integrations.helpdesk.base import Helpdesk, Scope, ScopeKind, Ticket
+from integrations.helpdesk.errors import HelpdeskError, display_name
+from storage import customers, incidents
+from storage import records as to_record
+
+log = logging.getLogger(__name__)
+
+SHOWN_PROBLEMS = 15  # bad rows listed in the thread; the CSV has them all
+MATCH_CONCURRENCY = 8  # helpdesk searches at once while matching a file's addresses
+
+
+@dataclass(frozen=True, slots=True)
+class FileImport:
+    """A file to import after the ack: which incident, into which helpdesk, who asked."""
+
+    incident_id: int
+    helpdesk: str
+    file_id: str
+    requested_by: str
+
+
+def form(deps: Deps, incident_id: int) -> AddCustomersForm:
+    if not deps.helpdesks:
+        raise Refusal("Adding customers needs a helpdesk to write to them from: set "
+                      "ZENDESK_URL… or FRESHDESK_URL… first.")
+    return AddCustomersForm(incident_id, tuple(sorted(deps.helpdesks)))
+
+
+def helpdesk_for(deps: Deps, chosen: str | None) -> str | None:
+    """The helpdesk the file's customers are written to from: the one picked, else the only one."""
+    if chosen in deps.helpdesks:
+        return chosen
+    return next(iter(deps.helpdesks)) if len(deps.helpdesks) == 1 else None
+
+
+async def run(deps: Deps, request: FileImport) -> CustomersImported | None:
+    """Read the shared file from Slack, import it, and report in the incident's thread."""
+    incident = await _incident(deps, request.incident_id)
+    try:
+        shared = await deps.slack.fetch_file(request.file_id, max_bytes=MAX_BYTES)
+    except SlackDeliveryError as error:
+        notice = CustomersImported(incident.id, "the file", failed=error.advice)
+        await _say(deps, incident, notice, ())
+        return notice
+    return await import_file(deps, incident.id, request.helpdesk, shared.name, shared.content,
+                             request.requested_by)
+
+
+async def import_file(
+    deps: Deps, incident_id: int, helpdesk: str, filename: str, content: bytes,
+    requested_by: str,
+) -> CustomersImported:
+    """Check every row, match the good ones to the helpdesk, save them, report."""
+    incident = await _incident(deps, incident_id)
+    client = deps.helpdesks.get(helpdesk)
+    if client is None:
+        raise Refusal(f"{display_name(helpdesk)} is not configured here.")
+    try:
+        parsed = parse(content)
+    except UnreadableFile as error:
+        notice = CustomersImported(incident.id, filename, failed=str(error))
+        await _say(deps, incident, notice, ())
+        return notice
+    now = deps.clock.now()
+    async with deps.sessions() as session, session.begin():
+        lookup = await customers.start_lookup(
+            session, incident_id=incident.id, helpdesk=helpdesk, scope_kind="csv",
+            scope_value=filename[:200], requested_by=requested_by, now=now)
+        known = set(await customers.by_email(session, incident.id, helpdesk))
+    unknown = [c.email for c in parsed.customers if c.email not in known]
+    found, match_error = await _match(deps, client, incident.id, lookup.id, unknown)
+    async with deps.sessions() as session, session.begin():
+        matched, added = await customers.apply_import(
+            session, incident_id=incident.id, helpdesk=helpdesk, lookup_id=lookup.id,
+            rows=parsed.customers, now=deps.clock.now())
+        await customers.finish_lookup(
+            session, lookup.id, status=customers.PARTIAL if match_error else customers.COMPLETE,
+            finished_at=deps.clock.now(), tickets_found=found, customers_found=matched + added,
+            new_customers=added, truncated=False, error=match_error,
+            note=f"{len(parsed.errors)} bad row(s)" if parsed.errors else None)
+        await incidents.record(session, incident.id, Event.CUSTOMERS_IMPORTED,
+                               actor_id=requested_by, now=deps.clock.now(),
+                               details={"helpdesk": helpdesk, "rows": parsed.rows,
+                                        "matched": matched, "added": added,
+                                        "bad_rows": len(parsed.errors),
+                                        "helpdesk_error": bool(match_error)})
+    notice = _report(incident.id, filename, parsed, matched, added, found, match_error)
+    log.info("incident %s: imported %d customers from a file (%d matched, %d new, %d bad "
+             "rows)", incident.id, matched + added, matched, added, len(parsed.errors))
+    await _say(deps, incident, notice, parsed.errors)
+    return notice
+
+
+async def _match(deps: Deps, client: Helpdesk, incident_id: int, lookup_id: int,
+                 emails: list[str]) -> tuple[int, str | None]:
+    """Ask the helpdesk for the tickets of addresses the incident does not know yet; their
+    requesters become customers (with their tickets), so the file's rows match them.
+
+    One search per address (neither helpdesk looks up many addresses at once), up to
+    MATCH_CONCURRENCY at a time; the client keeps within the account's rate limit.
+    """
+    tickets: dict[str, Ticket] = {}
+    failures: list[HelpdeskError] = []
+    slots = asyncio.Semaphore(MATCH_CONCURRENCY)
+
+    async def one(email: str) -> None:
+        if failures:
+            return
+        async with slots:
+            try:
+                async for batch in client.find_tickets(Scope(ScopeKind.EMAILS, email)):
+                    tickets.update((t.external_id, t) for t in batch.tickets)
+            except HelpdeskError as error:
+                failures.append(error)
+
+    await asyncio.gather(*(one(email) for email in emails))
+    found = list(tickets.values())
+    try:
+        requesters = sorted({t.requester_id for t in found})
+        customers_found = await client.fetch_customers(requesters) if requesters else []
+    except HelpdeskError as error:
+        failures.append(error)
+        customers_found = []
+    async with deps.sessions() as session, session.begin():
+        for start in range(0, len(found), 500):
+            await customers.upsert_tickets(session, incident_id=incident_id,
+                                           lookup_id=lookup_id, tickets=found[start:start + 500])
+        for start in range(0, len(customers_found), 500):
+            await customers.upsert_customers(
+                session, incident_id=incident_id, lookup_id=lookup_id,
+                customers=customers_found[start:start + 500], now=deps.clock.now())
+    if failures:
+        log.warning("incident %s: matching a file's addresses stopped: %s", incident_id,
+                    type(failures[0]).__name__)
+        return len(found), str(failures[0])
+    return len(found), None
+
+
+def _report(incident_id: int, filename: str, parsed: ParsedImport, matched: int, added: int,
+            tickets: int, match_error: str | None) -> CustomersImported:
+    return CustomersImported(
+        incident_id, filename, rows=parsed.rows, kept=len(parsed.customers), matched=matched,
+        added=added, with_tickets=tickets,
+        problems=tuple(ImportProblem(e.row, e.problem) for e in parsed.errors[:SHOWN_PROBLEMS]),
+        problem_count=len(parsed.errors), match_error=match_error)
+
+
+async def _say(deps: Deps, incident: IncidentRecord, notice: CustomersImported,
+               errors: tuple[RowError, ...]) -> None:
+    channel, thread = incident.thread
+    try:
+        await deps.slack.post(channel, notice, thread)
+        if errors:
+            await deps.slack.upload(
+                channel=channel, thread_ts=thread,
+                filename=f"incident-{incident.id}-rows-to-fix.csv",
+                title=f"Rows to fix, incident #{incident.id}",
+                content=report_csv(errors))
+    except SlackDeliveryError as error:
+        log.warning("import report for incident %s not posted: %s", incident.id, error.code)
+
+
+async def _incident(deps: Deps, incident_id: int) -> IncidentRecord:
+    async with deps.sessions() as session:
+        row = await incidents.get(session, incident_id)
+    if row is None:
+        raise NotFound(f"There is no incident #{incident_id}.")
+    return to_record.incident(row)
+
+

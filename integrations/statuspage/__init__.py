@@ -1,0 +1,1 @@
+"""Public status pages: the `StatusPage` port (`base.py`) and Atlassian Statuspage."""

@@ -1,0 +1,271 @@
+"""Reaching customers who never wrote to us: a CSV in the declare form and **Add
+customers**, matched to the helpdesk, and a new ticket for each customer with no open one."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.slack.ids import ActionId, CallbackId
+from storage import customers, outbox
+from tests.e2e.flows import (
+    DECLARER,
+    ORIGIN,
+    SUPERVISOR,
+    declaration_values,
+    draft_apology,
+    posted_with,
+    said,
+    set_supervisor,
+    submit_message,
+)
+from tests.standins.freshdesk import FreshdeskStandIn
+from tests.standins.slack_api import SlackStandIn
+from tests.standins.zendesk import ZendeskStandIn
+from tests.support.bot import INCIDENT_CHANNEL, RunningBot, start_bot
+from tests.support.waiting import eventually
+
+CSV = (
+    "email,name,order id,amount,time_zone,vip\n"
+    "ana@acme.test,Ana Silva,A-1,12.50 EUR,,\n"          # found by the tag look-up
+    "cara@c.test,Cara Diaz,A-2,9,,\n"                    # in Zendesk, ticket not tagged
+    "dan@d.test,Dan Obi,A-3,£30,Europe/London,yes\n"     # never wrote to us
+    "erin@e.test,Erin Wu,,,,\n"                          # never wrote to us
+    "bad-address,Frank,A-5,,,\n"                         # row 6: bad e-mail
+    "gil@g.test,,A-6,,,\n"                               # row 7: no name
+    "dan@d.test,Dan again,,,,\n"                         # row 8: duplicate
+)
+UPDATE = ("We have now refunded every duplicate charge. You will hear from us again by "
+          "{next_update_time} with the refund reference.")
+
+
+@pytest.fixture
+async def zendesk() -> AsyncIterator[ZendeskStandIn]:
+    async with ZendeskStandIn(rate_limit=700) as standin:
+        ana = standin.add_user("Ana Silva", "ana@acme.test")
+        bo = standin.add_user("Bo Chen", "bo@b.test")
+        cara = standin.add_user("Cara Diaz", "cara@c.test")
+        standin.add_ticket(ana, "Charged twice", tags=["dup"])
+        standin.add_ticket(bo, "Two invoices", tags=["dup"])
+        standin.add_ticket(cara, "Where is my refund?")
+        yield standin
+
+
+@pytest.fixture
+async def bot(
+    slack: SlackStandIn, db_url: str, clock: FakeClock, zendesk: ZendeskStandIn
+) -> AsyncIterator[RunningBot]:
+    running = await start_bot(
+        slack=slack, db_url=db_url, clock=clock, zendesk_url=zendesk.base_url,
+        zendesk_email=zendesk.email, zendesk_api_token=zendesk.token)
+    yield running
+    await running.stop()
+
+
+def _agent_comments(zendesk: ZendeskStandIn, ticket: int) -> list[dict[str, Any]]:
+    return [c for c in zendesk.comments[ticket] if c["author_id"] == zendesk.agent_id]
+
+
+async def _declare_with_file(bot: RunningBot, slack: SlackStandIn, file_id: str) -> None:
+    await set_supervisor(bot)
+    await bot.sender.slash_command(text="declare Charged twice", user_id=DECLARER,
+                                   channel_id=ORIGIN)
+    opened = await eventually(lambda: slack.calls_to("views.open"), what="the declare modal")
+    blocks = {b.get("block_id") for b in opened[0].params["view"]["blocks"]}
+    assert {"customers_csv", "everyone", "estimated_share"} <= blocks
+    values = declaration_values(("zendesk", "tag", "dup"))
+    values["customers_csv"] = {"value": slack.file_input_value(file_id)}
+    response = await bot.sender.view_submission(
+        DECLARER, CallbackId.DECLARE.value, values,
+        private_metadata=json.dumps({"channel": ORIGIN}), view_id="V0DECLARE1")
+    assert response.status_code == 200 and not response.content, response.text
+
+
+async def test_csv_rows_are_reported_and_customers_without_tickets_get_one_new_ticket_each(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock, zendesk: ZendeskStandIn
+) -> None:
+    """Declare with a CSV: bad rows reported by number, good rows matched or added; the
+    apology opens one ticket per customer with no ticket (first public comment, from the
+    agent, external_id set), replies on the others; the update follows on the new ticket."""
+    file_id = slack.add_user_file("billing-export.csv", CSV.encode())
+    await _declare_with_file(bot, slack, file_id)
+    report = await eventually(lambda: posted_with(slack, "added from billing-export.csv"),
+                              within=10, what="the import report")
+    text = json.dumps(report[0].params)
+    assert "4 customers added" in text and "2 already known" in text
+    assert "2 without a ticket" in text and "3 rows not imported" in text
+    for line in ("row 6: the e-mail address is not valid", "row 7: no name",
+                 "row 8: same e-mail address as row 4"):
+        assert line in text
+    assert "bad-address" not in text and "gil@g.test" not in text  # no address echoed
+    fixes = await eventually(lambda: [f for f in slack.files.values() if f.completed
+                                      and f.name.endswith("rows-to-fix.csv")],
+                             what="the rows to fix, as a file")
+    assert len(fixes) == 1 and fixes[0].text.count("\n") == 4
+    assert "cara@c.test" not in json.dumps([c.params for c in slack.calls])
+
+    async with bot.runtime.deps.sessions() as session:
+        rows = {r.customer.email: r for r in await customers.all_rows(session, 1)}
+    assert set(rows) == {"ana@acme.test", "bo@b.test", "cara@c.test", "dan@d.test",
+                         "erin@e.test"}
+    assert (rows["ana@acme.test"].customer.reference, rows["ana@acme.test"].customer.amount) \
+        == ("A-1", "12.50 EUR")
+    assert rows["cara@c.test"].ticket_ids  # matched through the helpdesk, with her ticket
+    assert rows["dan@d.test"].customer.vip and not rows["dan@d.test"].ticket_ids
+
+    await bot.sender.block_action(SUPERVISOR, ActionId.ACKNOWLEDGE.value, "1",
+                                  block_id="ack:1", channel_id=INCIDENT_CHANNEL)
+    await eventually(lambda: posted_with(slack, ActionId.DRAFT_APOLOGY.value),
+                     what="the Draft apology offer")
+    before = set(zendesk.tickets)
+    message_id = str(await draft_apology(bot, slack, clock))
+    await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, message_id,
+                                  channel_id=INCIDENT_CHANNEL)
+    await eventually(lambda: said(slack, "5 of 5 sent"), within=15, what="apology sent")
+
+    new = sorted(set(zendesk.tickets) - before)
+    assert len(new) == 2
+    by_email = {zendesk.users[zendesk.tickets[t]["requester_id"]]["email"]: t for t in new}
+    assert set(by_email) == {"dan@d.test", "erin@e.test"}
+    dan = zendesk.tickets[by_email["dan@d.test"]]
+    assert dan["external_id"].startswith("AMD-1-") and "amends-incident-1" in dan["tags"]
+    assert "A-3" in dan["subject"]
+    first = zendesk.comments[dan["id"]][0]
+    assert first["public"] and first["author_id"] == zendesk.agent_id
+    assert first["body"].startswith("Hi Dan,") and "Ref: AMD-1-" in first["body"]
+    assert len(zendesk.comments[dan["id"]]) == 1
+    for ticket in (1, 2, 3):  # Ana, Bo and Cara: one reply on their own ticket
+        assert len(_agent_comments(zendesk, ticket)) == 1
+
+    async with bot.runtime.deps.sessions() as session:
+        stored = await outbox.rows(session, f"apology:1:v{1}")
+        known = {r.customer.email: r for r in await customers.all_rows(session, 1)}
+    assert {r.ticket_id for r in stored} == {"1", "2", "3", *map(str, new)}
+    # The new ticket is now Dan's ticket, under his Zendesk id.
+    assert known["dan@d.test"].ticket_ids == (str(by_email["dan@d.test"]),)
+    assert known["dan@d.test"].customer.external_id == str(dan["requester_id"])
+
+    await bot.sender.block_action(DECLARER, ActionId.POST_UPDATE.value, "1",
+                                  channel_id=INCIDENT_CHANNEL)
+    modal = await eventually(lambda: [c for c in slack.calls_to("views.open")
+                                      if '"k": "update"' in c.params["view"]["private_metadata"]],
+                             what="the update modal")
+    await submit_message(bot, UPDATE, clock, modal[0].params["view"]["private_metadata"],
+                         view_id="V0UPDATE")
+    await eventually(lambda: said(slack, "Update v1: 5 of 5 sent"), within=15,
+                     what="the update delivered")
+    assert sorted(set(zendesk.tickets) - before) == new  # no further ticket
+    assert len(zendesk.comments[dan["id"]]) == 2
+
+
+async def test_add_customers_in_the_thread_imports_a_file(
+    bot: RunningBot, slack: SlackStandIn, zendesk: ZendeskStandIn
+) -> None:
+    """**Add customers** opens a file form; an unreadable file is reported whole and a good
+    one adds its customers."""
+    await set_supervisor(bot)
+    await bot.sender.slash_command(text="declare Charged twice", user_id=DECLARER,
+                                   channel_id=ORIGIN)
+    await eventually(lambda: slack.calls_to("views.open"), what="the declare modal")
+    await bot.sender.view_submission(DECLARER, CallbackId.DECLARE.value, declaration_values(),
+                                     private_metadata=json.dumps({"channel": ORIGIN}),
+                                     view_id="V0DECLARE1")
+    await eventually(lambda: said(slack, "Incident #1"), what="the card")
+    await bot.sender.block_action(DECLARER, ActionId.ADD_CUSTOMERS.value, "1",
+                                  channel_id=INCIDENT_CHANNEL)
+    modal = await eventually(lambda: [c for c in slack.calls_to("views.open")
+                                      if c.params["view"]["callback_id"] == "add_customers"],
+                             what="the Add customers form")
+    metadata = modal[0].params["view"]["private_metadata"]
+    empty = await bot.sender.view_submission(
+        DECLARER, CallbackId.ADD_CUSTOMERS.value,
+        {"customers_csv": {"value": {"type": "file_input", "files": []}}},
+        private_metadata=metadata, view_id="V0ADD1")
+    assert "customers_csv" in empty.json()["errors"]
+    wrong = slack.add_user_file("phones.csv", b"name,phone\nAna,123\n")
+    await bot.sender.view_submission(
+        DECLARER, CallbackId.ADD_CUSTOMERS.value,
+        {"customers_csv": {"value": slack.file_input_value(wrong)}},
+        private_metadata=metadata, view_id="V0ADD2")
+    await eventually(lambda: said(slack, "Nothing was imported"), within=10,
+                     what="the refusal")
+    good = slack.add_user_file("more.csv", b"email,name\nzed@z.test,Zed\n")
+    await bot.sender.view_submission(
+        DECLARER, CallbackId.ADD_CUSTOMERS.value,
+        {"customers_csv": {"value": slack.file_input_value(good)}},
+        private_metadata=metadata, view_id="V0ADD3")
+    await eventually(lambda: said(slack, "1 customer added from more.csv"), within=10,
+                     what="the report")
+    assert [c for c in slack.calls if c.method == "files-pri" and c.status == 200]
+
+
+async def test_freshdesk_customers_without_tickets_get_an_outbound_email_ticket(
+    slack: SlackStandIn, db_url: str, clock: FakeClock
+) -> None:
+    """Freshdesk: the apology goes out as an outbound e-mail ticket from the configured
+    mailbox, status Open, carrying its creation tag."""
+    async with FreshdeskStandIn() as freshdesk:
+        bot = await start_bot(slack=slack, db_url=db_url, clock=clock,
+                              freshdesk_url=freshdesk.base_url,
+                              freshdesk_api_key=freshdesk.api_key,
+                              freshdesk_email_config_id=43_200_000_001)
+        try:
+            file_id = slack.add_user_file("list.csv", b"email,name\nnia@n.test,Nia Park\n")
+            await set_supervisor(bot)
+            await bot.sender.slash_command(text="declare x", user_id=DECLARER,
+                                           channel_id=ORIGIN)
+            await eventually(lambda: slack.calls_to("views.open"), what="the declare modal")
+            values = declaration_values()
+            values["customers_csv"] = {"value": slack.file_input_value(file_id)}
+            await bot.sender.view_submission(
+                DECLARER, CallbackId.DECLARE.value, values,
+                private_metadata=json.dumps({"channel": ORIGIN}), view_id="V0DECLARE1")
+            await eventually(lambda: said(slack, "1 customer added"), within=10,
+                             what="the import")
+            await bot.sender.block_action(SUPERVISOR, ActionId.ACKNOWLEDGE.value, "1",
+                                          block_id="ack:1", channel_id=INCIDENT_CHANNEL)
+            await eventually(lambda: posted_with(slack, ActionId.DRAFT_APOLOGY.value),
+                             what="the Draft apology offer")
+            message_id = str(await draft_apology(bot, slack, clock))
+            await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value,
+                                          message_id, channel_id=INCIDENT_CHANNEL)
+            await eventually(lambda: said(slack, "1 of 1 sent"), within=15, what="sent")
+        finally:
+            await bot.stop()
+        (created,) = [r for r in freshdesk.requests
+                      if r.path == "/api/v2/tickets/outbound_email"]
+        assert created.json["email_config_id"] == 43_200_000_001
+        assert created.json["status"] == 2 and created.json["email"] == "nia@n.test"
+        (ticket,) = freshdesk.tickets.values()
+        assert any(t.startswith("amends-ref-amd-1-") for t in ticket["tags"])
+        assert "Hi Nia," in ticket["description"]
+
+
+async def test_a_helpdesk_failure_while_matching_is_said_and_the_customers_kept(
+    bot: RunningBot, slack: SlackStandIn, zendesk: ZendeskStandIn
+) -> None:
+    """Zendesk's search fails while the file's addresses are matched: the report says the
+    helpdesk could not be asked, and the customers are still added (a new ticket reaches
+    them): nothing is dropped silently."""
+    zendesk.faults.fail_next(1000, status=503, path="/api/v2/search")
+    file_id = slack.add_user_file("list.csv", b"email,name\nnew1@n.test,Nia\nnew2@n.test,Ned\n")
+    await set_supervisor(bot)
+    await bot.sender.slash_command(text="declare x", user_id=DECLARER, channel_id=ORIGIN)
+    await eventually(lambda: slack.calls_to("views.open"), what="the declare modal")
+    values = declaration_values()
+    values["customers_csv"] = {"value": slack.file_input_value(file_id)}
+    await bot.sender.view_submission(DECLARER, CallbackId.DECLARE.value, values,
+                                     private_metadata=json.dumps({"channel": ORIGIN}),
+                                     view_id="V0DECLARE1")
+    report = await eventually(lambda: posted_with(slack, "added from list.csv"), within=30,
+                              what="the import report")
+    zendesk.faults.clear()
+    text = json.dumps(report[0].params)
+    assert "2 customers added" in text and "could not be asked" in text
+    async with bot.runtime.deps.sessions() as session:
+        rows = await customers.all_rows(session, 1)
+    assert sorted(r.customer.email or "" for r in rows) == ["new1@n.test", "new2@n.test"]
