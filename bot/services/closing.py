@@ -11,7 +11,7 @@ from bot.domain import lifecycle
 from bot.domain.notices.closing import FollowedUp, Reopened, Resolved
 from bot.domain.notices.reminders import RemindersDone
 from bot.domain.records import Event, IncidentRecord, Purpose
-from bot.services import home, say
+from bot.services import home, public_posts, say
 from bot.services.context import Deps
 from bot.services.incidents import refresh_card
 from storage import incidents
@@ -48,6 +48,8 @@ async def after_resolved(deps: Deps, incident_id: int) -> None:
         thread_ts=thread, remember_as=Purpose.CLOSING_PROMPT)
     await home.refresh(deps, [incident.declarer_id, incident.supervisor_id,
                               incident.backup_supervisor_id])
+    # Everyone affected: the status page says resolved too (once, whoever got there first).
+    await public_posts.resolved(deps, incident_id)
     log.info("incident %s resolved", incident_id)
 
 

@@ -89,6 +89,9 @@ async def resolved(deps: Deps, incident_id: int, body: str = RESOLVED_TEXT) -> i
         row = await incidents.get(session, incident_id)
         if row is None or not row.everyone:
             return 0
+        if any(p.incident_status == "resolved"
+               for p in await status_posts.for_incident(session, incident_id)):
+            return 0  # the approved resolution message's public version resolved it
         incident = to_record.incident(row)
         queued = await _queue(session, deps, incident, f"resolved:{incident_id}", None,
                               incident.title, body, "resolved", now)
