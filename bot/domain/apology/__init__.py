@@ -4,8 +4,21 @@ grovelling — and say what happened, what we do, when we write next, what we of
 Pure: no Slack, no HTTP, no database.
 """
 
-from bot.domain.apology.check import Finding, check_message, has_blocking, summarize
-from bot.domain.apology.rules import PART_RULES, PHRASE_RULES, RULES, MessageKind, Rule
+from bot.domain.apology.check import (
+    Finding,
+    check_message,
+    has_blocking,
+    sentences_of,
+    summarize,
+)
+from bot.domain.apology.rules import (
+    PART_RULES,
+    PHRASE_RULES,
+    RULES,
+    MessageKind,
+    Rule,
+    Source,
+)
 
 __all__ = [
     "PART_RULES",
@@ -14,7 +27,9 @@ __all__ = [
     "Finding",
     "MessageKind",
     "Rule",
+    "Source",
     "check_message",
     "has_blocking",
+    "sentences_of",
     "summarize",
 ]

@@ -35,6 +35,13 @@ class Rule(StrEnum):
     MISSING_PREVENTION = "missing_prevention"
 
 
+class Source(StrEnum):
+    """Which layer of the check made a finding."""
+
+    RULE = "rule"  # a phrase table or a whole-message rule
+    MODEL = "model"  # the learned classifier
+
+
 @dataclass(frozen=True, slots=True)
 class RuleInfo:
     title: str
