@@ -208,7 +208,11 @@ def _model_guard_allows(rule: Rule, sentence: str, lo: int, hi: int, start: int,
         return False  # the sentence owns the mistake ("our mistake, not the courier's")
     if rule is Rule.DENIAL:  # reassurance after owning it is fine (Guard.BEFORE_ADMISSION)
         return admitted_at is None or admitted_at >= start
-    if rule is Rule.PASSIVE:  # a passive whose sentence names us (Guard.NO_AGENT)
+    if rule is Rule.PASSIVE:  # a passive whose sentence names us (Guard.NO_AGENT), or
+        # one that follows our admission: "We made a mistake: … Your card was charged twice."
+        # reads as what happened to them, not as hiding who did it.
+        if admitted_at is not None and admitted_at < start:
+            return False
         return not (_FIRST_PERSON.search(sentence[:lo])
                     or _OUR_AGENCY_AFTER.search(sentence[hi:]))
     if rule is Rule.SELF_PRAISE and kind is not MessageKind.FOLLOW_UP:

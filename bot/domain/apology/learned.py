@@ -18,7 +18,7 @@ import zlib
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -64,11 +64,16 @@ def grams(toks: list[Token]) -> list[tuple[int, int, int]]:
                 continue
             out.append((_bucket("w" + str(n) + " " + " ".join(words[i:i + n])), first, last))
     for k, tok in enumerate(toks):
-        padded = f" {tok.text} "
-        for n in CHAR_NGRAMS:
-            for i in range(len(padded) - n + 1):
-                out.append((_bucket("c" + padded[i:i + n]), k, k))
+        out.extend((bucket, k, k) for bucket in _char_buckets(tok.text))
     return out
+
+
+@lru_cache(maxsize=20_000)
+def _char_buckets(word: str) -> tuple[int, ...]:
+    """The character n-grams of one word, hashed (words repeat: cached)."""
+    padded = f" {word} "
+    return tuple(_bucket("c" + padded[i:i + n])
+                 for n in CHAR_NGRAMS for i in range(len(padded) - n + 1))
 
 
 # Cues: a few hand-made word lists and shapes the n-grams cannot generalise from a few
@@ -208,6 +213,11 @@ class Model:
         self.column: dict[int, int] = {b: i for i, b in enumerate(buckets)}
         self.idf = _floats(data["idf"])
         self.weights = {Rule(k): _floats(v) for k, v in data["weights"].items()}
+        if tuple(self.weights) != CATEGORIES:
+            raise ValueError(f"model categories {tuple(self.weights)} != {CATEGORIES}")
+        # One tuple of the six weights per column: one pass over a sentence's features.
+        self._rows = list(zip(*self.weights.values(), strict=True))
+        self._bias = tuple(float(data["bias"][r.value]) for r in CATEGORIES)
         self.bias = {Rule(k): float(v) for k, v in data["bias"].items()}
         self.thresholds = {Rule(k): float(v) for k, v in data["thresholds"].items()}
         # "rule:blame": findings of that rule from that layer may block (see check._blocks).
@@ -235,8 +245,17 @@ class Model:
 
     def probabilities(self, sentence: str) -> dict[Rule, float]:
         v = self.vector(counts(sentence), cue_buckets(sentence))
-        return {rule: _sigmoid(self.bias[rule] + sum(w[col] * x for col, x in v.items()))
-                for rule, w in self.weights.items()}
+        a0, a1, a2, a3, a4, a5 = self._bias
+        rows = self._rows
+        for col, x in v.items():
+            w0, w1, w2, w3, w4, w5 = rows[col]
+            a0 += w0 * x
+            a1 += w1 * x
+            a2 += w2 * x
+            a3 += w3 * x
+            a4 += w4 * x
+            a5 += w5 * x
+        return dict(zip(CATEGORIES, map(_sigmoid, (a0, a1, a2, a3, a4, a5)), strict=True))
 
     def explain(self, sentence: str, rule: Rule) -> tuple[int, int]:
         """The run of words (at most six) whose features pushed `rule`'s score up most,
