@@ -270,8 +270,9 @@ def test_summarize_lists_blocking_first_with_quoted_words() -> None:
     text = "We apologise for any inconvenience. It was due to our courier."
     lines = summarize(check_message(text, kind=MessageKind.APOLOGY,
                                     severity=Severity.MINOR)).splitlines()
-    assert lines[0].startswith(":no_entry: Blame — “due to our courier”:")
-    assert any(line.startswith(":warning: Hedging — “any inconvenience”") for line in lines)
+    assert lines[0].startswith(":no_entry: Blame (phrase rule) — “due to our courier”:")
+    assert any(line.startswith(":warning: Hedging (phrase rule) — “any inconvenience”")
+               for line in lines)
     assert any(line.startswith(":heavy_plus_sign: No next update —") for line in lines)
     assert summarize([]).startswith(":white_check_mark:")
 

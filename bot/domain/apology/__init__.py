@@ -6,6 +6,7 @@ Pure: no Slack, no HTTP, no database.
 
 from bot.domain.apology.check import (
     Finding,
+    advice,
     check_message,
     has_blocking,
     sentences_of,
@@ -28,6 +29,7 @@ __all__ = [
     "MessageKind",
     "Rule",
     "Source",
+    "advice",
     "check_message",
     "has_blocking",
     "sentences_of",

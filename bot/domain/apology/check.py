@@ -12,11 +12,13 @@ reported once, with the words that triggered it.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 from dataclasses import dataclass
 
 from bot.domain.apology import learned, parts
 from bot.domain.apology.phrases import PATTERNS, Guard, Pattern
+from bot.domain.apology.rewrite import rewrite
 from bot.domain.apology.rules import RULES, MessageKind, Rule, Source, rules_for
 from bot.domain.severity import Severity
 
@@ -71,11 +73,12 @@ def sentences_of(text: str) -> list[str]:
 
 def check_message(text: str, *, kind: MessageKind, severity: Severity,
                   use_rules: bool = True, use_model: bool = True,
-                  model: learned.Model | None = None) -> list[Finding]:
+                  model: learned.Model | None = None, rewrites: bool = True) -> list[Finding]:
     """Everything in `text` that breaks rule 4, for this kind of message and severity.
 
     `use_rules`/`use_model` switch a layer off (the bench compares them); `model` replaces
-    the shipped one (training compares candidates)."""
+    the shipped one (training compares candidates); `rewrites` adds to each phrase finding
+    its sentence rewritten to own the mistake, when the rewrite passes this check."""
     norm = text.translate(_QUOTES)
     sentences = _Sentences.split(norm)
     applicable = rules_for(kind)
@@ -107,6 +110,8 @@ def check_message(text: str, *, kind: MessageKind, severity: Severity,
                                  kind))
     if Rule.OVER_APOLOGY in applicable and use_rules:
         findings.extend(_over_apology(text, norm, sentences))
+    if rewrites:
+        findings = [_with_rewrite(f, text, sentences, kind, model) for f in findings]
     findings.sort(key=lambda f: f.start or 0)
     findings.extend(_missing_parts(norm, sentences, applicable, admitted_at, severity))
     return findings
@@ -199,6 +204,28 @@ def _learned(text: str, sentences: _Sentences, applicable: frozenset[Rule],
     return out
 
 
+def _with_rewrite(finding: Finding, text: str, sentences: _Sentences, kind: MessageKind,
+                  model: learned.Model) -> Finding:
+    """The finding with its sentence rewritten, if the rewrite fixes that problem and adds
+    no other one the sentence did not have."""
+    if finding.start is None:
+        return finding
+    start, _ = sentences.around(finding.start)
+    i = sentences.starts.index(start)
+    sentence = text[start:start + len(sentences.texts[i])]
+    candidate = rewrite(sentence, finding.rule)
+    if candidate is None:
+        return finding
+    before = {f.rule for f in check_message(sentence, kind=kind, severity=Severity.MINOR,
+                                            model=model, rewrites=False)}
+    after = {f.rule for f in check_message(candidate, kind=kind, severity=Severity.MINOR,
+                                           model=model, rewrites=False)
+             if f.start is not None}
+    if finding.rule in after or after - before:
+        return finding
+    return dataclasses.replace(finding, rewrite=candidate)
+
+
 def _model_guard_allows(rule: Rule, sentence: str, lo: int, hi: int, start: int,
                         admitted_at: int | None, kind: MessageKind) -> bool:
     """The phrase tables' context guards, applied to the model's findings too: what one
@@ -278,8 +305,18 @@ def summarize(findings: list[Finding]) -> str:
             lines.append(f"{mark} {title} — {f.reason} {f.suggestion}")
         else:
             mark = _MARK_BLOCKING if f.blocking else _MARK_WARNING
-            lines.append(f"{mark} {title} — “{_clip(f.words)}”: {f.reason} {f.suggestion}")
+            lines.append(f"{mark} {title} ({_by(f)}) — “{_clip(f.words)}”: {f.reason} "
+                         f"{advice(f)}")
     return "\n".join(lines)
+
+
+def _by(f: Finding) -> str:
+    return f"learned check, {f.score:.0%}" if f.source is Source.MODEL else "phrase rule"
+
+
+def advice(f: Finding) -> str:
+    """The suggestion, with the rewritten sentence when there is one."""
+    return f"{f.suggestion} Try: “{f.rewrite}”" if f.rewrite else f.suggestion
 
 
 def has_blocking(findings: list[Finding]) -> bool:
