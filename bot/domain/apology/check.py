@@ -111,7 +111,7 @@ def check_message(text: str, *, kind: MessageKind, severity: Severity,
     if Rule.OVER_APOLOGY in applicable and use_rules:
         findings.extend(_over_apology(text, norm, sentences))
     if rewrites:
-        findings = [_with_rewrite(f, text, sentences, kind, model) for f in findings]
+        findings = [_with_rewrite(f, text, sentences, kind, model, findings) for f in findings]
     findings.sort(key=lambda f: f.start or 0)
     findings.extend(_missing_parts(norm, sentences, applicable, admitted_at, severity))
     return findings
@@ -205,19 +205,17 @@ def _learned(text: str, sentences: _Sentences, applicable: frozenset[Rule],
 
 
 def _with_rewrite(finding: Finding, text: str, sentences: _Sentences, kind: MessageKind,
-                  model: learned.Model) -> Finding:
+                  model: learned.Model, findings: list[Finding]) -> Finding:
     """The finding with its sentence rewritten, if the rewrite fixes that problem and adds
     no other one the sentence did not have."""
     if finding.start is None:
         return finding
     start, _ = sentences.around(finding.start)
-    i = sentences.starts.index(start)
-    sentence = text[start:start + len(sentences.texts[i])]
-    candidate = rewrite(sentence, finding.rule)
+    end = start + len(sentences.texts[sentences.starts.index(start)])
+    candidate = rewrite(text[start:end], finding.rule)
     if candidate is None:
         return finding
-    before = {f.rule for f in check_message(sentence, kind=kind, severity=Severity.MINOR,
-                                            model=model, rewrites=False)}
+    before = {f.rule for f in findings if f.start is not None and start <= f.start < end}
     after = {f.rule for f in check_message(candidate, kind=kind, severity=Severity.MINOR,
                                            model=model, rewrites=False)
              if f.start is not None}
