@@ -23,6 +23,7 @@ from bot.services.context import Deps, Options
 from bot.services.delivery import DeliveryWorker
 from bot.slack.outbound import Slack, make_client
 from integrations.helpdesk.settings import build_helpdesks
+from integrations.reviewer import build_reviewer
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker
 from storage.timers import ClaimedTimer
@@ -74,6 +75,11 @@ class Runtime:
             ),
             helpdesks=helpdesks,
             wake_delivery=lambda: _call_all(wakers),
+            reviewer=build_reviewer(
+                settings.amends_reviewer_url, settings.amends_reviewer_model,
+                settings.amends_reviewer_api_key.get_secret_value()
+                if settings.amends_reviewer_api_key else None,
+                timeout=settings.amends_reviewer_timeout_seconds),
         )
 
         batch = reminders.Batch(deps)
@@ -126,6 +132,8 @@ class Runtime:
         await self.deps.in_flight.drain(within=10)
         for helpdesk in self.deps.helpdesks.values():
             await helpdesk.aclose()
+        if self.deps.reviewer is not None:
+            await self.deps.reviewer.aclose()
         await self.engine.dispose()
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bot.domain.apology import MessageKind
 from bot.domain.records import MessageVersion
-from bot.services import apology, calls, delivery_flow, home, reminders
+from bot.services import apology, calls, delivery_flow, home, reminders, review
 from bot.services.context import Deps
 from storage import customers, incidents
 from storage import records as to_record
@@ -28,6 +28,7 @@ async def submit(deps: Deps, draft: apology.Draft) -> MessageVersion | None:
     incident = to_record.incident(row)
     await delivery_flow.post_draft(deps, incident, message, count)
     await home.refresh(deps, [incident.supervisor_id, incident.backup_supervisor_id])
+    await review.advise(deps, incident, message)  # after the draft: it may take seconds
     return message
 
 

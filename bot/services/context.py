@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.inflight import InFlight
-from bot.services.ports import SlackPort
+from bot.services.ports import Reviewer, SlackPort
 from integrations.helpdesk.base import Helpdesk
 
 
@@ -38,3 +38,5 @@ class Deps:
     in_flight: InFlight = field(default_factory=InFlight)
     # Wakes the runtime's outbox worker at once (it also polls); set by the runtime.
     wake_delivery: Callable[[], None] = lambda: None
+    # The optional reviewer model; None unless AMENDS_REVIEWER_URL is set.
+    reviewer: Reviewer | None = None

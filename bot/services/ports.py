@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.domain.apology.review import Advice
+from bot.domain.apology.rules import MessageKind
 from bot.domain.notices import Notice
 
 _ADVICE = {
@@ -63,3 +65,12 @@ class SlackPort(Protocol):
 
     async def upload(self, *, channel: str, thread_ts: str | None, filename: str, title: str,
                      content: str) -> None: ...
+
+
+class Reviewer(Protocol):
+    """The optional reviewer model (integrations/reviewer): findings as advice, or a
+    ReviewerError when it gives no usable answer in time."""
+
+    async def review(self, text: str, kind: MessageKind) -> list[Advice]: ...
+
+    async def aclose(self) -> None: ...
