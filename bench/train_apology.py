@@ -171,6 +171,33 @@ def blocking_from_dev(data: dict[str, Any]) -> list[str]:
     return out
 
 
+TOLERANCE = 1e-5  # float noise allowed between machines; a real change is far larger
+
+
+def differences(committed: dict[str, Any], fresh: dict[str, Any]) -> list[str]:
+    """What differs between two model files beyond float noise (empty: the same model)."""
+    out = []
+    if set(committed) != set(fresh):
+        out.append(f"fields differ: {sorted(set(committed) ^ set(fresh))}")
+    for key in sorted(set(committed) & set(fresh)):
+        a, b = committed[key], fresh[key]
+        if key == "idf":
+            a, b = {"": a}, {"": b}
+        if key in ("idf", "weights"):
+            for name in sorted(set(a) | set(b)):
+                x, y = learned.decode_floats(a.get(name, "")), learned.decode_floats(
+                    b.get(name, ""))
+                if len(x) != len(y) or any(abs(p - q) > TOLERANCE for p, q in zip(x, y,
+                                                                                   strict=True)):
+                    out.append(f"{key} {name}".strip() + " differ")
+        elif key in ("bias", "thresholds"):
+            if set(a) != set(b) or any(abs(a[k] - b[k]) > TOLERANCE for k in a):
+                out.append(f"{key} differ: {a} vs {b}")
+        elif a != b:
+            out.append(f"{key} differs")
+    return out
+
+
 def dumps(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=1, sort_keys=True) + "\n"
 
@@ -182,10 +209,11 @@ def main(argv: list[str] | None = None) -> int:
     took = time.perf_counter() - started
     text = dumps(data)
     if "--check" in args:
-        same = MODEL_PATH.read_text(encoding="utf-8") == text
-        print(f"retrained in {took:.1f} s: {'identical to' if same else 'DIFFERENT from'} "
-              f"{MODEL_PATH.name}")
-        return 0 if same else 1
+        diff = differences(json.loads(MODEL_PATH.read_text(encoding="utf-8")), data)
+        print(f"retrained in {took:.1f} s: "
+              + (f"the same model as {MODEL_PATH.name}" if not diff else
+                 f"DIFFERENT from {MODEL_PATH.name}: " + "; ".join(diff)))
+        return 0 if not diff else 1
     MODEL_PATH.write_text(text, encoding="utf-8")
     print(f"trained on {data['trained_on']} sentences in {took:.1f} s; wrote {MODEL_PATH} "
           f"({len(text) / 1e6:.1f} MB)")

@@ -3,6 +3,7 @@ the labelling guide's edge cases, and its cost at run time."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -101,8 +102,8 @@ def test_retraining_with_the_fixed_seed_reproduces_the_committed_weights() -> No
     started = time.perf_counter()
     data = train_apology.train_and_choose()
     took = time.perf_counter() - started
-    committed = train_apology.MODEL_PATH.read_text(encoding="utf-8")
-    assert train_apology.dumps(data) == committed, (
+    committed = json.loads(train_apology.MODEL_PATH.read_text(encoding="utf-8"))
+    assert train_apology.differences(committed, data) == [], (
         "model.json is stale: run `python -m bench.train_apology` and commit the result")
     assert took < 60, took  # about 10 s on a quiet machine; loose for a shared CI box
 
@@ -265,3 +266,19 @@ def test_run_time_needs_no_numpy_or_scikit_learn() -> None:
             "bad = [m for m in ('numpy', 'scipy', 'sklearn') if m in sys.modules]\n"
             "assert not bad, bad\n")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60)  # noqa: S603 - our own code
+
+
+def test_a_changed_model_is_noticed() -> None:
+    """The reproduction check is not blind: one changed weight or threshold is a difference."""
+    from bench import train_apology
+
+    committed = json.loads(train_apology.MODEL_PATH.read_text(encoding="utf-8"))
+    changed = json.loads(json.dumps(committed))
+    weights = list(learned.decode_floats(changed["weights"]["blame"]))
+    weights[0] += 0.01
+    changed["weights"]["blame"] = learned.encode_floats(weights)
+    changed["thresholds"]["denial"] += 0.01
+    assert train_apology.differences(committed, committed) == []
+    assert set(train_apology.differences(committed, changed)) == {
+        "weights blame differ", f"thresholds differ: {committed['thresholds']} vs "
+        f"{changed['thresholds']}"}

@@ -95,9 +95,12 @@ _THIRD = _words(
     r"\w*(?:courier|supplier|vendor|partner|provider|contractor|carrier|manufacturer|"
     r"agency|agent|operator|processor|wholesaler|distributor|haulier|broker|engineer|"
     r"driver|crew|factory|lab|bank|airline|airport|hotel|venue|promoter|garage|landlord|"
-    r"outsourcer|firm|company|depot|hub|warehouse|platform|network|gateway|scheme|"
-    r"board|council|office|department|authority|developer|maker|insurer|underwriter|"
-    r"adjuster|examiner|surgery|hospital|pharmacy|bakery|farm|school|university)s?",
+    r"outsourcer|firm|company|gateway|scheme|board|council|department|authority|developer|"
+    r"maker|insurer|underwriter|adjuster|examiner|surgery|hospital|pharmacy|bakery|farm|"
+    r"school|university)s?",
+    # Places and tools are someone else's unless they are "our" depot, warehouse, app…
+    r"(?<!our )(?<!our \w{3} )(?<!our \w{4} )(?<!our \w{5} )(?<!our \w{6} )(?<!our \w{7} )"
+    r"(?:depot|hub|warehouse|platform|network|office)s?",
     "3pl", "customs", "the system", "the software", "the app", "the algorithm", "the website",
     "the machine", "the robot", "their", "they", "them")
 _NAME_MID = re.compile(r"(?<=\w )(?:the )?[A-Z][\w&'-]*[A-Za-z](?:'s)?\b")
@@ -173,6 +176,11 @@ def counts(sentence: str) -> dict[int, int]:
     for bucket, _, _ in grams(tokens(sentence)):
         c[bucket] = c.get(bucket, 0) + 1
     return c
+
+
+def decode_floats(encoded: str) -> array[float]:
+    """The inverse of `encode_floats`."""
+    return _floats(encoded)
 
 
 def _floats(encoded: str) -> array[float]:
