@@ -14,6 +14,7 @@ from bot import logs
 from bot.app import build_app
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.domain.apology import learned
 from bot.metrics import Metrics
 from bot.scheduling.scheduler import Scheduler
 from bot.scheduling.timers import TimerRunner
@@ -112,6 +113,7 @@ class Runtime:
         scheduler = Scheduler(jobs, clock, slow_jobs=slow,
                               poll_seconds=settings.amends_scheduler_poll_seconds)
         wakers.append(lambda: scheduler.wake(jobs.index(delivery_job)))
+        learned.model()  # the apology check's weights, loaded now rather than on a first draft
         app = build_app(deps, client, secret)
         app.use(metrics.bolt_middleware())
         return cls(settings, engine, deps, runner, delivery, scheduler, app, chase_poller, metrics)
