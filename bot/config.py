@@ -72,6 +72,12 @@ HINTS = {
     "AMENDS_PUBLIC_STATUS_TITLE": "the name shown on the built-in status page (1-100 characters)",
     "AMENDS_PUBLIC_URL": "the address people reach amends at, e.g. https://amends.example.com",
     "AMENDS_STATUS_URL": "the public status page customers are pointed to, an https URL",
+    "AMENDS_REVIEWER_URL": "an OpenAI-compatible API base, e.g. https://api.openai.com/v1 or "
+                           "http://127.0.0.1:8000/v1 for a local server",
+    "AMENDS_REVIEWER_MODEL": "the model name the reviewer server knows, e.g. gpt-4o-mini",
+    "AMENDS_REVIEWER_API_KEY": "the reviewer server's API key (empty for a local server "
+                               "without one)",
+    "AMENDS_REVIEWER_TIMEOUT_SECONDS": "seconds to wait for the reviewer, 0.5 to 10",
 }
 
 
@@ -184,6 +190,21 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    # The optional reviewer model (off unless the URL is set: drafts would leave the company).
+    amends_reviewer_url: str | None = None
+    amends_reviewer_model: str | None = None
+    amends_reviewer_api_key: SecretStr | None = None
+    amends_reviewer_timeout_seconds: float = Field(default=4.0, ge=0.5, le=10)
+
+    @field_validator("amends_reviewer_url")
+    @classmethod
+    def _reviewer_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
+            raise ValueError("not a URL")
+        return value.rstrip("/")
+
     @field_validator("amends_team_timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
@@ -226,6 +247,8 @@ class Settings(BaseSettings):
             missing.append("ZENDESK_API_TOKEN")
         if self.freshdesk_url and not self.freshdesk_api_key:
             missing.append("FRESHDESK_API_KEY")
+        if self.amends_reviewer_url and not self.amends_reviewer_model:
+            missing.append("AMENDS_REVIEWER_MODEL")
         return missing
 
     @field_validator("slack_api_url")

@@ -14,6 +14,7 @@ from bot import logs
 from bot.app import build_app
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.domain.apology import learned
 from bot.metrics import Metrics
 from bot.scheduling.scheduler import Scheduler
 from bot.scheduling.timers import TimerRunner
@@ -33,6 +34,7 @@ from bot.services.delivery import DeliveryWorker
 from bot.services.public_posts import StatusWorker
 from bot.slack.outbound import Slack, make_client
 from integrations.helpdesk.settings import build_helpdesks
+from integrations.reviewer import build_reviewer
 from integrations.statuspage.atlassian import StatuspageClient
 from integrations.statuspage.base import StatusPage
 from storage import migrate
@@ -106,6 +108,11 @@ class Runtime:
             wake_delivery=lambda: _call_all(wakers),
             status_pages=status_pages,
             wake_status=lambda: _call_all(status_wakers),
+            reviewer=build_reviewer(
+                settings.amends_reviewer_url, settings.amends_reviewer_model,
+                settings.amends_reviewer_api_key.get_secret_value()
+                if settings.amends_reviewer_api_key else None,
+                timeout=settings.amends_reviewer_timeout_seconds),
         )
 
         batch = reminders.Batch(deps)
@@ -145,6 +152,7 @@ class Runtime:
                               poll_seconds=settings.amends_scheduler_poll_seconds)
         wakers.append(lambda: scheduler.wake(jobs.index(delivery_job)))
         status_wakers.append(lambda: scheduler.wake(jobs.index(status_job)))
+        learned.model()  # the apology check's weights, loaded now rather than on a first draft
         app = build_app(deps, client, secret)
         app.use(metrics.bolt_middleware())
         return cls(settings, engine, deps, runner, delivery, scheduler, app, chase_poller, metrics)
@@ -167,6 +175,8 @@ class Runtime:
             await helpdesk.aclose()
         for page in self.deps.status_pages.values():
             await page.aclose()
+        if self.deps.reviewer is not None:
+            await self.deps.reviewer.aclose()
         await self.engine.dispose()
 
 

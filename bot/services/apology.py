@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import lifecycle, records
-from bot.domain.apology import Finding, MessageKind, check_message
+from bot.domain.apology import Finding, MessageKind, Source, advice, check_message
 from bot.domain.cadence import Cadence, next_update_due, promise_text
 from bot.domain.delivery import (
     Recipient,
@@ -58,9 +58,16 @@ def digest(text: str) -> str:
 
 
 def shown(findings: list[Finding]) -> tuple[records.Finding, ...]:
-    """The check's findings as records (what forms and the thread show)."""
-    return tuple(records.Finding(str(f.rule), f.words, f.reason, f.suggestion, f.blocking)
+    """The check's findings as records (what forms and the thread show): the reason says
+    which layer fired, the suggestion carries the rewritten sentence when there is one."""
+    return tuple(records.Finding(str(f.rule), f.words, _reason(f), advice(f), f.blocking)
                  for f in findings)
+
+
+def _reason(f: Finding) -> str:
+    if f.source is Source.RULE and f.start is not None:
+        return f"Phrase rule: {f.reason}"
+    return f.reason
 
 
 UPDATE = MessageKind.UPDATE
@@ -138,8 +145,9 @@ async def save_draft(deps: Deps, draft: Draft) -> tuple[MessageVersion, bool]:
 
 
 def _finding_json(finding: Finding) -> dict[str, object]:
-    return {"rule": str(finding.rule), "words": finding.words, "reason": finding.reason,
-            "suggestion": finding.suggestion, "blocking": finding.blocking}
+    return {"rule": str(finding.rule), "words": finding.words, "reason": _reason(finding),
+            "suggestion": advice(finding), "blocking": finding.blocking,
+            "source": str(finding.source), "score": finding.score}
 
 
 async def approve(

@@ -8,7 +8,16 @@ from collections.abc import Awaitable, Callable
 
 from bot.domain.apology import MessageKind
 from bot.domain.records import MessageVersion
-from bot.services import apology, calls, closing, delivery_flow, home, public_posts, reminders
+from bot.services import (
+    apology,
+    calls,
+    closing,
+    delivery_flow,
+    home,
+    public_posts,
+    reminders,
+    reviewer_advice,
+)
 from bot.services.context import Deps
 from storage import customers, incidents
 from storage import records as to_record
@@ -33,6 +42,7 @@ async def submit(deps: Deps, draft: apology.Draft) -> MessageVersion | None:
     incident = to_record.incident(row)
     await delivery_flow.post_draft(deps, incident, message, count)
     await home.refresh(deps, [incident.supervisor_id, incident.backup_supervisor_id])
+    await reviewer_advice.advise(deps, incident, message)  # after the draft: may take seconds
     return message
 
 

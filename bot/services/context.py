@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.domain.remedies import ApprovalPolicy
 from bot.inflight import InFlight
-from bot.services.ports import SlackPort
+from bot.services.ports import Reviewer, SlackPort
 from integrations.helpdesk.base import Helpdesk
 from integrations.statuspage.base import StatusPage
 
@@ -54,3 +54,5 @@ class Deps:
     # Public status pages by name ("statuspage"), and a wake-up for their worker.
     status_pages: Mapping[str, StatusPage] = field(default_factory=dict)
     wake_status: Callable[[], None] = lambda: None
+    # The optional reviewer model; None unless AMENDS_REVIEWER_URL is set.
+    reviewer: Reviewer | None = None

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.domain.apology.review import Advice
+from bot.domain.apology.rules import MessageKind
 from bot.domain.notices import Notice
 
 _ADVICE = {
@@ -80,3 +82,12 @@ class SlackPort(Protocol):
         """The bytes of a file shared with the app (files.info, then its private URL with
         the bot token); SlackDeliveryError `file_too_large` past `max_bytes`."""
         ...
+
+
+class Reviewer(Protocol):
+    """The optional reviewer model (integrations/reviewer): findings as advice, or a
+    ReviewerError when it gives no usable answer in time."""
+
+    async def review(self, text: str, kind: MessageKind) -> list[Advice]: ...
+
+    async def aclose(self) -> None: ...

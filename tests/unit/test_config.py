@@ -31,6 +31,8 @@ def test_postgres_urls_get_the_async_driver() -> None:
     ("AMENDS_INCIDENT_CHANNEL", "#incidents"),
     ("SLACK_API_URL", "slack dot com"),
     ("DATABASE_URL", "mysql://x"),
+    ("AMENDS_REVIEWER_URL", "localhost:8000"),
+    ("AMENDS_REVIEWER_TIMEOUT_SECONDS", "60"),
 ])
 def test_bad_values_name_the_variable(
     monkeypatch: pytest.MonkeyPatch, name: str, value: str
@@ -63,3 +65,17 @@ def test_serve_without_tokens_says_what_to_set_and_exits_non_zero(
     assert main(["serve"]) == 2
     err = capsys.readouterr().err
     assert "SLACK_BOT_TOKEN" in err and "Signing Secret" in err and "manifest" in err
+
+
+def test_reviewer_is_off_by_default_and_needs_a_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No reviewer unless AMENDS_REVIEWER_URL is set; a URL without a model stops start-up."""
+    for name in ("AMENDS_REVIEWER_URL", "AMENDS_REVIEWER_MODEL", "AMENDS_REVIEWER_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings(env_file=None)
+    assert settings.amends_reviewer_url is None and settings.amends_reviewer_timeout_seconds == 4
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env_file=None, amends_reviewer_url="http://127.0.0.1:8000/v1/")
+    assert str(caught.value).startswith("AMENDS_REVIEWER_MODEL is not set")
+    ok = load_settings(env_file=None, amends_reviewer_url="http://127.0.0.1:8000/v1/",
+                       amends_reviewer_model="m")
+    assert ok.amends_reviewer_url == "http://127.0.0.1:8000/v1"

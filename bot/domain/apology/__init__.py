@@ -4,8 +4,22 @@ grovelling — and say what happened, what we do, when we write next, what we of
 Pure: no Slack, no HTTP, no database.
 """
 
-from bot.domain.apology.check import Finding, check_message, has_blocking, summarize
-from bot.domain.apology.rules import PART_RULES, PHRASE_RULES, RULES, MessageKind, Rule
+from bot.domain.apology.check import (
+    Finding,
+    advice,
+    check_message,
+    has_blocking,
+    sentences_of,
+    summarize,
+)
+from bot.domain.apology.rules import (
+    PART_RULES,
+    PHRASE_RULES,
+    RULES,
+    MessageKind,
+    Rule,
+    Source,
+)
 
 __all__ = [
     "PART_RULES",
@@ -14,7 +28,10 @@ __all__ = [
     "Finding",
     "MessageKind",
     "Rule",
+    "Source",
+    "advice",
     "check_message",
     "has_blocking",
+    "sentences_of",
     "summarize",
 ]

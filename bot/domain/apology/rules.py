@@ -39,6 +39,13 @@ class Rule(StrEnum):
     MISSING_COMMITMENT = "missing_commitment"
 
 
+class Source(StrEnum):
+    """Which layer of the check made a finding."""
+
+    RULE = "rule"  # a phrase table or a whole-message rule
+    MODEL = "model"  # the learned classifier
+
+
 @dataclass(frozen=True, slots=True)
 class RuleInfo:
     title: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.domain.apology.review import Advice
 from bot.domain.apology.rules import MessageKind
 from bot.domain.notices import Notice
 from bot.domain.notices.remedies import RemedyOverview
@@ -80,3 +81,13 @@ class NobodyToNotify(Notice):
 
     message: MessageVersion
     why: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewerAdvice(Notice):
+    """The optional reviewer model's findings on a posted draft, as advice in its thread.
+    `unavailable`: it gave no usable answer in time; the built-in check stands alone."""
+
+    message: MessageVersion
+    advice: tuple[Advice, ...] = ()
+    unavailable: bool = False

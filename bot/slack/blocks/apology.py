@@ -16,6 +16,7 @@ from bot.domain.notices.apology import (
     NobodyToNotify,
     OfferDraft,
     RequestChangesForm,
+    ReviewerAdvice,
 )
 from bot.domain.records import Finding, MessageStatus
 from bot.slack.blocks.remedies import overview_text as remedy_overview_text
@@ -290,3 +291,20 @@ def nobody_to_notify(notice: NobodyToNotify) -> Message:
             f"{esc(notice.why)}")
     return text, [section(text), context(
         "The draft is still waiting for approval; the incident's state has not changed.")]
+
+
+@message_view(ReviewerAdvice)
+def reviewer_advice(notice: ReviewerAdvice) -> Message:
+    name = f"{label(notice.message.kind).lower()} v{notice.message.version}"
+    if notice.unavailable:
+        text = (f":grey_question: Reviewer unavailable for {name}: the built-in check above "
+                "stands alone.")
+        return text, [context(text)]
+    if not notice.advice:
+        text = f":mag: The reviewer model has nothing to add on {name}."
+        return text, [context(text)]
+    head = (f":mag: *The reviewer model's advice on {name}* (advice only: it never blocks "
+            "approval)")
+    lines = [f"• *{a.title}* — “{esc(a.quote)}”: {esc(a.reason)} _Try: {esc(a.suggestion)}_"
+             for a in notice.advice]
+    return head, [section(head), section("\n".join(lines)[:2900])]
