@@ -38,3 +38,5 @@ class Deps:
     in_flight: InFlight = field(default_factory=InFlight)
     # Wakes the runtime's outbox worker at once (it also polls); set by the runtime.
     wake_delivery: Callable[[], None] = lambda: None
+    # Wakes the runtime's background workers after a use case committed a job (storage.jobs).
+    wake_jobs: Callable[[], None] = lambda: None

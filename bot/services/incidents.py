@@ -9,14 +9,13 @@ from dataclasses import dataclass
 from bot.domain.declaration import Declaration
 from bot.domain.escalation import escalation_deadline
 from bot.domain.notices.escalation import BotNote, Card, PickSupervisor
-from bot.domain.records import Event, IncidentRecord, Purpose
-from bot.services import customers as customer_lookup
+from bot.domain.records import Event, IncidentRecord, JobKind, Purpose
 from bot.services import first_contact, home, say
 from bot.services.context import Deps
 from bot.services.escalation import ESCALATION_TIMER, tell_supervisor
 from bot.services.ports import SlackDeliveryError
 from integrations.helpdesk.base import Scope
-from storage import chases, customers, incidents, outbox, people, timers
+from storage import chases, customers, incidents, jobs, outbox, people, timers
 from storage import messages as stored_messages
 from storage import records as to_record
 
@@ -27,7 +26,7 @@ log = logging.getLogger(__name__)
 class Declared:
     incident: IncidentRecord
     created: bool  # False: Slack sent the same submission again
-    lookup_id: int | None  # the customer look-up to run after the ack, if a scope was given
+    lookup_id: int | None  # the customer look-up that follows the card, if a scope was given
 
 
 async def declare(
@@ -39,10 +38,11 @@ async def declare(
     idempotency_key: str,
     scope: tuple[str, Scope] | None = None,
 ) -> Declared:
-    """Before the ack, one transaction: the incident, its timers and the look-up request.
-    Nothing is sent yet; `announce` does that after the ack."""
+    """Before the ack, one transaction: the incident, its timers, the look-up request, and
+    the jobs that follow (the card and supervisor, then the look-up). Nothing is sent
+    here: background workers run `announce` and the look-up, even after a crash."""
     now = deps.clock.now()
-    lookup_id = None
+    lookup_id = announcing = None
     async with deps.sessions() as session, session.begin():
         person = await people.supervisor_of(session, declarer_id)
         supervisor = person.supervisor_id if person else None
@@ -59,6 +59,7 @@ async def declare(
         )
         if created:
             await first_contact.schedule(session, incident)
+            announcing = await jobs.add(session, JobKind.ANNOUNCE, incident.id, now=now)
         if created and supervisor:
             await timers.schedule(
                 session, kind=ESCALATION_TIMER, key=str(incident.id), incident_id=incident.id,
@@ -71,23 +72,33 @@ async def declare(
                 scope_kind=found_by.kind.value, scope_value=found_by.value,
                 requested_by=declarer_id, now=now)
             lookup_id = lookup.id
+            # Its progress goes in the card's thread: it runs once the card is posted.
+            await jobs.add(session, JobKind.LOOKUP, lookup.id, now=now, after=announcing)
         record = to_record.incident(incident)
+    if created:
+        deps.wake_jobs()
     log.info("incident %s declared (new=%s)", record.id, created)
     return Declared(record, created, lookup_id)
 
 
-async def announce(deps: Deps, declared: Declared) -> None:
-    """After the ack: the card, the supervisor (or a picker), Home tabs, then the look-up."""
-    if not declared.created:
-        return
-    incident = await post_card(deps, declared.incident)
+async def announce(deps: Deps, incident_id: int) -> None:
+    """After the ack (a background job): the card, the supervisor (or a picker), Home tabs.
+    Safe to run again after a crash: what was posted and saved is not posted again."""
+    async with deps.sessions() as session:
+        row = await incidents.get(session, incident_id)
+        if row is None:
+            log.warning("incident %s to announce is gone", incident_id)
+            return
+        supervisor_told = row.supervisor_told_at is not None
+        incident = to_record.incident(row)
+    if not incident.card_ts:
+        incident = await post_card(deps, incident)
     if incident.supervisor_id:
-        await tell_supervisor(deps, incident)
-    else:
+        if not supervisor_told:
+            await tell_supervisor(deps, incident)
+    elif not await say.remembered(deps, incident.id, Purpose.PICK_SUPERVISOR):
         await ask_for_supervisor(deps, incident)
     await home.refresh(deps, [incident.declarer_id, incident.supervisor_id])
-    if declared.lookup_id is not None:
-        await customer_lookup.run(deps, declared.lookup_id)
 
 
 async def post_card(deps: Deps, incident: IncidentRecord) -> IncidentRecord:
