@@ -15,6 +15,7 @@ from bot.app import build_app
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain.records import JobKind
+from bot.inflight import Pressure
 from bot.metrics import Metrics
 from bot.scheduling.jobs import JobRunner, Lane
 from bot.scheduling.scheduler import Scheduler
@@ -97,6 +98,7 @@ class Runtime:
         # Listeners use `deps`; everything that runs after the ack uses `background`, whose
         # connections come from the background pool.
         background = replace(deps, sessions=make_sessionmaker(background_engine))
+        pressure = Pressure()
         job_runner = JobRunner(background.sessions, clock, {
             JobKind.ANNOUNCE: _by_id(lambda incident_id: incidents.announce(
                 background, incident_id)),
@@ -107,8 +109,10 @@ class Runtime:
             Lane("slack", frozenset({JobKind.ANNOUNCE, JobKind.CHASE, JobKind.HOME}),
                  settings.amends_background_workers),
             Lane("helpdesk", frozenset({JobKind.LOOKUP}), settings.amends_lookup_workers),
-        ], poll_seconds=settings.amends_scheduler_poll_seconds)
+        ], poll_seconds=settings.amends_scheduler_poll_seconds,
+            pressed=lambda: pressure.waiting > 0)
         job_wakers.append(job_runner.wake)
+        pressure.when_idle(job_runner.wake)
 
         batch = reminders.Batch(background)
         handlers = {
@@ -143,6 +147,7 @@ class Runtime:
         wakers.append(lambda: scheduler.wake(jobs.index(delivery_job)))
         app = build_app(deps, client, secret)
         app.use(metrics.bolt_middleware())
+        app.use(pressure.bolt_middleware())
         return cls(settings, engine, background_engine, deps, job_runner, runner, delivery,
                    scheduler, app, chase_poller, metrics)
 

@@ -3,7 +3,9 @@
 Each lane has a fixed number of workers and claims only its own kinds of job, most
 urgent first (`JobKind.priority`), as many as it has idle workers: a burst of
 declarations queues in the database instead of piling up tasks and connections, and a
-look-up that waits seconds for the helpdesk never holds back a card. A use case wakes
+look-up that waits seconds for the helpdesk never holds back a card. While Slack
+requests wait for their ack, each lane runs one job at a time (backpressure): the
+requests come first, and the backlog drains when they are answered. A use case wakes
 the lanes after it commits a job; they also poll, for jobs added by another replica or
 whose lease ran out.
 
@@ -69,6 +71,7 @@ class JobRunner:
         owner: str | None = None,
         lease: timedelta = timedelta(seconds=60),
         poll_seconds: float = 1.0,
+        pressed: Callable[[], bool] = lambda: False,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
@@ -76,6 +79,7 @@ class JobRunner:
         self._lanes = [_LaneState(lane) for lane in lanes]
         self._lease = lease
         self._poll_seconds = poll_seconds
+        self._pressed = pressed  # Slack requests are waiting for their ack
         self.owner = owner or f"jobs-{uuid.uuid4().hex[:12]}"
         self._loops: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -127,9 +131,12 @@ class JobRunner:
     async def _dispatch(self, state: _LaneState) -> None:
         lane = state.lane
         while not self._stopping:
-            idle = lane.workers - len(state.running)
+            # While Slack requests wait for their ack, a lane runs one job at a time: the
+            # backlog waits in the table, and the requests get the loop and the database.
+            workers = 1 if self._pressed() else lane.workers
+            idle = workers - len(state.running)
             if idle <= 0:
-                # Woken when a worker finishes (see _run's done callback).
+                # Woken when a worker finishes (see _ended) or the pressure is off.
                 await self._wait(state, None)
                 continue
             state.wake.clear()
