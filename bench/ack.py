@@ -25,10 +25,15 @@ bare's, and how many were not answered within 3 s (Slack's limit; errors count t
 Then declare rate steps: declares sent at a fixed rate (open loop) for `--step-seconds`
 each, rising until amends' p99 reaches 1 s; bare gets the same steps, alternating.
 
+Between phases the work that follows the acks (cards, DMs, Home tabs, look-ups: rows in
+the `jobs` table) is left to drain, up to `--drain-seconds`, so each phase starts from
+the same quiet state instead of competing with the previous phase's backlog; how long
+that took is printed. The look-ups wait 2 s per helpdesk request, so they drain slowly.
+
 Where the time goes for declare is measured inside the amends process: the server's
-time per request (ASGI in to response start), and within the declare listener the
-time to save the incident (`services.incidents.declare`) and the look-up request
-(`services.customers.start`), both before the ack.
+time per request (ASGI in to response start), and within it the one transaction before
+the ack (`services.incidents.declare`: the incident, its timers, the look-up request and
+the jobs that follow).
 """
 
 from __future__ import annotations
@@ -125,7 +130,7 @@ async def serve_amends(config: dict[str, Any]) -> dict[str, Any]:
 
     from bot.config import load_settings
     from bot.runtime import Runtime
-    from bot.services import customers, incidents
+    from bot.services import incidents
     from bot.web import create_asgi_app
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -144,7 +149,18 @@ async def serve_amends(config: dict[str, Any]) -> dict[str, Any]:
         setattr(module, name, wrapper)
 
     timed(incidents, "declare")
-    timed(customers, "start")
+    from storage import db
+
+    gate_acquire = db.WriteGate.acquire
+
+    async def acquire(self: Any, priority: int) -> None:
+        started = time.perf_counter()
+        try:
+            await gate_acquire(self, priority)
+        finally:
+            inside[f"gate{priority}"].append(time.perf_counter() - started)
+
+    db.WriteGate.acquire = acquire  # type: ignore[method-assign]
     settings = load_settings(
         env_file=None, slack_bot_token=TOKEN, slack_signing_secret=SIGNING_SECRET,
         slack_api_url=config["slack"], database_url=config["url"],
@@ -276,6 +292,29 @@ async def prepare_database(backend: str, tmp: Path, waiting: int) -> tuple[str, 
     finally:
         await engine.dispose()
     return url, name
+
+
+async def drain(url: str, limit: float) -> tuple[float, int]:
+    """Wait until amends has no unfinished job (or `limit` s); (seconds waited, jobs left)."""
+    from sqlalchemy import func, select
+
+    from storage import jobs
+    from storage.db import make_engine
+    from storage.models import Job
+
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    started = time.perf_counter()
+    try:
+        while True:
+            async with engine.connect() as connection:
+                left = (await connection.execute(select(func.count(Job.id)).where(
+                    Job.status.in_(jobs.UNFINISHED)))).scalar_one()
+            waited = time.perf_counter() - started
+            if not left or waited >= limit:
+                return waited, int(left)
+            await asyncio.sleep(0.5)
+    finally:
+        await engine.dispose()
 
 
 async def drop_database(name: str | None) -> None:
@@ -423,7 +462,15 @@ async def run(args: argparse.Namespace) -> int:
                 for _ in range(3):
                     await target.send("help")
             table: dict[tuple[str, int, str], Sample] = defaultdict(Sample)
-            for kind in KINDS:
+            drains: list[tuple[str, float, int]] = []
+
+            async def drained(after: str) -> None:
+                waited, left = await drain(url, args.drain_seconds)
+                drains.append((after, waited, left))
+                print(f"  drained after {after}: {waited:.0f} s, {left} jobs left",
+                      file=sys.stderr, flush=True)
+
+            for kind in args.kinds.split(","):
                 for level in levels:
                     print(f"{kind} x{level} ...", file=sys.stderr, flush=True)
                     for round_ in range(2):
@@ -431,9 +478,11 @@ async def run(args: argparse.Namespace) -> int:
                             share = args.requests // 2 + (args.requests % 2 if round_ else 0)
                             await closed_loop(targets[name], kind, share, level,
                                               table[(kind, level, name)])
+                    await drained(f"{kind} x{level}")
             steps: list[tuple[float, Sample, Sample]] = []
             for rate in rates:
                 print(f"declare at {rate:g}/s ...", file=sys.stderr, flush=True)
+                await drained(f"the step before {rate:g}/s")
                 amends, bare = Sample(), Sample()
                 await open_loop(targets["amends"], rate, args.step_seconds, amends)
                 await open_loop(targets["bare"], rate, args.step_seconds, bare)
@@ -448,7 +497,7 @@ async def run(args: argparse.Namespace) -> int:
                 if name in children:
                     results[name] = await children[name].stop()
             await drop_database(pg_name)
-    report(args, backend, levels, table, steps, results)
+    report(args, backend, levels, table, steps, results, drains)
     return 0
 
 
@@ -466,11 +515,12 @@ def _ms(values: list[float], q: float) -> str:
 
 def report(args: argparse.Namespace, backend: str, levels: list[int],
            table: dict[tuple[str, int, str], Sample],
-           steps: list[tuple[float, Sample, Sample]], results: dict[str, Any]) -> None:
+           steps: list[tuple[float, Sample, Sample]], results: dict[str, Any],
+           drains: list[tuple[str, float, int]]) -> None:
     print()
     print(f"python -m bench.ack --db {args.db} --requests {args.requests} "
           f"--concurrency {args.concurrency} --rates {args.rates} "
-          f"--step-seconds {args.step_seconds:g}")
+          f"--step-seconds {args.step_seconds:g} --drain-seconds {args.drain_seconds:g}")
     print(f"{backend}; {args.requests} requests per kind, level and app, alternating rounds. "
           "ms from sending to the HTTP answer (the ack); late = over 3 s or not 200.")
     print()
@@ -513,13 +563,21 @@ def report(args: argparse.Namespace, backend: str, levels: list[int],
         print()
         rows = [["server: ASGI in -> response start (declare)",
                  *[_ms(server.get("declare", []), q) for q in (50, 95, 99)]],
-                ["  save the incident (services.incidents.declare)",
+                ["  the transaction (services.incidents.declare)",
                  *[_ms(inside.get("declare", []), q) for q in (50, 95, 99)]],
-                ["  save the look-up (services.customers.start)",
-                 *[_ms(inside.get("start", []), q) for q in (50, 95, 99)]],
+                ["SQLite write lock wait, Slack requests (all kinds)",
+                 *[_ms(inside.get("gate0", []), q) for q in (50, 95, 99)]],
+                ["SQLite write lock wait, background work",
+                 *[_ms(inside.get("gate1", []), q) for q in (50, 95, 99)]],
                 ["bare Bolt server time (declare)",
                  *[_ms(bare_server.get("declare", []), q) for q in (50, 95, 99)]]]
         _table(["stage", "p50", "p95", "p99"], rows)
+    if drains:
+        print("\nWork after the acks, drained before the next phase (jobs left = still "
+              "unfinished when the wait ended):")
+        print()
+        _table(["after", "waited s", "jobs left"],
+               [[after, f"{waited:.0f}", str(left)] for after, waited, left in drains])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -531,6 +589,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rates", default="5,10,20,40,80",
                         help="declare rates to step through, per second")
     parser.add_argument("--step-seconds", type=float, default=4.0)
+    parser.add_argument("--kinds", default=",".join(KINDS),
+                        help=f"requests to measure at each level, of {','.join(KINDS)}")
+    parser.add_argument("--drain-seconds", type=float, default=120.0,
+                        help="longest wait for the work after the acks between phases")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:

@@ -97,6 +97,13 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1, le=100)
     database_max_overflow: int = Field(default=10, ge=0, le=100)
     database_pool_timeout: float = Field(default=30.0, ge=1, le=300)
+    # Background work (jobs, timers, customer messages) has its own, smaller pool, so
+    # Slack's requests always find a connection: add it to the sum above.
+    database_background_pool_size: int = Field(default=4, ge=1, le=50)
+    # Background workers per replica: Slack-side jobs (cards, DMs, Home tabs) and
+    # helpdesk look-ups, each their own lane so that a slow look-up never holds a card back.
+    amends_background_workers: int = Field(default=4, ge=1, le=64)
+    amends_lookup_workers: int = Field(default=4, ge=1, le=64)
     amends_incident_channel: str | None = None
     amends_escalation_timeout_minutes: int = Field(default=15, ge=1, le=1440)
     amends_command: str = "/amends"

@@ -57,3 +57,31 @@ class InFlight:
                 await asyncio.gather(*pending, return_exceptions=True)
                 return
             await asyncio.wait(pending, timeout=left)
+
+
+class Pressure:
+    """How many Slack requests are waiting for their ack right now. Background work
+    holds back while any are (see bot/scheduling/jobs.py), so that a burst of requests
+    gets the event loop and the database first."""
+
+    def __init__(self) -> None:
+        self.waiting = 0
+        self._on_idle: list[Callable[[], None]] = []
+
+    def when_idle(self, callback: Callable[[], None]) -> None:
+        self._on_idle.append(callback)
+
+    def bolt_middleware(self) -> Callable[..., Awaitable[Any]]:
+        """A Bolt global middleware: Bolt's `next()` returns once the listener acked."""
+
+        async def middleware(next_: Callable[[], Awaitable[Any]]) -> Any:
+            self.waiting += 1
+            try:
+                return await next_()
+            finally:
+                self.waiting -= 1
+                if not self.waiting:
+                    for callback in self._on_idle:
+                        callback()
+
+        return middleware

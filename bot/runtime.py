@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from slack_bolt.async_app import AsyncApp
@@ -15,15 +15,23 @@ from bot.app import build_app
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain.apology import learned
+from bot.domain.records import JobKind
+from bot.inflight import Pressure
 from bot.metrics import Metrics
+from bot.scheduling.jobs import JobRunner, Lane
 from bot.scheduling.scheduler import Scheduler
 from bot.scheduling.timers import TimerRunner
 from bot.services import (
     calls,
+    chases,
+    customer_import,
+    customers,
     delivery_flow,
     escalation,
     first_contact,
     follow_up,
+    home,
+    incidents,
     reminders,
     review,
     transitions,
@@ -38,7 +46,8 @@ from integrations.reviewer import build_reviewer
 from integrations.statuspage.atlassian import StatuspageClient
 from integrations.statuspage.base import StatusPage
 from storage import migrate
-from storage.db import make_engine, make_sessionmaker
+from storage.db import make_background_engine, make_engine, make_sessionmaker
+from storage.jobs import ClaimedJob
 from storage.timers import ClaimedTimer
 
 log = logging.getLogger(__name__)
@@ -47,8 +56,10 @@ log = logging.getLogger(__name__)
 @dataclass
 class Runtime:
     settings: Settings
-    engine: AsyncEngine
+    engine: AsyncEngine  # Slack's requests
+    background_engine: AsyncEngine  # everything after the ack: a separate, smaller pool
     deps: Deps
+    jobs: JobRunner
     timers: TimerRunner
     delivery: DeliveryWorker
     scheduler: Scheduler
@@ -62,6 +73,8 @@ class Runtime:
         engine = make_engine(settings.database_url, pool_size=settings.database_pool_size,
                              max_overflow=settings.database_max_overflow,
                              pool_timeout=settings.database_pool_timeout)
+        background_engine = make_background_engine(
+            settings.database_url, pool_size=settings.database_background_pool_size)
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
         secret = (settings.slack_signing_secret.get_secret_value()
                   if settings.slack_signing_secret else "")
@@ -82,6 +95,7 @@ class Runtime:
         public_url = settings.amends_public_url
         status_url = settings.amends_status_url or (
             f"{public_url}/status" if settings.amends_public_status and public_url else None)
+        job_wakers: list[Callable[[], None]] = []
         deps = Deps(
             sessions=make_sessionmaker(engine),
             clock=clock,
@@ -113,38 +127,61 @@ class Runtime:
                 settings.amends_reviewer_api_key.get_secret_value()
                 if settings.amends_reviewer_api_key else None,
                 timeout=settings.amends_reviewer_timeout_seconds),
+            wake_jobs=lambda: _call_all(job_wakers),
         )
+        # Listeners use `deps`; everything that runs after the ack uses `background`, whose
+        # connections come from the background pool.
+        background = replace(deps, sessions=make_sessionmaker(background_engine))
+        pressure = Pressure()
+        job_runner = JobRunner(background.sessions, clock, {
+            JobKind.ANNOUNCE: _by_id(lambda incident_id: incidents.announce(
+                background, incident_id)),
+            JobKind.LOOKUP: _by_id(lambda lookup_id: customers.run(background, lookup_id)),
+            JobKind.HOME: lambda job: home.publish(background, job.key),
+            JobKind.CHASE: _by_id(lambda chase_id: chases.notify(background, chase_id)),
+            JobKind.IMPORT: lambda job: _imported(customer_import.run(
+                background, customer_import.FileImport.from_job_key(job.key))),
+        }, [
+            Lane("slack", frozenset({JobKind.ANNOUNCE, JobKind.CHASE, JobKind.HOME}),
+                 settings.amends_background_workers),
+            Lane("helpdesk", frozenset({JobKind.LOOKUP, JobKind.IMPORT}),
+                 settings.amends_lookup_workers),
+        ], poll_seconds=settings.amends_scheduler_poll_seconds,
+            pressed=lambda: pressure.waiting > 0)
+        job_wakers.append(job_runner.wake)
+        pressure.when_idle(job_runner.wake)
 
-        batch = reminders.Batch(deps)
+        batch = reminders.Batch(background)
         handlers = {
             escalation.ESCALATION_TIMER: _per_incident(
-                lambda incident_id, _late: escalation.on_escalation_timeout(deps, incident_id)),
+                lambda incident_id, _late: escalation.on_escalation_timeout(
+                    background, incident_id)),
             reminders.REMINDER_TIMER: _per_incident(batch.on_timer),
             first_contact.FIRST_CONTACT_TIMER: _per_incident(
-                lambda incident_id, _late: first_contact.on_at_risk(deps, incident_id)),
+                lambda incident_id, _late: first_contact.on_at_risk(background, incident_id)),
             calls.CALLS_TIMER: _per_incident(
-                lambda incident_id, _late: calls.remind_not_taken(deps, incident_id)),
+                lambda incident_id, _late: calls.remind_not_taken(background, incident_id)),
             transitions.FOLLOW_UP_TIMER: _per_incident(
-                lambda incident_id, _late: follow_up.on_due(deps, incident_id)),
+                lambda incident_id, _late: follow_up.on_due(background, incident_id)),
             review.ACTION_TIMER: lambda timer: review.on_timer(
-                deps, int(timer.key.split(":", 1)[0])),
+                background, int(timer.key.split(":", 1)[0])),
         }
         metrics = Metrics()
         handlers = {kind: metrics.timed(clock, handler) for kind, handler in handlers.items()}
         for name, helpdesk in helpdesks.items():
             metrics.watch_helpdesk(name, helpdesk.http.client)  # type: ignore[attr-defined]
-        runner = TimerRunner(deps.sessions, clock, handlers, after_pass=batch.flush)
+        runner = TimerRunner(background.sessions, clock, handlers, after_pass=batch.flush)
         logs.set_replica(runner.owner)
         delivery = DeliveryWorker(
-            deps.sessions, clock, helpdesks,
-            on_batch=lambda keys: delivery_flow.show_progress(deps, keys))
+            background.sessions, clock, helpdesks,
+            on_batch=lambda keys: delivery_flow.show_progress(background, keys))
         delivery_job = deps.in_flight.track(delivery.run_once)
-        status_worker = StatusWorker(deps)
+        status_worker = StatusWorker(background)
         status_job = deps.in_flight.track(status_worker.run_once)
         jobs = [deps.in_flight.track(runner.run_due), delivery_job, status_job]
         unwatched = [name for name in helpdesks
                      if not getattr(settings, f"{name}_webhook_secret", None)]
-        chase_poller = ChasePoller(deps, unwatched)
+        chase_poller = ChasePoller(background, unwatched)
         slow = ([(deps.in_flight.track(chase_poller.run),
                   settings.amends_chase_poll_minutes * 60)]
                 if unwatched and settings.amends_chase_poll_minutes else [])
@@ -155,7 +192,9 @@ class Runtime:
         learned.model()  # the apology check's weights, loaded now rather than on a first draft
         app = build_app(deps, client, secret)
         app.use(metrics.bolt_middleware())
-        return cls(settings, engine, deps, runner, delivery, scheduler, app, chase_poller, metrics)
+        app.use(pressure.bolt_middleware())
+        return cls(settings, engine, background_engine, deps, job_runner, runner, delivery,
+                   scheduler, app, chase_poller, metrics)
 
     async def start(self, *, migrate_first: bool = True, schedule: bool = True) -> None:
         if migrate_first:
@@ -166,10 +205,13 @@ class Runtime:
         await self.delivery.run_once()
         if schedule:
             self.scheduler.start()
+            # Jobs a crash left behind (a card not yet posted after the ack) are claimed first.
+            self.jobs.start()
         log.info("amends started (replica %s)", self.timers.owner)
 
     async def close(self) -> None:
         self.scheduler.shutdown()
+        await self.jobs.stop(within=10)
         await self.deps.in_flight.drain(within=10)
         for helpdesk in self.deps.helpdesks.values():
             await helpdesk.aclose()
@@ -178,6 +220,7 @@ class Runtime:
         if self.deps.reviewer is not None:
             await self.deps.reviewer.aclose()
         await self.engine.dispose()
+        await self.background_engine.dispose()
 
 
 def _per_incident(
@@ -188,6 +231,19 @@ def _per_incident(
     async def handle(timer: ClaimedTimer) -> None:
         if timer.incident_id is not None:
             await act(timer.incident_id, timer.late)
+
+    return handle
+
+
+async def _imported(work: Awaitable[object]) -> None:
+    await work
+
+
+def _by_id(act: Callable[[int], Awaitable[object]]) -> Callable[[ClaimedJob], Awaitable[None]]:
+    """A job handler for jobs whose key is a row id (incident, look-up, chase)."""
+
+    async def handle(job: ClaimedJob) -> None:
+        await act(int(job.key))
 
     return handle
 

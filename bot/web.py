@@ -112,7 +112,5 @@ async def _comment(runtime: Runtime, helpdesk: str, body: bytes) -> Response:
         comment = webhooks.parse_comment(body)
     except webhooks.BadPayload as error:
         return JSONResponse({"ok": False, "error": str(error)}, status_code=400)
-    chase_id = await chases.receive(runtime.deps, helpdesk, comment)
-    if chase_id is not None:
-        chases.notify_later(runtime.deps, chase_id)
+    chase_id = await chases.receive(runtime.deps, helpdesk, comment)  # Slack hears it later
     return JSONResponse({"ok": True, "chase": chase_id is not None})

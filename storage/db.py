@@ -20,15 +20,26 @@ only in front of the first statement that writes (or a SAVEPOINT), and as
 - a SAVEPOINT sits inside the transaction, so releasing it no longer commits early
   (the driver's default let `SAVEPOINT … RELEASE` end the whole transaction).
 
+Within the process, writers queue for that lock in a `WriteGate` rather than in SQLite's
+busy handler (which sleeps and retries, up to 100 ms at a time, and lets a late comer
+in first): the gate hands the lock over in order, Slack's requests before background
+work (`priority`), so a burst of background writes cannot starve a listener. Other
+processes (a migration, a second replica by mistake) still meet the busy timeout.
+
 PostgreSQL keeps a pool per process, sized by settings: with R replicas the
 server needs R × (pool_size + max_overflow) connections, below `max_connections`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import heapq
+import itertools
+import os
+import weakref
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, event, text
+from sqlalchemy import CursorResult, event, make_url, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -36,6 +47,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import await_only
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_PRAGMAS = {
@@ -45,7 +57,56 @@ SQLITE_PRAGMAS = {
     "busy_timeout": str(SQLITE_BUSY_TIMEOUT_MS),
 }
 _WRITE_LOCK = "amends_sqlite_write_lock"
+_GATE = "amends_sqlite_write_gate"
 _READS = ("SELECT", "PRAGMA", "EXPLAIN")
+
+
+FOREGROUND, BACKGROUND = 0, 1  # WriteGate priorities: Slack's requests, work after the ack
+
+
+class WriteGate:
+    """The SQLite write lock as seen from this process: one holder, waiters served by
+    priority, then in order of arrival. Acquired before `BEGIN IMMEDIATE`, released when
+    the connection goes back to the pool (sessions close right after they commit)."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+
+    async def acquire(self, priority: int) -> None:
+        if not self._held and not self._waiting:
+            self._held = True
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (priority, next(self._arrivals), waiter))
+        try:
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed over just as we gave up: pass it on
+            raise
+
+    def release(self) -> None:
+        while self._waiting:
+            _priority, _n, waiter = heapq.heappop(self._waiting)
+            if not waiter.done():
+                waiter.set_result(None)  # still held: now by the waiter
+                return
+        self._held = False
+
+
+_gates: weakref.WeakValueDictionary[str, WriteGate] = weakref.WeakValueDictionary()
+
+
+def _gate_for(url: str) -> WriteGate:
+    """One gate per SQLite file in this process, shared by every engine on it."""
+    path = make_url(url).database or ":memory:"
+    key = path if path == ":memory:" else os.path.abspath(path)
+    gate = _gates.get(key)
+    if gate is None:
+        gate = _gates[key] = WriteGate()
+    return gate
 
 
 def make_engine(
@@ -53,14 +114,47 @@ def make_engine(
 ) -> AsyncEngine:
     """The engine; the pool settings apply to PostgreSQL (SQLite has one writer anyway)."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-        event.listen(engine.sync_engine, "connect", _sqlite_connect)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin)
-        event.listen(engine.sync_engine, "before_cursor_execute", _sqlite_before_execute)
-        return engine
+        return _sqlite_engine(url, FOREGROUND)
     return create_async_engine(url, pool_pre_ping=True, pool_size=pool_size,
                                max_overflow=max_overflow, pool_timeout=pool_timeout)
+
+
+def make_background_engine(url: str, *, pool_size: int = 4,
+                           pool_timeout: float = 300.0) -> AsyncEngine:
+    """A second engine for work after Slack's ack (jobs, timers, customer messages): at
+    most `pool_size` connections on either database, so a burst of background work waits
+    for these and never takes the connections Slack's requests need."""
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url, BACKGROUND, pool_size=pool_size, max_overflow=0,
+                              pool_timeout=pool_timeout)
+    return create_async_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=0,
+                               pool_timeout=pool_timeout)
+
+
+def _sqlite_engine(url: str, priority: int, **pool: Any) -> AsyncEngine:
+    engine = create_async_engine(
+        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **pool)
+    gate = _gate_for(url)
+
+    def before_execute(connection: Connection, cursor: Any, statement: str,
+                       _parameters: object, _context: object, _executemany: bool) -> None:
+        # SQLAlchemy's transaction has begun; SQLite's begins at the first write.
+        if connection.info.get(_WRITE_LOCK, True) or not connection.in_transaction():
+            return
+        if statement.lstrip()[:7].upper().startswith(_READS):
+            return
+        if not connection.info.get(_GATE):
+            await_only(gate.acquire(priority))  # we run in SQLAlchemy's greenlet
+            connection.info[_GATE] = gate
+        cursor.execute("BEGIN IMMEDIATE")
+        connection.info[_WRITE_LOCK] = True
+
+    event.listen(engine.sync_engine, "connect", _sqlite_connect)
+    event.listen(engine.sync_engine, "begin", _sqlite_begin)
+    event.listen(engine.sync_engine, "before_cursor_execute", before_execute)
+    for returned in ("checkin", "invalidate", "close", "detach"):
+        event.listen(engine.sync_engine.pool, returned, _release_gate)
+    return engine
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: object) -> None:
@@ -77,16 +171,12 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.info[_WRITE_LOCK] = False
 
 
-def _sqlite_before_execute(
-    connection: Connection, cursor: Any, statement: str, _parameters: object,
-    _context: object, _executemany: bool,
-) -> None:
-    if connection.info.get(_WRITE_LOCK, True) or not connection.in_transaction():
-        return
-    if statement.lstrip()[:7].upper().startswith(_READS):
-        return
-    cursor.execute("BEGIN IMMEDIATE")
-    connection.info[_WRITE_LOCK] = True
+def _release_gate(_dbapi_connection: object, record: Any, *_rest: object) -> None:
+    """The connection is back in the pool (its transaction ended) or gone: next writer."""
+    info = getattr(record, "info", None)
+    gate = info.pop(_GATE, None) if info is not None else None
+    if gate is not None:
+        gate.release()
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.domain.apology.rules import MessageKind
 from bot.domain.lifecycle import State
-from bot.domain.records import CallStatus, Event, MessageStatus, Purpose
+from bot.domain.records import CallStatus, Event, JobKind, MessageStatus, Purpose
 from bot.domain.remedies import RemedyType, Response, StatusOfRemedy
 from bot.domain.severity import Severity
 from storage.types import DecimalText, StrEnumType, UTCDateTime
@@ -413,4 +413,41 @@ class CustomerRemedy(Base):
     __table_args__ = (
         UniqueConstraint("incident_id", "helpdesk", "customer_external_id",
                          name="uq_remedies_customer"),
+    )
+
+
+class Job(Base):
+    """Work that follows a person's request after Slack's ack (post the card, look up the
+    customers, refresh a Home tab), written in the same transaction as what it follows.
+
+    Background workers claim rows with a lease, lowest `priority` first, so a crash after
+    the ack loses nothing and several replicas run each job once. `after_id`: run only
+    once that job has ended (the look-up posts in the card's thread). One fresh pending row
+    per (kind, key): asking again while one waits adds nothing (Home refreshes coalesce).
+    """
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[JobKind] = mapped_column(StrEnumType(JobKind, 32))
+    key: Mapped[str] = mapped_column(String(128))
+    priority: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # pending, running, done, failed
+    after_id: Mapped[int | None] = mapped_column(Integer)
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str | None] = mapped_column(String(200))  # the exception's type, no data
+
+    __table_args__ = (
+        Index("ix_jobs_fresh_kind_key", "kind", "key", unique=True,
+              sqlite_where=text("status = 'pending' AND attempts = 0"),
+              postgresql_where=text("status = 'pending' AND attempts = 0")),
+        # Only unfinished rows are indexed, so claiming stays fast as done jobs pile up.
+        Index("ix_jobs_unfinished", "priority", "id",
+              sqlite_where=text("status IN ('pending', 'running')"),
+              postgresql_where=text("status IN ('pending', 'running')")),
     )

@@ -300,3 +300,23 @@ class CustomerSummary:
     tickets: int
     organizations: int
     vips: tuple[CustomerRecord, ...]
+
+
+class JobKind(StrEnum):
+    """Work that follows a person's request after Slack's ack, run by background workers
+    from the `jobs` table (so it survives a crash after the ack)."""
+
+    ANNOUNCE = "announce"  # a declared incident's card and the supervisor's DM (or a picker)
+    LOOKUP = "lookup"  # find the affected customers in the helpdesk
+    HOME = "home"  # publish one person's Home tab (coalesced: one pending per person)
+    CHASE = "chase"  # tell Slack about a chase a helpdesk webhook reported
+    IMPORT = "import"  # read a CSV of customers shared in the declare form (after the card)
+
+    @property
+    def priority(self) -> int:
+        """Lower runs first: what a person is waiting to see before what can wait."""
+        return _JOB_PRIORITY[self]
+
+
+_JOB_PRIORITY = {JobKind.ANNOUNCE: 0, JobKind.CHASE: 1, JobKind.LOOKUP: 2, JobKind.IMPORT: 2,
+                 JobKind.HOME: 5}

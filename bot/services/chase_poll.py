@@ -46,5 +46,4 @@ class ChasePoller:
                         created_at=comment.created_at))
                     if chase_id is not None:
                         found += 1
-                        chases.notify_later(self.deps, chase_id)
         return found

@@ -2,30 +2,28 @@
 
 A helpdesk webhook says a comment was written. `receive` decides (bot.domain.chases)
 and records the chase and its timeline event in one transaction, quickly, while
-the helpdesk waits for its 200; `notify` does the Slack work afterwards.
+the helpdesk waits for its 200, with the job that runs `notify` (the Slack work)
+afterwards, in the background.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from typing import Any
 
 from bot.domain.cadence import Cadence
 from bot.domain.chases import HelpdeskComment, Watched, decide, excerpt, supervisor_needed
 from bot.domain.notices.chases import ChaseFacts, ChaseInThread, ChaseToSupervisor
-from bot.domain.records import Event
+from bot.domain.records import Event, JobKind
 from bot.services import say
 from bot.services.context import Deps
 from bot.services.incidents import refresh_card
 from bot.webhooks import WebhookComment
-from storage import chases, incidents, messages, outbox
+from storage import chases, incidents, jobs, messages, outbox
 from storage import records as to_record
 
 log = logging.getLogger(__name__)
 
 CHASED = Event.CUSTOMER_CHASED
-_background: set[asyncio.Task[Any]] = set()
 
 
 async def receive(deps: Deps, helpdesk: str, comment: WebhookComment) -> int | None:
@@ -52,28 +50,19 @@ async def receive(deps: Deps, helpdesk: str, comment: WebhookComment) -> int | N
                 our_last_update_at=last)
             if chase_id is None:
                 return None  # the helpdesk delivered this comment again
+            # Slack hears about it from a background job, saved with the chase.
+            await jobs.add(session, JobKind.CHASE, chase_id, now=now)
             since = decision.since_update
             await incidents.record(
                 session, watch.incident.id, CHASED, actor_id=None, now=now,
                 details={"helpdesk": helpdesk, "ticket_id": comment.ticket_id,
                          "customer_id": comment.requester_id, "comment_id": comment.comment_id,
                          "seconds_since_update": int(since.total_seconds()) if since else None})
-            return chase_id
-    return None
-
-
-def notify_later(deps: Deps, chase_id: int) -> None:
-    """Start the Slack work without holding the helpdesk's request; shutdown waits for it."""
-    task = asyncio.create_task(deps.in_flight.track(_notify_logged)(deps, chase_id))
-    _background.add(task)
-    task.add_done_callback(_background.discard)
-
-
-async def _notify_logged(deps: Deps, chase_id: int) -> None:
-    try:
-        await notify(deps, chase_id)
-    except Exception:  # noqa: BLE001 - a background task: the log is the only place to say it
-        log.exception("chase %s could not be raised in Slack", chase_id)
+            break
+        else:
+            return None
+    deps.wake_jobs()
+    return chase_id
 
 
 async def notify(deps: Deps, chase_id: int) -> None:

@@ -56,3 +56,5 @@ class Deps:
     wake_status: Callable[[], None] = lambda: None
     # The optional reviewer model; None unless AMENDS_REVIEWER_URL is set.
     reviewer: Reviewer | None = None
+    # Wakes the runtime's background workers after a use case committed a job (storage.jobs).
+    wake_jobs: Callable[[], None] = lambda: None

@@ -48,6 +48,16 @@ class FileImport:
     file_id: str
     requested_by: str
 
+    @property
+    def job_key(self) -> str:
+        """How a background job names it (`storage.jobs`): ids only, no customer data."""
+        return f"{self.incident_id}:{self.helpdesk}:{self.file_id}:{self.requested_by}"
+
+    @classmethod
+    def from_job_key(cls, key: str) -> FileImport:
+        incident, helpdesk, file_id, requested_by = key.split(":", 3)
+        return cls(int(incident), helpdesk, file_id, requested_by)
+
 
 def form(deps: Deps, incident_id: int) -> AddCustomersForm:
     if not deps.helpdesks:

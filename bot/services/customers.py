@@ -14,12 +14,12 @@ from collections.abc import Iterable
 from bot.domain.customer_csv import customer_csv
 from bot.domain.errors import NotFound, Refusal
 from bot.domain.notices.customers import LookupOutcome, LookupProgress
-from bot.domain.records import Event, IncidentRecord, LookupRecord
+from bot.domain.records import Event, IncidentRecord, JobKind, LookupRecord
 from bot.services.context import Deps
 from bot.services.ports import Posted, SlackDeliveryError
 from integrations.helpdesk.base import Helpdesk, Scope, ScopeKind, Ticket
 from integrations.helpdesk.errors import HelpdeskAuthError, HelpdeskError, InvalidScope
-from storage import customers, incidents
+from storage import customers, incidents, jobs
 from storage import records as to_record
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,8 @@ class LookupRefused(Refusal):
 async def start(
     deps: Deps, incident_id: int, helpdesk: str, scope: Scope, requested_by: str
 ) -> int:
-    """Save the request to look up customers; returns its id. Nothing is fetched yet."""
+    """Save the request to look up customers, and the job that runs it (`run`, in the
+    background); returns its id."""
     if helpdesk not in deps.helpdesks:
         raise LookupRefused(f"{helpdesk.capitalize()} is not configured here.")
     async with deps.sessions() as session, session.begin():
@@ -43,6 +44,8 @@ async def start(
         lookup = await customers.start_lookup(
             session, incident_id=incident_id, helpdesk=helpdesk, scope_kind=scope.kind.value,
             scope_value=scope.value, requested_by=requested_by, now=deps.clock.now())
+        await jobs.add(session, JobKind.LOOKUP, lookup.id, now=deps.clock.now())
+    deps.wake_jobs()
     return lookup.id
 
 
@@ -57,13 +60,16 @@ async def again(deps: Deps, previous_lookup_id: int, requested_by: str) -> int:
 
 
 async def run(deps: Deps, lookup_id: int) -> None:
-    """Fetch tickets and customers, saving as it goes, and report in the incident's thread."""
+    """Fetch tickets and customers, saving as it goes, and report in the incident's thread.
+    A background job: no connection is held while the helpdesk answers."""
     async with deps.sessions() as session:
         row = await customers.get_lookup(session, lookup_id)
         incident_row = await incidents.get(session, row.incident_id) if row else None
         if row is None or incident_row is None:
             log.warning("lookup %s or its incident is gone", lookup_id)
             return
+        if row.status != customers.RUNNING:
+            return  # it ended before (this job runs again after a crash)
         lookup, incident = customers.lookup_record(row), to_record.incident(incident_row)
         known_before = await customers.summary(session, incident.id)
     client = deps.helpdesks[lookup.helpdesk]
@@ -194,6 +200,6 @@ async def report(
         log.warning("lookup report for incident %s not posted: %s", incident.id, error.code)
 
 
-async def look_again(deps: Deps, previous_lookup_id: int, requested_by: str) -> None:
-    """Refresh / Retry: a new look-up with the same scope, run now."""
-    await run(deps, await again(deps, previous_lookup_id, requested_by))
+async def look_again(deps: Deps, previous_lookup_id: int, requested_by: str) -> int:
+    """Refresh / Retry: a new look-up with the same scope, run in the background."""
+    return await again(deps, previous_lookup_id, requested_by)

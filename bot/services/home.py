@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from bot.domain.notices.home import Approval, DueUpdate, HomeTab, RecentChase
+from bot.domain.records import JobKind
 from bot.services.context import Deps
 from bot.services.ports import SlackDeliveryError
-from storage import chases, closing
+from storage import chases, closing, jobs
 from storage import home as queries
 from storage import records as to_record
 
@@ -43,5 +44,12 @@ async def publish(deps: Deps, user_id: str) -> None:
 
 
 async def refresh(deps: Deps, user_ids: Iterable[str | None]) -> None:
-    for user_id in {u for u in user_ids if u}:
-        await publish(deps, user_id)
+    """Publish these people's Home tabs soon, in the background. Coalesced: while one
+    person's refresh waits, asking again adds nothing (a burst publishes once)."""
+    people = sorted({u for u in user_ids if u})
+    if not people:
+        return
+    async with deps.sessions() as session, session.begin():
+        for user_id in people:
+            await jobs.add(session, JobKind.HOME, user_id, now=deps.clock.now())
+    deps.wake_jobs()

@@ -9,15 +9,14 @@ from dataclasses import dataclass
 from bot.domain.declaration import Declaration
 from bot.domain.escalation import escalation_deadline
 from bot.domain.notices.escalation import BotNote, Card, PickSupervisor
-from bot.domain.records import Event, IncidentRecord, Purpose
-from bot.services import customer_import, first_contact, home, say
-from bot.services import customers as customer_lookup
+from bot.domain.records import Event, IncidentRecord, JobKind, Purpose
+from bot.services import first_contact, home, say
 from bot.services.context import Deps
 from bot.services.customer_import import FileImport
 from bot.services.escalation import ESCALATION_TIMER, tell_supervisor
 from bot.services.ports import SlackDeliveryError
 from integrations.helpdesk.base import Scope
-from storage import chases, customers, incidents, outbox, people, remedies, timers
+from storage import chases, customers, incidents, jobs, outbox, people, remedies, timers
 from storage import messages as stored_messages
 from storage import records as to_record
 
@@ -28,8 +27,7 @@ log = logging.getLogger(__name__)
 class Declared:
     incident: IncidentRecord
     created: bool  # False: Slack sent the same submission again
-    lookup_id: int | None  # the customer look-up to run after the ack, if a scope was given
-    customer_file: FileImport | None = None  # a CSV of customers to import after the ack
+    lookup_id: int | None  # the customer look-up that follows the card, if a scope was given
 
 
 async def declare(
@@ -42,10 +40,11 @@ async def declare(
     scope: tuple[str, Scope] | None = None,
     customer_file: tuple[str, str] | None = None,
 ) -> Declared:
-    """Before the ack, one transaction: the incident, its timers and the look-up request.
-    Nothing is sent yet; `announce` does that after the ack."""
+    """Before the ack, one transaction: the incident, its timers, the look-up request, and
+    the jobs that follow (the card and supervisor, then the look-up). Nothing is sent
+    here: background workers run `announce` and the look-up, even after a crash."""
     now = deps.clock.now()
-    lookup_id = None
+    lookup_id = announcing = None
     async with deps.sessions() as session, session.begin():
         person = await people.supervisor_of(session, declarer_id)
         supervisor = person.supervisor_id if person else None
@@ -62,6 +61,7 @@ async def declare(
         )
         if created:
             await first_contact.schedule(session, incident)
+            announcing = await jobs.add(session, JobKind.ANNOUNCE, incident.id, now=now)
         if created and supervisor:
             await timers.schedule(
                 session, kind=ESCALATION_TIMER, key=str(incident.id), incident_id=incident.id,
@@ -74,30 +74,43 @@ async def declare(
                 scope_kind=found_by.kind.value, scope_value=found_by.value,
                 requested_by=declarer_id, now=now)
             lookup_id = lookup.id
+            # Its progress goes in the card's thread: it runs once the card is posted.
+            await jobs.add(session, JobKind.LOOKUP, lookup.id, now=now, after=announcing)
+        if created and customer_file:
+            # Its report goes in the card's thread too: after the card.
+            await jobs.add(session, JobKind.IMPORT, FileImport(
+                incident.id, customer_file[0], customer_file[1], declarer_id).job_key,
+                now=now, after=announcing)
         record = to_record.incident(incident)
+    if created:
+        deps.wake_jobs()
     log.info("incident %s declared (new=%s)", record.id, created)
-    to_import = (FileImport(record.id, customer_file[0], customer_file[1], declarer_id)
-                 if customer_file and created else None)
-    return Declared(record, created, lookup_id, to_import)
+    return Declared(record, created, lookup_id)
 
 
-async def announce(deps: Deps, declared: Declared) -> None:
-    """After the ack: the card, the supervisor (or a picker), Home tabs, then the look-up."""
-    if not declared.created:
-        return
-    incident = await post_card(deps, declared.incident)
+async def announce(deps: Deps, incident_id: int) -> None:
+    """After the ack (a background job): the card, the supervisor (or a picker), Home tabs.
+    Safe to run again after a crash: what was posted and saved is not posted again."""
+    async with deps.sessions() as session:
+        row = await incidents.get(session, incident_id)
+        if row is None:
+            log.warning("incident %s to announce is gone", incident_id)
+            return
+        supervisor_told = row.supervisor_told_at is not None
+        incident = to_record.incident(row)
+    first_time = not incident.card_ts
+    if first_time:
+        incident = await post_card(deps, incident)
     if incident.supervisor_id:
-        await tell_supervisor(deps, incident)
-    else:
+        if not supervisor_told:
+            await tell_supervisor(deps, incident)
+    elif not await say.remembered(deps, incident.id, Purpose.PICK_SUPERVISOR):
         await ask_for_supervisor(deps, incident)
     await home.refresh(deps, [incident.declarer_id, incident.supervisor_id])
-    from bot.services import review  # review imports refresh_card from here
+    if first_time:
+        from bot.services import review  # review imports refresh_card from here
 
-    await review.warn_on_declare(deps, incident)
-    if declared.lookup_id is not None:
-        await customer_lookup.run(deps, declared.lookup_id)
-    if declared.customer_file is not None:
-        await customer_import.run(deps, declared.customer_file)
+        await review.warn_on_declare(deps, incident)
 
 
 async def post_card(deps: Deps, incident: IncidentRecord) -> IncidentRecord:

@@ -40,8 +40,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="errors", errors=errors)
             return
         metadata = json.loads(view.get("private_metadata") or "{}")
-        # Saved before the ack, in one transaction: a crash after this line loses nothing.
-        declared = await incidents.declare(
+        # Saved before the ack, in one transaction with the work that follows (background
+        # jobs: card, supervisor, look-up): a crash after this line loses nothing.
+        await incidents.declare(
             deps, declaration,
             declarer_id=body["user"]["id"],
             origin_channel_id=metadata.get("channel"),
@@ -50,7 +51,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
             customer_file=(import_helpdesk, files[0]) if files and import_helpdesk else None,
         )
         await ack()
-        await incidents.announce(deps, declared)
 
     app.view(CallbackId.DECLARE.value)(deps.in_flight.track(on_declare))
 
