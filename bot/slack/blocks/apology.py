@@ -26,6 +26,7 @@ from bot.slack.blocks.text import (
     button,
     context,
     esc,
+    input_block,
     plain,
     section,
     slack_date,
@@ -82,43 +83,44 @@ def draft_modal(form: DraftForm) -> Block:
         blocks.append(section(findings_text(findings, heading=True)))
     if compose:
         blocks += [
-            _input(WHAT_CHANGED, "What changed since the last update?", {
+            input_block(WHAT_CHANGED, "What changed since the last update?", {
                 "type": "plain_text_input", "action_id": INPUT, "multiline": True,
                 "max_length": 1200}),
-            _input(WHAT_WE_DO, "What are we doing now?", {
+            input_block(WHAT_WE_DO, "What are we doing now?", {
                 "type": "plain_text_input", "action_id": INPUT, "multiline": True,
                 "max_length": 1200}),
         ]
     else:
-        blocks.append(_input(BODY, "Message to customers", {
+        blocks.append(input_block(BODY, "Message to customers", {
             "type": "plain_text_input", "action_id": INPUT, "multiline": True,
             "max_length": 2900, "initial_value": body}))
     if form.public_body is not None:
         blocks += [
-            _input(PUBLIC_TITLE, "Public title (status page)", {
+            input_block(PUBLIC_TITLE, "Public title (status page)", {
                 "type": "plain_text_input", "action_id": INPUT, "max_length": 200,
                 **({"initial_value": form.public_title} if form.public_title else {})}),
-            _input(PUBLIC_BODY, "Public version (status page)", {
+            input_block(PUBLIC_BODY, "Public version (status page)", {
                 "type": "plain_text_input", "action_id": INPUT, "multiline": True,
                 "max_length": 2000, "initial_value": form.public_body},
                 hint="Everyone can read it: no names, no remedies, no amounts. Approved "
                      "together with the message."),
         ]
     blocks += [
-        _input(NEXT_UPDATE, "When they will hear from us next", {
+        input_block(NEXT_UPDATE, "When they will hear from us next", {
             "type": "datetimepicker", "action_id": INPUT,
             "initial_date_time": int(form.next_update_at.timestamp())},
             hint="{next_update_time} in the message becomes this time, in each customer's "
                  "own time zone."),
-        _input(REMEDY, "What we offer them (optional)", {
+        input_block(REMEDY, "What we offer them (optional)", {
             "type": "plain_text_input", "action_id": INPUT, "max_length": 500,
             **({"initial_value": remedy} if remedy else {})}, optional=True,
             hint="Where {remedy} stands, each customer reads their own remedy (Remedies in "
                  "the thread); this text is for customers without one."),
-        _input(EVERY_TICKET, "Where to reply", _every_ticket(form.every_ticket), optional=True),
+        input_block(EVERY_TICKET, "Where to reply", _every_ticket(form.every_ticket),
+                    optional=True),
     ]
     if any(f.blocking for f in findings):
-        blocks.append(_input(OVERRIDE, "Keep a blocking finding? Say why (recorded)", {
+        blocks.append(input_block(OVERRIDE, "Keep a blocking finding? Say why (recorded)", {
             "type": "plain_text_input", "action_id": INPUT, "max_length": 500}, optional=True))
     return {
         "type": "modal",
@@ -138,15 +140,6 @@ def _every_ticket(checked: bool) -> Block:
     if checked:
         element["initial_options"] = [option]
     return element
-
-
-def _input(block_id: str, label: str, element: Block, *, optional: bool = False,
-           hint: str | None = None) -> Block:
-    block: Block = {"type": "input", "block_id": block_id, "label": plain(label),
-                    "element": element, "optional": optional}
-    if hint:
-        block["hint"] = plain(hint)
-    return block
 
 
 def submitted(values: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -250,7 +243,7 @@ def request_changes_modal(form: RequestChangesForm) -> Block:
         "type": "modal", "callback_id": CallbackId.REQUEST_CHANGES,
         "private_metadata": json.dumps({"m": message_id}),
         "title": plain("Request changes"), "submit": plain("Send back"), "close": plain("Cancel"),
-        "blocks": [_input("reason", "What should change?", {
+        "blocks": [input_block("reason", "What should change?", {
             "type": "plain_text_input", "action_id": INPUT, "multiline": True,
             "max_length": 1000})],
     }

@@ -37,6 +37,7 @@ from bot.slack.blocks.text import (
     context,
     duration,
     esc,
+    input_block,
     plain,
     section,
     slack_date,
@@ -68,15 +69,6 @@ class FormState:
         return cls(int(data["i"]), data.get("c"), data.get("e"))
 
 
-def _input(block_id: str, label: str, element: Block, *, optional: bool = False,
-           hint: str | None = None) -> Block:
-    block: Block = {"type": "input", "block_id": block_id, "label": plain(label),
-                    "element": element, "optional": optional}
-    if hint:
-        block["hint"] = plain(hint)
-    return block
-
-
 def _text(initial: str | None, max_length: int, multiline: bool = True) -> Block:
     element: Block = {"type": "plain_text_input", "action_id": INPUT, "multiline": multiline,
                       "max_length": max_length}
@@ -98,25 +90,25 @@ def resolve_modal(form: ResolveForm) -> Block:
     if form.findings:
         blocks.append(section(findings_text(form.findings, heading=True)))
     blocks += [
-        _input(FIX, "What fixed it?", _text(form.fix, 1000)),
-        _input(FIXED_AT, "When was it fixed?", _when(form.fixed_at)),
+        input_block(FIX, "What fixed it?", _text(form.fix, 1000)),
+        input_block(FIXED_AT, "When was it fixed?", _when(form.fixed_at)),
     ]
     if form.body is not None:
         count = form.customer_count
         blocks += [
-            _input(BODY, f"Last message to the {count:,} customer{'s' if count != 1 else ''}",
+            input_block(BODY, f"Last message to the {count:,} customer{'s' if count != 1 else ''}",
                    _text(form.body, 2900),
                    hint="It is fixed; what they will see now; when the written follow-up "
                         "comes. {next_update_time} becomes the time below, in each "
                         "customer's zone."),
-            _input(FOLLOW_UP_BY, "The written follow-up reaches them by", _when(
+            input_block(FOLLOW_UP_BY, "The written follow-up reaches them by", _when(
                 form.follow_up_by)),
         ]
     else:
         blocks.append(context("No customer has heard from us about this incident, so no "
                               "message goes out; it is resolved when you submit."))
     if any(f.blocking for f in form.findings):
-        blocks.append(_input(OVERRIDE, "Keep a blocking finding? Say why (recorded)",
+        blocks.append(input_block(OVERRIDE, "Keep a blocking finding? Say why (recorded)",
                              _text(None, 500, multiline=False), optional=True))
     return {
         "type": "modal", "callback_id": CloseLoopCallbackId.RESOLVE,
@@ -137,7 +129,7 @@ def reopen_modal(form: ReopenForm) -> Block:
         "blocks": [
             context(f"Incident #{incident.id} · {esc(incident.title)} · back to updating "
                     "customers; the update reminders resume."),
-            _input(REASON, "What new mistake surfaced?", _text(None, 1000)),
+            input_block(REASON, "What new mistake surfaced?", _text(None, 1000)),
         ],
     }
 
@@ -203,16 +195,17 @@ def follow_up_modal(form: FollowUpForm) -> Block:
         blocks.append(section(findings_text(form.findings, heading=True)))
     if form.compose:
         blocks += [
-            _input(SHORT_TERM, "What did we do in the short term?", _text(form.short_term, 1200)),
-            _input(PREVENTION, "What did we change so it will not happen again?",
+            input_block(SHORT_TERM, "What did we do in the short term?",
+                        _text(form.short_term, 1200)),
+            input_block(PREVENTION, "What did we change so it will not happen again?",
                    _text(form.prevention, 1200)),
-            _input(REMEDY, "What we offered them (optional)", _text(form.remedy, 500, False),
+            input_block(REMEDY, "What we offered them (optional)", _text(form.remedy, 500, False),
                    optional=True),
         ]
     else:
-        blocks.append(_input(BODY, "Follow-up to customers", _text(form.body, 2900)))
+        blocks.append(input_block(BODY, "Follow-up to customers", _text(form.body, 2900)))
     if any(f.blocking for f in form.findings):
-        blocks.append(_input(OVERRIDE, "Keep a blocking finding? Say why (recorded)",
+        blocks.append(input_block(OVERRIDE, "Keep a blocking finding? Say why (recorded)",
                              _text(None, 500, multiline=False), optional=True))
     return {
         "type": "modal", "callback_id": CloseLoopCallbackId.FOLLOW_UP,
@@ -280,20 +273,20 @@ def review_modal(form: ReviewForm) -> Block:
     if form.repeats.found:
         blocks.append(section(_repeats_text(form.repeats)))
     blocks += [
-        _input(ROOT_CAUSE, "Root cause", _text(None, 2000)),
-        _input(CATEGORY, "Category", {"type": "static_select", "action_id": INPUT,
+        input_block(ROOT_CAUSE, "Root cause", _text(None, 2000)),
+        input_block(CATEGORY, "Category", {"type": "static_select", "action_id": INPUT,
                                       "options": options}),
-        _input(WENT_WELL, "What went well in how we treated customers?", _text(None, 1500)),
-        _input(WENT_BADLY, "What did not?", _text(None, 1500)),
+        input_block(WENT_WELL, "What went well in how we treated customers?", _text(None, 1500)),
+        input_block(WENT_BADLY, "What did not?", _text(None, 1500)),
     ]
     for slot in range(1, form.slots + 1):
         what, owner, due = action_blocks(slot)
         blocks += [
             {"type": "header", "text": plain(f"Prevention action {slot} (optional)")},
-            _input(what, "What will we do?", _text(None, 500, multiline=False), optional=True),
-            _input(owner, "Owner", {"type": "users_select", "action_id": INPUT},
+            input_block(what, "What will we do?", _text(None, 500, multiline=False), optional=True),
+            input_block(owner, "Owner", {"type": "users_select", "action_id": INPUT},
                    optional=True),
-            _input(due, "Due", {"type": "datepicker", "action_id": INPUT}, optional=True),
+            input_block(due, "Due", {"type": "datepicker", "action_id": INPUT}, optional=True),
         ]
     return {
         "type": "modal", "callback_id": CloseLoopCallbackId.REVIEW,

@@ -18,7 +18,17 @@ from bot.domain.notices.remedies import (
     RemedyOverview,
 )
 from bot.domain.remedies import Field, Remedy, RemedyType, Summary, totals_text
-from bot.slack.blocks.text import Block, actions, button, context, esc, plain, section, user
+from bot.slack.blocks.text import (
+    Block,
+    actions,
+    button,
+    context,
+    esc,
+    input_block,
+    plain,
+    section,
+    user,
+)
 from bot.slack.ids import ActionId, CallbackId
 from bot.slack.render import Message, message_view, surface_view
 
@@ -64,11 +74,8 @@ def _amount_text(remedy: Remedy | None, currency: str) -> str | None:
 
 
 def _input(block_id: str, label: str, element: Block, *, hint: str | None = None) -> Block:
-    block: Block = {"type": "input", "block_id": block_id, "label": plain(label[:2000]),
-                    "element": element, "optional": True}
-    if hint:
-        block["hint"] = plain(hint)
-    return block
+    # Every remedy field is optional: a page may leave a customer as they are.
+    return input_block(block_id, label, element, optional=True, hint=hint)
 
 
 def _text_input(initial: str | None, placeholder: str, max_length: int) -> Block:

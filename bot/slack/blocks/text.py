@@ -46,6 +46,16 @@ def actions(block_id: str, *elements: Block) -> Block:
     return {"type": "actions", "block_id": block_id, "elements": list(elements)}
 
 
+def input_block(block_id: str, label: str, element: Block, *, optional: bool = False,
+                hint: str | None = None) -> Block:
+    """A form field: Slack's input block around `element` (labels are at most 2,000)."""
+    block: Block = {"type": "input", "block_id": block_id, "label": plain(label[:2000]),
+                    "element": element, "optional": optional}
+    if hint:
+        block["hint"] = plain(hint)
+    return block
+
+
 def user(user_id: str | None) -> str:
     return f"<@{user_id}>" if user_id else "_nobody yet_"
 
