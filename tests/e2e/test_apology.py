@@ -22,10 +22,9 @@ from tests.e2e.flows import message_values as _values
 from tests.e2e.flows import posted_with as _posted_with
 from tests.e2e.flows import said as _said
 from tests.e2e.flows import submit_message as _submit
-from tests.standins.freshdesk import FreshdeskStandIn
 from tests.standins.slack_api import SlackStandIn
 from tests.standins.zendesk import ZendeskStandIn
-from tests.support.bot import INCIDENT_CHANNEL, RunningBot, start_bot
+from tests.support.bot import INCIDENT_CHANNEL, RunningBot, bot_with_helpdesks
 from tests.support.slack_signing import plain_text
 from tests.support.waiting import eventually
 
@@ -48,13 +47,8 @@ async def zendesk() -> AsyncIterator[ZendeskStandIn]:
 async def bot(
     slack: SlackStandIn, db_url: str, clock: FakeClock, zendesk: ZendeskStandIn
 ) -> AsyncIterator[RunningBot]:
-    async with FreshdeskStandIn() as freshdesk:
-        running = await start_bot(
-            slack=slack, db_url=db_url, clock=clock, zendesk_url=zendesk.base_url,
-            zendesk_email=zendesk.email, zendesk_api_token=zendesk.token,
-            freshdesk_url=freshdesk.base_url, freshdesk_api_key=freshdesk.api_key)
+    async with bot_with_helpdesks(slack, db_url, clock, zendesk) as running:
         yield running
-        await running.stop()
 
 
 def _comments(zendesk: ZendeskStandIn) -> dict[int, list[str]]:

@@ -15,10 +15,9 @@ from bot.slack.ids import CloseLoopActionId, CloseLoopCallbackId
 from storage import incidents
 from tests.e2e.closing_flows import followed_up, opened, submit_form
 from tests.e2e.flows import BYSTANDER, DECLARER, SUPERVISOR, declare, said
-from tests.standins.freshdesk import FreshdeskStandIn
 from tests.standins.slack_api import SlackStandIn
 from tests.standins.zendesk import ZendeskStandIn
-from tests.support.bot import INCIDENT_CHANNEL, RunningBot, start_bot
+from tests.support.bot import INCIDENT_CHANNEL, RunningBot, bot_with_helpdesks
 from tests.support.slack_signing import datepicker, static_select, users_select
 from tests.support.waiting import eventually
 
@@ -36,13 +35,8 @@ async def zendesk() -> AsyncIterator[ZendeskStandIn]:
 @pytest.fixture
 async def bot(slack: SlackStandIn, db_url: str, clock: FakeClock,
               zendesk: ZendeskStandIn) -> AsyncIterator[RunningBot]:
-    async with FreshdeskStandIn() as freshdesk:
-        running = await start_bot(
-            slack=slack, db_url=db_url, clock=clock, zendesk_url=zendesk.base_url,
-            zendesk_email=zendesk.email, zendesk_api_token=zendesk.token,
-            freshdesk_url=freshdesk.base_url, freshdesk_api_key=freshdesk.api_key)
+    async with bot_with_helpdesks(slack, db_url, clock, zendesk) as running:
         yield running
-        await running.stop()
 
 
 def _dms(slack: SlackStandIn, user_id: str, needle: str) -> list[Any]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,3 +86,19 @@ async def start_bot(
                          on_trigger=slack.note_trigger, on_view_ack=slack.check_view_ack,
                          clock=lambda: clock.now().timestamp())
     return RunningBot(base_url, sender, holder["runtime"], clock, server, task)
+
+
+@contextlib.asynccontextmanager
+async def bot_with_helpdesks(
+    slack: SlackStandIn, db_url: str, clock: FakeClock, zendesk: Any, **settings: Any,
+) -> AsyncIterator[RunningBot]:
+    """The bot against `zendesk` and a fresh Freshdesk stand-in (both helpdesks configured)."""
+    from tests.standins.freshdesk import FreshdeskStandIn
+
+    async with FreshdeskStandIn() as freshdesk:
+        running = await start_bot(
+            slack=slack, db_url=db_url, clock=clock, zendesk_url=zendesk.base_url,
+            zendesk_email=zendesk.email, zendesk_api_token=zendesk.token,
+            freshdesk_url=freshdesk.base_url, freshdesk_api_key=freshdesk.api_key, **settings)
+        yield running
+        await running.stop()
