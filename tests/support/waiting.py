@@ -11,7 +11,7 @@ T = TypeVar("T")
 
 
 async def eventually(
-    probe: Callable[[], T | Awaitable[T]], *, within: float = 5.0, what: str = "condition"
+    probe: Callable[[], T | Awaitable[T]], *, within: float = 15.0, what: str = "condition"
 ) -> T:
     """Poll `probe` until it returns something truthy; fail with `what` after `within` seconds."""
     deadline = time.monotonic() + within
