@@ -45,6 +45,7 @@ import asyncio
 import logging
 import math
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -143,6 +144,10 @@ class FreshdeskClient:
         self.vip_account_tiers = {t.lower() for t in vip_account_tiers}
         self.email_lookback = timedelta(days=email_lookback_days)
         self._urgent = RecentSet()
+        # Freshdesk only replaces a ticket's whole tag list: tagging is read, add, write.
+        # Two of ours at once on one ticket would drop one tag, so they take turns here.
+        self._tagging: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary())
         self._contacts: BatchLoader[dict[str, Any]] = BatchLoader(
             lambda take: self._fetch_one("contacts", take), max_batch=1, clock=clock)
         self._companies: BatchLoader[dict[str, Any]] = BatchLoader(
@@ -353,11 +358,16 @@ class FreshdeskClient:
     async def add_tag(self, ticket_id: str, tag: str) -> None:
         tid = ticket_id_of(self.name, ticket_id)
         tag = tag_of(self.name, tag)
-        data = await self.http.get_json(f"/api/v2/tickets/{tid}")
-        tags = [str(t) for t in (data or {}).get("tags") or []]
-        if any(t.lower() == tag.lower() for t in tags):
-            return
-        await self.http.request("PUT", f"/api/v2/tickets/{tid}", json={"tags": [*tags, tag]})
+        lock = self._tagging.get(tid)
+        if lock is None:
+            lock = self._tagging[tid] = asyncio.Lock()
+        async with lock:
+            data = await self.http.get_json(f"/api/v2/tickets/{tid}")
+            tags = [str(t) for t in (data or {}).get("tags") or []]
+            if any(t.lower() == tag.lower() for t in tags):
+                return
+            await self.http.request("PUT", f"/api/v2/tickets/{tid}",
+                                    json={"tags": [*tags, tag]})
         log.info("freshdesk ticket %s: tagged", tid)
 
     # -- outbound tickets -------------------------------------------------------------------

@@ -150,6 +150,17 @@ async def test_reply_conversations_and_tag_change_the_ticket(fd: FreshdeskStandI
     assert len(fd.calls("PUT", f"/api/v2/tickets/{s['t1']}")) == 1
 
 
+async def test_tags_added_at_once_to_one_ticket_are_all_kept(fd: FreshdeskStandIn) -> None:
+    """Freshdesk replaces the whole tag list: three tags added concurrently to one ticket
+    (a reply's and two remedy notes') all end up on it, none overwritten by another."""
+    s = seed(fd)
+    client = client_for(fd)
+    wanted = ["amends-incident-7", "amends-remedy-refund", "amends-remedy-credit"]
+    await asyncio.gather(*(client.add_tag(str(s["t1"]), tag) for tag in wanted))
+    await client.aclose()
+    assert sorted(fd.tickets[s["t1"]]["tags"]) == sorted(["outage", *wanted])
+
+
 async def test_internal_note_is_posted_as_a_private_note(fd: FreshdeskStandIn) -> None:
     """A note goes to POST /tickets/{id}/notes with private true, as HTML, and reads back
     as a private conversation."""
