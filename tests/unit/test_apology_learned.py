@@ -7,7 +7,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 import tracemalloc
 from collections import Counter
 from pathlib import Path
@@ -99,13 +98,10 @@ def test_retraining_with_the_fixed_seed_reproduces_the_committed_weights() -> No
     ImportError here is a failure, not a skip)."""
     from bench import train_apology
 
-    started = time.perf_counter()
     data = train_apology.train_and_choose()
-    took = time.perf_counter() - started
     committed = json.loads(train_apology.MODEL_PATH.read_text(encoding="utf-8"))
     assert train_apology.differences(committed, data) == [], (
         "model.json is stale: run `python -m bench.train_apology` and commit the result")
-    assert took < 60, took  # about 10 s on a quiet machine; loose for a shared CI box
 
 
 def test_combined_check_keeps_its_floors_on_the_dev_set() -> None:
@@ -219,13 +215,9 @@ def test_issue_examples_are_caught() -> None:
 # ---- cost at run time ---------------------------------------------------------------------------
 
 
-def test_weights_load_fast_and_small() -> None:
-    """Loading the shipped weights takes under 0.5 s and under 50 MB (measured apart:
-    tracing memory slows the load several times over)."""
-    learned.model.cache_clear()
-    started = time.perf_counter()
-    learned.model()
-    took = time.perf_counter() - started
+def test_weights_load_small() -> None:
+    """Loading the shipped weights takes under 50 MB (their load and scoring times are
+    measured by `python -m bench.apology_precision`, not asserted here)."""
     learned.model.cache_clear()
     tracemalloc.start()
     try:
@@ -233,27 +225,7 @@ def test_weights_load_fast_and_small() -> None:
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert took < 0.5, took
     assert peak < 50e6, peak
-
-
-def test_scoring_takes_under_two_milliseconds_per_sentence() -> None:
-    """The learned layer scores a dev sentence in under 2 ms on average (best of three
-    runs), and the whole check, both layers and rewrites, stays under 5 ms."""
-    texts = [e.text for e in corpus.dev()]
-    model = learned.model()
-    scoring, whole = [], []
-    for _ in range(3):
-        started = time.perf_counter()
-        for text in texts:
-            model.probabilities(text)
-        scoring.append((time.perf_counter() - started) / len(texts))
-        started = time.perf_counter()
-        for text in texts:
-            check_message(text, kind=MessageKind.APOLOGY, severity=Severity.MINOR)
-        whole.append((time.perf_counter() - started) / len(texts))
-    assert min(scoring) < 0.002, scoring
-    assert min(whole) < 0.005, whole
 
 
 def test_run_time_needs_no_numpy_or_scikit_learn() -> None:
