@@ -20,10 +20,21 @@ only in front of the first statement that writes (or a SAVEPOINT), and as
 - a SAVEPOINT sits inside the transaction, so releasing it no longer commits early
   (the driver's default let `SAVEPOINT … RELEASE` end the whole transaction).
 
+Inside a write transaction, statements run on the event loop's own thread instead of
+aiosqlite's worker thread. Through the worker, each statement waits for a turn of the
+event loop to hear its result; under a burst of Slack requests a turn takes tens of
+milliseconds, so a ten-statement transaction held the single write lock for most of a
+second and every other writer queued behind it. Run inline, a transaction holds the lock
+for the CPU time of its statements (well under a millisecond each: WAL commits without
+fsync) and the event loop cannot interleave anything else. Reads outside a write
+transaction, and `BEGIN IMMEDIATE` itself (which may wait for another process), still go
+through the worker thread, so a slow report or a busy wait never blocks the loop.
+
 Within the process, writers queue for that lock in a `WriteGate` rather than in SQLite's
 busy handler (which sleeps and retries, up to 100 ms at a time, and lets a late comer
 in first): the gate hands the lock over in order, Slack's requests before background
-work (`priority`), so a burst of background writes cannot starve a listener. Other
+work (`priority`), so a burst of background writes cannot starve a listener. It is handed
+on the moment COMMIT or ROLLBACK returns, not when the connection is back in the pool. Other
 processes (a migration, a second replica by mistake) still meet the busy timeout.
 
 PostgreSQL keeps a pool per process, sized by settings: with R replicas the
@@ -36,6 +47,7 @@ import asyncio
 import heapq
 import itertools
 import os
+import sqlite3
 import weakref
 from typing import Any, cast
 
@@ -57,7 +69,7 @@ SQLITE_PRAGMAS = {
     "busy_timeout": str(SQLITE_BUSY_TIMEOUT_MS),
 }
 _WRITE_LOCK = "amends_sqlite_write_lock"
-_GATE = "amends_sqlite_write_gate"
+_WRITER = "amends_sqlite_writer"
 _READS = ("SELECT", "PRAGMA", "EXPLAIN")
 
 
@@ -132,29 +144,98 @@ def make_background_engine(url: str, *, pool_size: int = 4,
 
 
 def _sqlite_engine(url: str, priority: int, **pool: Any) -> AsyncEngine:
+    # check_same_thread=False: the connection is opened on aiosqlite's thread and used
+    # inline on the loop's thread during write transactions (never both at once).
     engine = create_async_engine(
-        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **pool)
+        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                           "check_same_thread": False}, **pool)
     gate = _gate_for(url)
 
-    def before_execute(connection: Connection, cursor: Any, statement: str,
+    def connect(dbapi_connection: Any, record: Any) -> None:
+        _sqlite_connect(dbapi_connection, record)
+        record.info[_WRITER] = _InlineWriter(dbapi_connection, gate, priority)
+
+    def before_execute(connection: Connection, _cursor: Any, statement: str,
                        _parameters: object, _context: object, _executemany: bool) -> None:
         # SQLAlchemy's transaction has begun; SQLite's begins at the first write.
         if connection.info.get(_WRITE_LOCK, True) or not connection.in_transaction():
             return
         if statement.lstrip()[:7].upper().startswith(_READS):
             return
-        if not connection.info.get(_GATE):
-            await_only(gate.acquire(priority))  # we run in SQLAlchemy's greenlet
-            connection.info[_GATE] = gate
-        cursor.execute("BEGIN IMMEDIATE")
-        connection.info[_WRITE_LOCK] = True
+        _take_write_lock(connection)
 
-    event.listen(engine.sync_engine, "connect", _sqlite_connect)
+    event.listen(engine.sync_engine, "connect", connect)
     event.listen(engine.sync_engine, "begin", _sqlite_begin)
     event.listen(engine.sync_engine, "before_cursor_execute", before_execute)
     for returned in ("checkin", "invalidate", "close", "detach"):
         event.listen(engine.sync_engine.pool, returned, _release_gate)
     return engine
+
+
+def _take_write_lock(connection: Connection) -> None:
+    """In SQLAlchemy's greenlet: our turn at the gate, then `BEGIN IMMEDIATE`."""
+    connection.info[_WRITER].begin()
+    connection.info[_WRITE_LOCK] = True
+
+
+async def begin_writing(session: AsyncSession) -> None:
+    """Take SQLite's write lock now, before the reads that decide what to write: they then
+    run inside the transaction, inline (see the module docstring), and see no commit
+    between the read and the write. A no-op on PostgreSQL and once the lock is held."""
+    if is_postgres(session):
+        return
+    connection = await session.connection()
+
+    def take(sync: Connection) -> None:
+        if not sync.info.get(_WRITE_LOCK, True):
+            _take_write_lock(sync)
+
+    await connection.run_sync(take)
+
+
+class _InlineWriter:
+    """One SQLite connection's calls: inline on the loop's thread while SQLite has a
+    transaction open (we hold the write lock: nothing can make us wait), through aiosqlite's
+    worker thread otherwise; and the write gate, handed on when the transaction ends."""
+
+    def __init__(self, adapted: Any, gate: WriteGate, priority: int) -> None:
+        self._aio = adapted._connection  # the aiosqlite.Connection under SQLAlchemy's adapter
+        self._queued = self._aio._execute
+        self._gate, self._priority = gate, priority
+        self._holds_gate = False
+        self._aio._execute = self._execute
+
+    def begin(self) -> None:
+        """Our turn at the gate, then BEGIN IMMEDIATE: inline when no other process holds
+        the lock (the usual case: the gate orders this process's writers), else waiting
+        for it on the worker thread, up to the busy timeout."""
+        if not self._holds_gate:
+            await_only(self._gate.acquire(self._priority))
+            self._holds_gate = True
+        raw = self._aio._connection
+        raw.execute("PRAGMA busy_timeout=0")
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # locked by another process: wait off the loop
+            raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            await_only(self._queued(raw.execute, "BEGIN IMMEDIATE"))
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+
+    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        raw = self._aio._connection  # the sqlite3.Connection, None once closed
+        if raw is None or not raw.in_transaction:
+            return await self._queued(fn, *args, **kwargs)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if not raw.in_transaction:  # that was COMMIT or ROLLBACK
+                self.release()
+
+    def release(self) -> None:
+        if self._holds_gate:
+            self._holds_gate = False
+            self._gate.release()
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: object) -> None:
@@ -172,11 +253,12 @@ def _sqlite_begin(connection: Connection) -> None:
 
 
 def _release_gate(_dbapi_connection: object, record: Any, *_rest: object) -> None:
-    """The connection is back in the pool (its transaction ended) or gone: next writer."""
+    """The connection is back in the pool or gone: if its transaction did not end in
+    COMMIT or ROLLBACK (BEGIN failed, the connection broke), the next writer's turn."""
     info = getattr(record, "info", None)
-    gate = info.pop(_GATE, None) if info is not None else None
-    if gate is not None:
-        gate.release()
+    writer = info.get(_WRITER) if info is not None else None
+    if writer is not None:
+        writer.release()
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -21,7 +21,7 @@ from bot.domain.notices.escalation import (
 from bot.domain.records import ACK_PROMPTS, Event, IncidentRecord, Purpose
 from bot.services import say
 from bot.services.context import Deps
-from storage import incidents, people, timers
+from storage import db, incidents, people, timers
 from storage import records as to_record
 from storage.models import Incident
 
@@ -52,6 +52,7 @@ async def acknowledge(deps: Deps, incident_id: int, user_id: str) -> IncidentRec
     The prompts that asked for it (thread, DMs) then say who acknowledged."""
     now = deps.clock.now()
     async with deps.sessions() as session, session.begin():
+        await db.begin_writing(session)  # the state read decides the write
         incident = await _load(session, incident_id)
         roles = to_record.incident(incident).people.roles_of(user_id)
         try:

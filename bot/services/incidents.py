@@ -16,7 +16,7 @@ from bot.services.customer_import import FileImport
 from bot.services.escalation import ESCALATION_TIMER, tell_supervisor
 from bot.services.ports import SlackDeliveryError
 from integrations.helpdesk.base import Scope
-from storage import chases, customers, incidents, jobs, outbox, people, remedies, timers
+from storage import chases, customers, db, incidents, jobs, outbox, people, remedies, timers
 from storage import messages as stored_messages
 from storage import records as to_record
 
@@ -46,6 +46,7 @@ async def declare(
     now = deps.clock.now()
     lookup_id = announcing = None
     async with deps.sessions() as session, session.begin():
+        await db.begin_writing(session)  # the reads below decide the writes: one lock, inline
         person = await people.supervisor_of(session, declarer_id)
         supervisor = person.supervisor_id if person else None
         incident, created = await incidents.create(
