@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, literal_column, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.declaration import Declaration
 from bot.domain.lifecycle import State
 from bot.domain.records import Event, Purpose
-from storage.db import rowcount
+from storage.db import is_postgres, rowcount
 from storage.models import Incident, SlackMessage, TimelineEvent
 
 
@@ -29,11 +30,11 @@ async def create(
     idempotency_key: str,
     now: datetime,
 ) -> tuple[Incident, bool]:
-    """The new incident and True, or the one a retried request already created and False."""
-    existing = await by_idempotency_key(session, idempotency_key)
-    if existing:
-        return existing, False
-    incident = Incident(
+    """The new incident and True, or the one a retried request already created and False.
+    One statement either way (INSERT … ON CONFLICT DO NOTHING RETURNING): the declare
+    transaction runs before Slack's ack, and each round trip counts under a burst."""
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    statement = insert(Incident).values(
         title=declaration.title,
         what_happened=declaration.what_happened,
         who_is_affected=declaration.who_is_affected,
@@ -50,16 +51,12 @@ async def create(
         declared_at=now,
         updated_at=now,
         idempotency_key=idempotency_key,
-    )
-    try:
-        async with session.begin_nested():
-            session.add(incident)
-            await session.flush()
-    except IntegrityError:
-        # Two deliveries of the same submission raced; the other one won.
+    ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(Incident)
+    incident = (await session.execute(statement)).scalar_one_or_none()
+    if incident is None:  # Slack sent the same submission again (or two replicas raced)
         existing = await by_idempotency_key(session, idempotency_key)
         if existing is None:
-            raise
+            raise LookupError(f"incident {idempotency_key!r} neither created nor found")
         return existing, False
     await record(session, incident.id, Event.DECLARED, actor_id=declarer_id, now=now,
                  details={"severity": declaration.severity.value})

@@ -36,11 +36,26 @@ async def schedule(
     incident_id: int | None = None,
 ) -> None:
     """Create the timer once; scheduling the same (kind, key) again changes nothing."""
+    await schedule_all(session, [Due(kind, key, due_at, incident_id)])
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    kind: str
+    key: str
+    due_at: datetime
+    incident_id: int | None = None
+
+
+async def schedule_all(session: AsyncSession, timers: Sequence[Due]) -> None:
+    """Several timers in one statement (each once, as `schedule`)."""
+    if not timers:
+        return
     insert = pg_insert if is_postgres(session) else sqlite_insert
-    statement = insert(Timer).values(
-        kind=kind, key=key, due_at=due_at, incident_id=incident_id, status=PENDING,
-        attempts=0, late=False,
-    ).on_conflict_do_nothing(index_elements=["kind", "key"])
+    statement = insert(Timer).values([
+        {"kind": t.kind, "key": t.key, "due_at": t.due_at, "incident_id": t.incident_id,
+         "status": PENDING, "attempts": 0, "late": False} for t in timers
+    ]).on_conflict_do_nothing(index_elements=["kind", "key"])
     await session.execute(statement)
 
 

@@ -36,11 +36,16 @@ _CLOSED = {State.RESOLVED, State.FOLLOWED_UP, State.REVIEWED, State.CLOSED}
 
 async def schedule(session: AsyncSession, incident: Incident) -> None:
     """Called in the declaring transaction: wake before the target passes, and after it."""
+    await timers.schedule_all(session, timers_for(incident))
+
+
+def timers_for(incident: Incident) -> list[timers.Due]:
+    """The two first-contact timers of a new incident (one statement with its others)."""
     times = first_contact_alert_times(incident.declared_at, incident.severity, WARN_BEFORE)
-    for alert, due in times.items():
-        key = str(incident.id) if alert is FirstContactAlert.AT_RISK else f"{incident.id}:missed"
-        await timers.schedule(session, kind=FIRST_CONTACT_TIMER, key=key,
-                              incident_id=incident.id, due_at=due)
+    return [timers.Due(FIRST_CONTACT_TIMER,
+                       str(incident.id) if alert is FirstContactAlert.AT_RISK
+                       else f"{incident.id}:missed", due, incident.id)
+            for alert, due in times.items()]
 
 
 async def on_at_risk(deps: Deps, incident_id: int) -> None:

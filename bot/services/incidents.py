@@ -61,13 +61,12 @@ async def declare(
             now=now,
         )
         if created:
-            await first_contact.schedule(session, incident)
+            due = first_contact.timers_for(incident)
+            if supervisor:
+                due.append(timers.Due(ESCALATION_TIMER, str(incident.id), escalation_deadline(
+                    now, deps.options.escalation_timeout), incident.id))
+            await timers.schedule_all(session, due)
             announcing = await jobs.add(session, JobKind.ANNOUNCE, incident.id, now=now)
-        if created and supervisor:
-            await timers.schedule(
-                session, kind=ESCALATION_TIMER, key=str(incident.id), incident_id=incident.id,
-                due_at=escalation_deadline(now, deps.options.escalation_timeout),
-            )
         if created and scope and scope[0] in deps.helpdesks:
             helpdesk, found_by = scope
             lookup = await customers.start_lookup(
