@@ -3,7 +3,9 @@ customers**, matched to the helpdesk, and a new ticket for each customer with no
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -269,3 +271,120 @@ async def test_a_helpdesk_failure_while_matching_is_said_and_the_customers_kept(
     async with bot.runtime.deps.sessions() as session:
         rows = await customers.all_rows(session, 1)
     assert sorted(r.customer.email or "" for r in rows) == ["new1@n.test", "new2@n.test"]
+
+
+@contextlib.asynccontextmanager
+async def _bot_on(helpdesk: str, slack: SlackStandIn, db_url: str, clock: FakeClock,
+                  ) -> AsyncIterator[tuple[RunningBot, ZendeskStandIn | FreshdeskStandIn]]:
+    """The bot against one helpdesk stand-in (Zendesk, or Freshdesk with its mailbox)."""
+    standin: ZendeskStandIn | FreshdeskStandIn
+    if helpdesk == "zendesk":
+        async with ZendeskStandIn(rate_limit=700) as standin:
+            running = await start_bot(
+                slack=slack, db_url=db_url, clock=clock, zendesk_url=standin.base_url,
+                zendesk_email=standin.email, zendesk_api_token=standin.token)
+            try:
+                yield running, standin
+            finally:
+                await running.stop()
+    else:
+        async with FreshdeskStandIn() as standin:
+            running = await start_bot(
+                slack=slack, db_url=db_url, clock=clock, freshdesk_url=standin.base_url,
+                freshdesk_api_key=standin.api_key, freshdesk_email_config_id=43_200_000_001)
+            try:
+                yield running, standin
+            finally:
+                await running.stop()
+
+
+def _public_bodies(standin: ZendeskStandIn | FreshdeskStandIn, ticket: int) -> list[str]:
+    """What the customer reads on `ticket`, oldest first (Freshdesk: the description, then
+    the replies)."""
+    if isinstance(standin, ZendeskStandIn):
+        return [c["body"] for c in standin.comments[ticket] if c["public"]]
+    return [standin.tickets[ticket]["description"]] + [
+        c["body"] for c in standin.conversations.get(ticket, []) if not c.get("private")]
+
+
+def _tickets_of(standin: ZendeskStandIn | FreshdeskStandIn, email: str) -> list[int]:
+    people = standin.users if isinstance(standin, ZendeskStandIn) else standin.contacts
+    return [t["id"] for t in standin.tickets.values()
+            if people[t["requester_id"]]["email"] == email]
+
+
+@pytest.mark.parametrize("helpdesk", ["zendesk", "freshdesk"])
+async def test_an_update_approved_while_the_new_ticket_fails_goes_on_that_ticket_once_made(
+    helpdesk: str, slack: SlackStandIn, db_url: str, clock: FakeClock
+) -> None:
+    """The creation of a customer's new ticket answers 503 twice; the update approved
+    meanwhile waits for it (said in the thread) instead of opening a second ticket; once
+    the creation goes through, the customer has exactly one ticket, with the apology first
+    and the update as a reply on it."""
+    create = (r"^/api/v2/tickets(\.json)?$" if helpdesk == "zendesk"
+              else r"^/api/v2/tickets/outbound_email$")
+    async with _bot_on(helpdesk, slack, db_url, clock) as (bot, standin):
+        standin.faults.fail_next(2, status=503, method="POST", path=re.compile(create))
+        file_id = slack.add_user_file("list.csv", b"email,name\ndan@d.test,Dan Obi\n")
+        await set_supervisor(bot)
+        await bot.sender.slash_command(text="declare x", user_id=DECLARER, channel_id=ORIGIN)
+        await eventually(lambda: slack.calls_to("views.open"), what="the declare modal")
+        values = declaration_values()
+        values["customers_csv"] = {"value": slack.file_input_value(file_id)}
+        await bot.sender.view_submission(
+            DECLARER, CallbackId.DECLARE.value, values,
+            private_metadata=json.dumps({"channel": ORIGIN}), view_id="V0DECLARE1")
+        await eventually(lambda: said(slack, "1 customer added"), within=10, what="the import")
+        await bot.sender.block_action(SUPERVISOR, ActionId.ACKNOWLEDGE.value, "1",
+                                      block_id="ack:1", channel_id=INCIDENT_CHANNEL)
+        await eventually(lambda: posted_with(slack, ActionId.DRAFT_APOLOGY.value),
+                         what="the Draft apology offer")
+        message_id = str(await draft_apology(bot, slack, clock))
+        await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, message_id,
+                                      channel_id=INCIDENT_CHANNEL)
+
+        async def creation() -> Any:
+            async with bot.runtime.deps.sessions() as session:
+                rows = await outbox.rows(session, "apology:1:v1")
+            return rows[0] if rows and rows[0].status == outbox.PENDING \
+                and rows[0].attempts == 1 and rows[0].last_error else None
+
+        await eventually(creation, within=10, what="the first creation failed, to be retried")
+        await eventually(lambda: said(slack, "Apology v1: 0 of 1 sent"), within=10,
+                         what="the apology's progress")
+
+        await bot.sender.block_action(DECLARER, ActionId.POST_UPDATE.value, "1",
+                                      channel_id=INCIDENT_CHANNEL)
+        modal = await eventually(
+            lambda: [c for c in slack.calls_to("views.open")
+                     if '"k": "update"' in c.params["view"]["private_metadata"]],
+            what="the update modal")
+        await submit_message(bot, UPDATE, clock, modal[0].params["view"]["private_metadata"],
+                             view_id="V0UPDATE")
+        await eventually(lambda: said(slack, "1 of them waiting for the new ticket"),
+                         within=10, what="the update waiting for the new ticket")
+        assert said(slack, "Update v1: 0 of 1 sent")
+        async with bot.runtime.deps.sessions() as session:
+            (waiting,) = await outbox.rows(session, "update:1:v1")
+        assert (waiting.action, waiting.status, waiting.ticket_id) == (
+            outbox.REPLY, outbox.WAITING, waiting.ticket_id)
+        assert waiting.ticket_id.startswith(outbox.NEW_TICKET_PREFIX)
+        assert not standin.tickets
+
+        clock.advance(minutes=1)  # past the first retry delay (15 s): the second 503
+        await eventually(lambda: len(standin.calls("POST", create)) == 2, within=10,
+                         what="the second creation attempt")
+        clock.advance(minutes=1)  # past the second delay (30 s): created
+        await eventually(lambda: said(slack, "Update v1: 1 of 1 sent"), within=15,
+                         what="the update delivered")
+        assert said(slack, "Apology v1: 1 of 1 sent")
+
+    (ticket,) = _tickets_of(standin, "dan@d.test")
+    assert len(standin.tickets) == 1
+    bodies = _public_bodies(standin, ticket)
+    assert len(bodies) == 2, bodies
+    assert "Ref: AMD-1-" in bodies[0] and "refunded every duplicate charge" in bodies[1]
+    assert [r.status for r in standin.calls("POST", create)] == [503, 503, 201]
+    async with bot.runtime.deps.sessions() as session:
+        (update,) = await outbox.rows(session, "update:1:v1")
+    assert (update.status, update.ticket_id) == (outbox.SENT, str(ticket))
