@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bot.clock import FakeClock
+from bot.domain.customer_import import MAX_BYTES
 from bot.slack.ids import ActionId, CallbackId
 from storage import customers, outbox
 from tests.e2e.flows import (
@@ -19,6 +20,7 @@ from tests.e2e.flows import (
     ORIGIN,
     SUPERVISOR,
     declaration_values,
+    declare,
     draft_apology,
     posted_with,
     said,
@@ -388,3 +390,72 @@ async def test_an_update_approved_while_the_new_ticket_fails_goes_on_that_ticket
     async with bot.runtime.deps.sessions() as session:
         (update,) = await outbox.rows(session, "update:1:v1")
     assert (update.status, update.ticket_id) == (outbox.SENT, str(ticket))
+
+
+async def test_a_csv_shared_in_the_incident_thread_is_imported_and_other_files_answered(
+    bot: RunningBot, slack: SlackStandIn
+) -> None:
+    """A CSV shared in the incident's thread (the signed `file_shared` event) is read with
+    the bot token and imported, the report in the thread; a spreadsheet in another format
+    and a CSV past 5 MB get a short answer without being downloaded; a screenshot, a file
+    shared in another thread and the bot's own upload are left alone."""
+    await set_supervisor(bot)
+    card = await declare(bot, slack)
+    thread = card.response["ts"]
+
+    def downloads(file_id: str) -> list[Any]:
+        return [c for c in slack.calls if c.method == "files-pri"
+                and c.params["file_id"] == file_id]
+
+    shot = slack.add_user_file("screenshot.png", b"\x89PNG\r\n\x1a\n", filetype="png")
+    response = await bot.sender.event(slack.share_in_thread(shot, INCIDENT_CHANNEL, thread))
+    assert response.status_code == 200
+    elsewhere = slack.add_user_file("other.csv", b"email,name\nx@x.test,X\n")
+    others = await eventually(lambda: [c for c in slack.calls_to("chat.postMessage")
+                                       if c.ok and c.response["ts"] != thread],
+                              what="a message that starts no incident's thread")
+    other = others[0]
+    await bot.sender.event(slack.share_in_thread(elsewhere, other.response["channel"],
+                                                 other.response["ts"]))
+
+    good = slack.add_user_file("billing.csv", b"email,name\nzoe@z.test,Zoe Ng\nbad,Bo\n",
+                               user_id=DECLARER)
+    await bot.sender.event(slack.share_in_thread(good, INCIDENT_CHANNEL, thread))
+    report = await eventually(lambda: posted_with(slack, "added from billing.csv"), within=10,
+                              what="the import report")
+    assert report[0].params["thread_ts"] == thread and report[0].params["channel"] \
+        == INCIDENT_CHANNEL
+    assert "row 3: the e-mail address is not valid" in json.dumps(report[0].params)
+    assert [c.status for c in downloads(good)] == [200]
+    async with bot.runtime.deps.sessions() as session:
+        rows = await customers.all_rows(session, 1)
+    assert [(r.customer.email, r.customer.name) for r in rows] == [("zoe@z.test", "Zoe Ng")]
+
+    sheet = slack.add_user_file("customers.xlsx", b"PK\x03\x04 a workbook", filetype="xlsx")
+    await bot.sender.event(slack.share_in_thread(sheet, INCIDENT_CHANNEL, thread))
+    await eventually(lambda: posted_with(slack, "I read customer lists as CSV files only"),
+                     within=10, what="the answer to a spreadsheet")
+    huge = slack.add_user_file("everyone.csv", b"email,name\n" + b"a" * MAX_BYTES)
+    await bot.sender.event(slack.share_in_thread(huge, INCIDENT_CHANNEL, thread))
+    answer = await eventually(lambda: posted_with(slack, "the limit is 5 MB"), within=10,
+                              what="the answer to a file too large")
+    assert "everyone.csv" in json.dumps(answer[0].params)
+    assert answer[0].params["thread_ts"] == thread
+
+    # The bot's own upload (the rows to fix) is shared in the thread too: Bolt leaves the
+    # bot's own events out, so it is never read back.
+    fixes = await eventually(lambda: [f for f in slack.files.values() if f.completed
+                                      and f.name.endswith("rows-to-fix.csv")],
+                             what="the rows to fix")
+    await bot.sender.event({"type": "file_shared", "channel_id": INCIDENT_CHANNEL,
+                            "file_id": fixes[0].id, "user_id": slack.bot_user_id,
+                            "file": {"id": fixes[0].id}, "event_ts": "1700000999.000100"})
+    await bot.sender.event(slack.share_in_thread(good, INCIDENT_CHANNEL, thread))  # again
+    await eventually(lambda: len(posted_with(slack, "added from billing.csv")) == 2,
+                     within=10, what="the second report")
+    for left_alone in (shot, elsewhere, huge, sheet, fixes[0].id):
+        assert not downloads(left_alone)
+    assert not [c for c in slack.calls_to("files.info")
+                if c.params.get("file") == fixes[0].id]
+    said_text = json.dumps([c.params for c in slack.calls_to("chat.postMessage")])
+    assert "screenshot.png" not in said_text and "other.csv" not in said_text

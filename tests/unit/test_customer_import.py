@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.customer_import import (
+    MAX_BYTES,
     RowError,
+    SharedFileVerdict,
     UnreadableFile,
     amount_of,
+    judge_shared_file,
     parse,
     report_csv,
 )
@@ -136,3 +139,22 @@ def test_a_creation_reference_is_stable_and_unique_per_customer() -> None:
     assert one == creation_ref("Ref: AMD-1-2-3", "zendesk", "csv-a")
     assert one.startswith("AMD-1-2-3-") and one != creation_ref("Ref: AMD-1-2-3", "zendesk", "b")
     assert "A-1001" in outbound_subject("A-1001")
+
+
+@pytest.mark.parametrize(("name", "filetype", "mimetype", "size", "verdict"), [
+    ("billing.csv", "csv", "text/csv", 100, SharedFileVerdict.IMPORT),
+    ("EXPORT.CSV", "text", "text/plain", 100, SharedFileVerdict.IMPORT),  # by its name
+    ("list", "", "application/csv", 100, SharedFileVerdict.IMPORT),  # by its MIME type
+    ("billing.csv", "csv", "text/csv", MAX_BYTES, SharedFileVerdict.IMPORT),
+    ("billing.csv", "csv", "text/csv", MAX_BYTES + 1, SharedFileVerdict.TOO_LARGE),
+    ("customers.xlsx", "xlsx", "application/vnd.ms-excel", 10, SharedFileVerdict.NOT_CSV),
+    ("notes.pdf", "pdf", "application/pdf", 10, SharedFileVerdict.NOT_CSV),
+    ("screenshot.png", "png", "image/png", 10, SharedFileVerdict.IGNORE),
+    ("call.mp4", "mp4", "video/mp4", 10 ** 9, SharedFileVerdict.IGNORE),
+])
+def test_a_file_shared_in_the_thread_is_judged_by_type_and_size(
+    name: str, filetype: str, mimetype: str, size: int, verdict: SharedFileVerdict
+) -> None:
+    """A CSV up to the limit is imported, past it refused; other documents get an answer;
+    screenshots and recordings are left alone."""
+    assert judge_shared_file(name, filetype, mimetype, size) is verdict
