@@ -22,10 +22,12 @@ SCOPES: dict[str, str] = {
                   "chat.postEphemeral",
     "chat:write.public": "post the card in a public channel the bot was not invited to",
     "files:write": "files.getUploadURLExternal + files.completeUploadExternal (customer CSV)",
-    "files:read": "files.info and the file's private URL (customer lists shared as CSV)",
+    "files:read": "files.info and the file's private URL (customer lists shared as CSV), "
+                  "and the file_shared event (a CSV shared in an incident's thread)",
 }
-# views.open and views.publish need no scope; app_home_opened needs none either.
-BOT_EVENTS = ("app_home_opened",)
+# views.open and views.publish need no scope; app_home_opened needs none either;
+# file_shared needs files:read (its `shares` name the thread, so no history scope).
+BOT_EVENTS = ("app_home_opened", "file_shared")
 EVENTS_PATH = "/slack/events"
 
 

@@ -7,7 +7,7 @@ Counted where they happen (per replica; sum them across replicas):
     amends_helpdesk_rate_limited_total{helpdesk}  429s from the helpdesk
     amends_timer_lateness_seconds{kind}           when a timer ran minus when it was due
 Read from the database at scrape time (the same on every replica; take max, not sum):
-    amends_customer_messages{status}              outbox rows: pending, sending, sent, failed
+    amends_customer_messages{status}              outbox rows by status (pending, waiting, ...)
     amends_chases                                 chases recorded
     amends_incidents{state}                       incidents by lifecycle state
 """
@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import logs
 from bot.clock import Clock
 from storage.models import Chase, Incident
-from storage.outbox import FAILED, PENDING, SENDING, SENT, OutboxMessage
+from storage.outbox import FAILED, PENDING, SENDING, SENT, WAITING, OutboxMessage
 from storage.timers import ClaimedTimer
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ class Metrics:
             states = {str(state): int(n) for state, n in (await session.execute(
                 select(Incident.state, func.count()).group_by(Incident.state)
             )).all()}
-        for status in (PENDING, SENDING, SENT, FAILED):
+        for status in (PENDING, WAITING, SENDING, SENT, FAILED):
             self.customer_messages.labels(status).set(outbox.get(status, 0))
         self.chases.set(chases or 0)
         self.incidents.clear()

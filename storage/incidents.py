@@ -72,6 +72,19 @@ async def get(session: AsyncSession, incident_id: int) -> Incident | None:
     return await session.get(Incident, incident_id)
 
 
+async def in_thread(session: AsyncSession, channel: str,
+                    thread_ts: Sequence[str]) -> Incident | None:
+    """The incident whose card starts one of these threads of `channel`, if any (no index:
+    called for files shared in a thread, rare next to the incidents table's size)."""
+    if not thread_ts:
+        return None
+    result = await session.execute(
+        select(Incident).where(Incident.channel_id == channel,
+                               Incident.card_ts.in_(list(thread_ts)))
+        .order_by(Incident.id).limit(1))
+    return result.scalar_one_or_none()
+
+
 # Open = not closed, spelled with the literal so that the partial index
 # ix_incidents_open_declared (WHERE state != 'closed') applies on SQLite and PostgreSQL
 # (a bound parameter would not match the index's condition).

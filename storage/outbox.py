@@ -12,6 +12,10 @@ before posting.
        └──mark_failed(retry_at)┘  (lease expired: claimable again)   │
        ▲                                                             │
        └────────────────────────── retry_failed ◀────────────────────┘
+
+A reply for a customer whose new ticket an earlier message is still to create waits
+(`waiting`, on `new:<customer>`, never claimed) until `mark_created` records that
+ticket; the same transaction points it at the real ticket and makes it `pending`, due now.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    delete,
+    false,
     func,
     or_,
     select,
@@ -37,7 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.domain.delivery import has_marker
@@ -46,6 +52,7 @@ from storage.models import Base
 from storage.types import UTCDateTime
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+WAITING = "waiting"  # a reply on a ticket not made yet: due once the creation is recorded
 PUBLIC, INTERNAL = "public", "internal"  # a reply the customer reads; a note for the team
 REPLY, CREATE = "reply", "create"  # what a row asks of the helpdesk
 NEW_TICKET_PREFIX = "new:"  # ticket_id of a `create` row until the ticket exists
@@ -149,6 +156,7 @@ class Counts:
     pending: int
     failed: int
     total: int
+    waiting: int = 0  # of `pending`: replies waiting for the new ticket they go on
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +183,7 @@ async def enqueue(session: AsyncSession, rows: Iterable[NewMessage], *, now: dat
     """
     values = []
     for row in rows:
+        waits = row.action == REPLY and row.ticket_id.startswith(NEW_TICKET_PREFIX)
         if not has_marker(row.body, row.marker):
             raise ValueError(f"the body for ticket {row.ticket_id} does not carry its marker")
         if row.action == CREATE and not (row.requester_email and row.external_ref
@@ -187,7 +196,8 @@ async def enqueue(session: AsyncSession, rows: Iterable[NewMessage], *, now: dat
             "incident_id": row.incident_id, "message_key": row.message_key,
             "helpdesk": row.helpdesk, "ticket_id": row.ticket_id,
             "customer_id": row.customer_id, "body": row.body, "marker": row.marker,
-            "status": PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now,
+            "status": WAITING if waits else PENDING, "attempts": 0,
+            "next_attempt_at": None if waits else now, "created_at": now,
             "visibility": row.visibility, "extra_tags": " ".join(row.tags) or None,
             "remedy_ref": row.remedy_ref,
         })
@@ -300,7 +310,10 @@ async def mark_created(
     url: str, now: datetime,
 ) -> bool:
     """Record a new ticket as this row's delivery (the row now names the real ticket), only
-    if `owner` still holds the row; False otherwise."""
+    if `owner` still holds the row; False otherwise.
+
+    The customer's replies waiting for this ticket (later messages queued while it was
+    not made) now go on it: due now, in the same transaction."""
     result = await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.lease_owner == owner,
@@ -308,9 +321,64 @@ async def mark_created(
         .values(status=SENT, ticket_id=ticket_id, comment_id=comment_id, ticket_url=url,
                 sent_at=now, lease_owner=None, lease_until=None, next_attempt_at=None,
                 last_error=None)
+        .returning(OutboxMessage.incident_id, OutboxMessage.helpdesk,
+                   OutboxMessage.customer_id)
         .execution_options(synchronize_session=False)
     )
-    return rowcount(result) == 1
+    made = result.one_or_none()
+    if made is None:
+        return False
+    await _release_waiting(session, made.incident_id, made.helpdesk, made.customer_id,
+                           ticket_id, now)
+    return True
+
+
+async def _release_waiting(session: AsyncSession, incident_id: int, helpdesk: str,
+                           customer_id: str, ticket_id: str, now: datetime) -> None:
+    placeholder = f"{NEW_TICKET_PREFIX}{customer_id}"
+    waiting = and_(OutboxMessage.incident_id == incident_id,
+                   OutboxMessage.helpdesk == helpdesk,
+                   OutboxMessage.ticket_id == placeholder,
+                   OutboxMessage.status == WAITING)
+    # A message already queued on the real ticket is not queued twice (the unique key).
+    same = aliased(OutboxMessage)
+    twice = (select(same.id).where(same.message_key == OutboxMessage.message_key,
+                                   same.helpdesk == helpdesk, same.ticket_id == ticket_id)
+             .exists())
+    await session.execute(delete(OutboxMessage).where(waiting, twice)
+                          .execution_options(synchronize_session=False))
+    await session.execute(
+        update(OutboxMessage).where(waiting)
+        .values(ticket_id=ticket_id, status=PENDING, next_attempt_at=now)
+        .execution_options(synchronize_session=False))
+
+
+async def pending_creations(
+    session: AsyncSession, incident_id: int, *, lock: bool = False
+) -> set[tuple[str, str]]:
+    """The customers (helpdesk, customer) whose new ticket is queued but not made yet
+    (pending, being sent, or failed).
+
+    `lock`, for a caller about to queue replies that wait for these tickets: no creation
+    may be recorded between this answer and the caller's commit, or its waiting replies
+    would miss the release. PostgreSQL: the rows are locked (FOR UPDATE) until the
+    caller's transaction ends, so a worker recording one waits, and then releases the
+    replies too; a creation recorded just before is not returned (the lock re-checks it
+    once its recorder commits). SQLite: the transaction takes the single write lock now
+    (a write that changes nothing), so the worker's write comes before or after it whole.
+    """
+    statement = (
+        select(OutboxMessage.helpdesk, OutboxMessage.customer_id)
+        .where(OutboxMessage.incident_id == incident_id, OutboxMessage.action == CREATE,
+               OutboxMessage.ticket_id.like(f"{NEW_TICKET_PREFIX}%"))
+        .order_by(OutboxMessage.id))
+    if lock and is_postgres(session):
+        statement = statement.with_for_update()
+    elif lock:
+        await session.execute(update(OutboxMessage).where(false())
+                              .values(status=OutboxMessage.status)
+                              .execution_options(synchronize_session=False))
+    return {(helpdesk, customer) for helpdesk, customer in (await session.execute(statement))}
 
 
 async def mark_failed(
@@ -340,8 +408,10 @@ async def progress(session: AsyncSession, message_key: str) -> Counts:
     )
     by_status = {status: count for status, count in result.all()}
     sent, failed = by_status.get(SENT, 0), by_status.get(FAILED, 0)
-    pending = by_status.get(PENDING, 0) + by_status.get(SENDING, 0)
-    return Counts(sent=sent, pending=pending, failed=failed, total=sent + pending + failed)
+    waiting = by_status.get(WAITING, 0)
+    pending = by_status.get(PENDING, 0) + by_status.get(SENDING, 0) + waiting
+    return Counts(sent=sent, pending=pending, failed=failed, total=sent + pending + failed,
+                  waiting=waiting)
 
 
 async def failures(session: AsyncSession, message_key: str) -> list[Failure]:

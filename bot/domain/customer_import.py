@@ -106,8 +106,7 @@ class UnreadableFile(ValueError):
 def decode(content: bytes) -> str:
     """UTF-8 (with or without a BOM, as spreadsheets write it), else Windows-1252."""
     if len(content) > MAX_BYTES:
-        raise UnreadableFile(f"The file is {len(content) / 1e6:.1f} MB; the limit is "
-                             f"{MAX_BYTES // (1024 * 1024)} MB. Split it in parts.")
+        raise UnreadableFile(too_large_text(len(content)))
     if b"\x00" in content[:4096]:
         raise UnreadableFile("That is not a CSV file (it looks binary). Export as CSV.")
     try:
@@ -256,3 +255,44 @@ def report_csv(errors: tuple[RowError, ...] | list[RowError]) -> str:
     for error in errors:
         writer.writerow((error.row, error.problem))
     return buffer.getvalue()
+
+
+# --- A file shared in an incident's thread ------------------------------------------------
+
+
+class SharedFileVerdict(StrEnum):
+    IMPORT = "import"  # a CSV within the size limit: read it like the form's file
+    NOT_CSV = "not_csv"  # a document or spreadsheet in another format: say so, briefly
+    TOO_LARGE = "too_large"  # a CSV past MAX_BYTES: say so, without downloading it
+    IGNORE = "ignore"  # a screenshot, a recording: ordinary in a thread, not for us
+
+
+_MEDIA = ("image/", "video/", "audio/")
+_CSV_TYPES = frozenset({"text/csv", "application/csv", "text/comma-separated-values"})
+
+
+def judge_shared_file(name: str, filetype: str, mimetype: str, size: int) -> SharedFileVerdict:
+    """What a file a person shared in an incident's thread asks of **Add customers**.
+
+    A CSV (Slack's `filetype` "csv", a `.csv` name, or a CSV MIME type) is imported when
+    it is at most MAX_BYTES. Images, video and audio are what people share while working
+    an incident (screenshots), so they are left alone; any other file gets a short answer
+    saying only CSV files are read.
+    """
+    mime = mimetype.strip().lower()
+    is_csv = (filetype.strip().lower() == "csv" or name.strip().lower().endswith(".csv")
+              or mime in _CSV_TYPES)
+    if is_csv:
+        return SharedFileVerdict.TOO_LARGE if size > MAX_BYTES else SharedFileVerdict.IMPORT
+    if mime.startswith(_MEDIA):
+        return SharedFileVerdict.IGNORE
+    return SharedFileVerdict.NOT_CSV
+
+
+def too_large_text(size: int) -> str:
+    return (f"The file is {size / 1e6:.1f} MB; the limit is {MAX_BYTES // (1024 * 1024)} MB. "
+            "Split it in parts.")
+
+
+NOT_CSV_TEXT = ("I read customer lists as CSV files only (an e-mail and a name column). "
+                "Export it as CSV and share that here.")

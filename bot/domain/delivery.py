@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -78,20 +78,23 @@ class Recipient:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """Where one customer's copy goes: a reply on `ticket_id`, or a new ticket (None)."""
+    """Where one customer's copy goes: a reply on `ticket_id`, or a new ticket (None), or
+    (`awaits`) a reply on the ticket their earlier message is still to create."""
 
     helpdesk: str
     customer_id: str
     ticket_id: str | None
+    awaits: bool = False
 
     @property
     def creates(self) -> bool:
-        return self.ticket_id is None
+        return self.ticket_id is None and not self.awaits
 
 
 def choose_targets(
     tickets: Sequence[TicketRef], recipients: Sequence[Recipient], *,
     every_ticket: bool = False, earlier: Mapping[tuple[str, str], str] | None = None,
+    creating: Set[tuple[str, str]] = frozenset(),
 ) -> list[Target]:
     """Rule 3: every affected customer is written to, on a ticket of theirs or a new one.
 
@@ -99,6 +102,12 @@ def choose_targets(
       `every_ticket`, every ticket of theirs).
     - `earlier` (updates): the ticket where the customer already has our first message
       wins, so a conversation stays on one ticket, including one amends created.
+    - `creating`: customers for whom an earlier message is opening a new ticket that does
+      not exist yet (queued, being sent, or failed and waiting for a person). Their copy
+      waits for that ticket and goes on it as a reply (`awaits`): a customer never gets a
+      second new ticket, and the conversation stays on the one amends opened, even if
+      another ticket of theirs turned up meanwhile. With `every_ticket` the waiting copy
+      comes on top of their other tickets (the new one will be theirs too).
     - A customer with no open ticket and an e-mail address gets a new ticket (a closed
       ticket is not reopened for news it was never about); without an address, the most
       recent of their closed tickets is replied to, as before.
@@ -108,6 +117,13 @@ def choose_targets(
     emails = {(r.helpdesk, r.customer_id): r.email for r in recipients}
     targets: list[Target] = []
     covered: set[tuple[str, str]] = set()
+    waiting = [key for key in dict.fromkeys(
+        [(t.helpdesk, t.customer_id) for t in tickets]
+        + [(r.helpdesk, r.customer_id) for r in recipients])
+        if key in creating and (every_ticket or key not in earlier)]
+    waits = set(waiting)
+    if not every_ticket:
+        covered.update(waits)
     for ticket in choose_tickets(tickets, every_ticket):
         key = (ticket.helpdesk, ticket.customer_id)
         if key in covered and not every_ticket:
@@ -121,13 +137,14 @@ def choose_targets(
         covered.add(key)
     for recipient in recipients:
         key = (recipient.helpdesk, recipient.customer_id)
-        if key in covered:
+        if key in covered or key in waits:
             continue
         covered.add(key)
         if key in earlier:
             targets.append(Target(*key, earlier[key]))
         elif recipient.email:
             targets.append(Target(*key, None))
+    targets.extend(Target(*key, None, awaits=True) for key in waiting)
     return targets
 
 

@@ -279,7 +279,12 @@ async def _enqueue(session: AsyncSession, incident: Incident, message: CustomerM
     ticket for a customer who has no open one (rule 3: even if they have not noticed).
     Returns its recipients: customers queued, and those held because the remedy the
     message mentions awaits approval (queued when it is approved). `only`: these
-    customers, if not queued already."""
+    customers, if not queued already.
+
+    A customer whose new ticket an earlier message is still to create gets no second one:
+    their copy waits for that ticket and goes on it as a reply. Those creations are locked
+    first, so a worker recording one meanwhile releases the waiting copy too."""
+    creating = await outbox.pending_creations(session, incident.id, lock=True)
     rows = await customers.all_rows(session, incident.id)
     tickets = await customers.tickets(session, incident.id)
     people = {(r.customer.helpdesk, r.customer.external_id): r.customer for r in rows}
@@ -292,7 +297,7 @@ async def _enqueue(session: AsyncSession, incident: Incident, message: CustomerM
                    t.ticket_updated_at) for t in tickets],
         [Recipient(r.customer.helpdesk, r.customer.external_id, r.customer.email)
          for r in rows],
-        every_ticket=message.every_ticket, earlier=earlier)
+        every_ticket=message.every_ticket, earlier=earlier, creating=creating)
     if only is not None:
         chosen = [t for t in chosen if (t.helpdesk, t.customer_id) in only]
     ref = marker(incident.id, message.id, message.version)
@@ -315,13 +320,15 @@ async def _enqueue(session: AsyncSession, incident: Incident, message: CustomerM
                            _when(message, person.time_zone if person else None, team_tz, now),
                            remedy=sentence if mentions else None)
         remedy_ref = remedy.ref if remedy else None
-        if t.ticket_id is not None:
+        ticket = (f"{outbox.NEW_TICKET_PREFIX}{t.customer_id}" if t.awaits  # waits for it
+                  else t.ticket_id)
+        if ticket is not None:
             queue.append(outbox.NewMessage(
                 incident_id=incident.id, message_key=key, helpdesk=t.helpdesk,
-                ticket_id=t.ticket_id, customer_id=t.customer_id, body=body, marker=ref,
+                ticket_id=ticket, customer_id=t.customer_id, body=body, marker=ref,
                 remedy_ref=remedy_ref))
             if remedy is not None:
-                notes.append(remedy_note(incident.id, remedy, t.helpdesk, t.ticket_id,
+                notes.append(remedy_note(incident.id, remedy, t.helpdesk, ticket,
                                          t.customer_id))
         elif person is not None and person.email:
             # No ticket yet: the note follows on a later message, once the ticket exists.

@@ -17,11 +17,15 @@ from dataclasses import dataclass
 
 from bot.domain.customer_import import (
     MAX_BYTES,
+    NOT_CSV_TEXT,
     ParsedImport,
     RowError,
+    SharedFileVerdict,
     UnreadableFile,
+    judge_shared_file,
     parse,
     report_csv,
+    too_large_text,
 )
 from bot.domain.errors import NotFound, Refusal
 from bot.domain.notices.customers import AddCustomersForm, CustomersImported, ImportProblem
@@ -84,6 +88,62 @@ async def run(deps: Deps, request: FileImport) -> CustomersImported | None:
         return notice
     return await import_file(deps, incident.id, request.helpdesk, shared.name, shared.content,
                              request.requested_by)
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadShare:
+    """A file a person shared in a channel (Slack's `file_shared` event): which file, where,
+    by whom, and the workspace the event came from."""
+
+    file_id: str
+    channel: str
+    user_id: str
+    team_id: str | None
+
+
+async def from_thread(deps: Deps, share: ThreadShare) -> CustomersImported | None:
+    """**Add customers** by sharing a CSV file in an incident's thread.
+
+    Only a file shared as a reply in an incident's thread, by a person of this workspace,
+    is read (files elsewhere, and the bot's own uploads, are none of this). A CSV goes
+    through the same import as the form's file, with the report in the thread; another
+    document, or a CSV past the size limit, gets a one-line answer there instead;
+    screenshots and recordings are left alone. Returns the report, or None when the file
+    was left alone.
+    """
+    try:
+        info = await deps.slack.file_info(share.file_id)
+    except SlackDeliveryError as error:
+        log.warning("shared file %s: files.info failed: %s", share.file_id, error.code)
+        return None
+    threads = [ts for channel, ts in info.threads if channel == share.channel]
+    async with deps.sessions() as session:
+        row = await incidents.in_thread(session, share.channel, threads)
+        latest = await customers.latest_lookup(session, row.id) if row is not None else None
+    if row is None:
+        return None
+    incident = to_record.incident(row)
+    if info.team and share.team_id and info.team != share.team_id:
+        log.info("incident %s: a file shared by someone outside the workspace was left "
+                 "alone", incident.id)
+        return None
+    verdict = judge_shared_file(info.name, info.filetype, info.mimetype, info.size)
+    if verdict is SharedFileVerdict.IGNORE:
+        return None
+    failed = {SharedFileVerdict.NOT_CSV: NOT_CSV_TEXT,
+              SharedFileVerdict.TOO_LARGE: too_large_text(info.size)}.get(verdict)
+    helpdesk = helpdesk_for(deps, latest.helpdesk if latest is not None else None)
+    if failed is None and helpdesk is None:
+        failed = ("Several helpdesks are set up and I cannot tell which one these customers "
+                  "are in: use *Add customers* on the card and pick one." if deps.helpdesks
+                  else "Adding customers needs a helpdesk to write to them from: set "
+                  "ZENDESK_URL… or FRESHDESK_URL… first.")
+    if failed is not None or helpdesk is None:
+        notice = CustomersImported(incident.id, info.name, failed=failed)
+        await _say(deps, incident, notice, ())
+        return notice
+    log.info("incident %s: importing a file shared in the thread", incident.id)
+    return await run(deps, FileImport(incident.id, helpdesk, share.file_id, share.user_id))
 
 
 async def import_file(

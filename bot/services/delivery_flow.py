@@ -210,7 +210,8 @@ async def _show_one(deps: Deps, key: str) -> int | None:
     # The two reads may straddle a row failing: the list of failures is the later word.
     late = max(0, len(failures) - counts.failed)
     notice = (DeliveryProgress(message, counts.sent, max(0, counts.pending - late),
-                               counts.failed + late, failures, held=held)
+                               counts.failed + late, failures, held=held,
+                               waiting=min(counts.waiting, max(0, counts.pending - late)))
               if counts.total or held else NobodyToNotify(message, "it has no ticket to go to."))
     if shown:
         await say.update_all(deps, shown[-1:], notice)

@@ -61,6 +61,24 @@ class SharedFile:
     content: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class SharedFileInfo:
+    """What Slack says of a file (files.info), before any byte of it is read.
+
+    `threads`: (channel, thread_ts) of each share of it as a thread reply (Slack's
+    `shares`); `team`: the owner's workspace (`user_team`), when Slack says it.
+    """
+
+    id: str
+    name: str
+    filetype: str
+    mimetype: str
+    size: int
+    user: str
+    team: str | None = None
+    threads: tuple[tuple[str, str], ...] = ()
+
+
 class SlackPort(Protocol):
     async def post(self, channel: str, notice: Notice,
                    thread_ts: str | None = None) -> Posted: ...
@@ -77,6 +95,10 @@ class SlackPort(Protocol):
 
     async def upload(self, *, channel: str, thread_ts: str | None, filename: str, title: str,
                      content: str | bytes) -> None: ...
+
+    async def file_info(self, file_id: str) -> SharedFileInfo:
+        """files.info (files:read): the file's name, type, size, owner and thread shares."""
+        ...
 
     async def fetch_file(self, file_id: str, *, max_bytes: int) -> SharedFile:
         """The bytes of a file shared with the app (files.info, then its private URL with

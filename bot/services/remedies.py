@@ -314,6 +314,7 @@ async def _follow_ups(session: AsyncSession, incident: Incident, touched: set[Ke
     if not touched & set(carried):
         return 0  # nobody touched has had a message yet: their first one will carry it
     default, own = by_customer(await store.for_incident(session, incident.id))
+    creating = await outbox.pending_creations(session, incident.id, lock=True)
     tickets = await outbox.tickets_by_customer(session, incident.id)
     names = {(r.customer.helpdesk, r.customer.external_id): r.customer.name
              for r in await customers.all_rows(session, incident.id)}
@@ -324,6 +325,8 @@ async def _follow_ups(session: AsyncSession, incident: Incident, touched: set[Ke
             continue
         sentence = customer_sentence(remedy.remedy)
         ticket = tickets.get(customer)
+        if ticket is None and customer in creating:  # waits for the ticket being made
+            ticket = f"{outbox.NEW_TICKET_PREFIX}{customer[1]}"
         if sentence is None or ticket is None:
             continue
         mark = remedy_marker(incident.id, remedy.id, remedy.revision)

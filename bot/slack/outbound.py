@@ -32,7 +32,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.notices import Notice
-from bot.services.ports import Posted, SharedFile, SlackDeliveryError
+from bot.services.ports import Posted, SharedFile, SharedFileInfo, SlackDeliveryError
 from bot.slack.render import render_message, render_view
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,22 @@ class Slack:
         """Slack's external upload flow (files.getUploadURLExternal + completeUploadExternal)."""
         await self._call("files_upload_v2", channel, channel=channel, thread_ts=thread_ts,
                          filename=filename, title=title, content=content)
+
+    async def file_info(self, file_id: str) -> SharedFileInfo:
+        """files.info: name, type, size, owner, and the threads it was shared in (`shares`,
+        public and private channels alike)."""
+        meta = (await self._call("files_info", None, file=file_id))["file"]
+        threads: list[tuple[str, str]] = []
+        shares = meta.get("shares") or {}
+        for kind in ("public", "private"):
+            for channel, entries in (shares.get(kind) or {}).items():
+                threads.extend((str(channel), str(e["thread_ts"])) for e in entries or ()
+                               if isinstance(e, dict) and e.get("thread_ts"))
+        return SharedFileInfo(
+            id=file_id, name=str(meta.get("name") or meta.get("title") or "the file"),
+            filetype=str(meta.get("filetype") or ""), mimetype=str(meta.get("mimetype") or ""),
+            size=int(meta.get("size") or 0), user=str(meta.get("user") or ""),
+            team=meta.get("user_team"), threads=tuple(threads))
 
     async def fetch_file(self, file_id: str, *, max_bytes: int) -> SharedFile:
         """files.info for the private URL, then the bytes with the bot token (files:read)."""

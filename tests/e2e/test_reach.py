@@ -3,13 +3,16 @@ customers**, matched to the helpdesk, and a new ticket for each customer with no
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from bot.clock import FakeClock
+from bot.domain.customer_import import MAX_BYTES
 from bot.slack.ids import ActionId, CallbackId
 from storage import customers, outbox
 from tests.e2e.flows import (
@@ -17,6 +20,7 @@ from tests.e2e.flows import (
     ORIGIN,
     SUPERVISOR,
     declaration_values,
+    declare,
     draft_apology,
     posted_with,
     said,
@@ -269,3 +273,189 @@ async def test_a_helpdesk_failure_while_matching_is_said_and_the_customers_kept(
     async with bot.runtime.deps.sessions() as session:
         rows = await customers.all_rows(session, 1)
     assert sorted(r.customer.email or "" for r in rows) == ["new1@n.test", "new2@n.test"]
+
+
+@contextlib.asynccontextmanager
+async def _bot_on(helpdesk: str, slack: SlackStandIn, db_url: str, clock: FakeClock,
+                  ) -> AsyncIterator[tuple[RunningBot, ZendeskStandIn | FreshdeskStandIn]]:
+    """The bot against one helpdesk stand-in (Zendesk, or Freshdesk with its mailbox)."""
+    standin: ZendeskStandIn | FreshdeskStandIn
+    if helpdesk == "zendesk":
+        async with ZendeskStandIn(rate_limit=700) as standin:
+            running = await start_bot(
+                slack=slack, db_url=db_url, clock=clock, zendesk_url=standin.base_url,
+                zendesk_email=standin.email, zendesk_api_token=standin.token)
+            try:
+                yield running, standin
+            finally:
+                await running.stop()
+    else:
+        async with FreshdeskStandIn() as standin:
+            running = await start_bot(
+                slack=slack, db_url=db_url, clock=clock, freshdesk_url=standin.base_url,
+                freshdesk_api_key=standin.api_key, freshdesk_email_config_id=43_200_000_001)
+            try:
+                yield running, standin
+            finally:
+                await running.stop()
+
+
+def _public_bodies(standin: ZendeskStandIn | FreshdeskStandIn, ticket: int) -> list[str]:
+    """What the customer reads on `ticket`, oldest first (Freshdesk: the description, then
+    the replies)."""
+    if isinstance(standin, ZendeskStandIn):
+        return [c["body"] for c in standin.comments[ticket] if c["public"]]
+    return [standin.tickets[ticket]["description"]] + [
+        c["body"] for c in standin.conversations.get(ticket, []) if not c.get("private")]
+
+
+def _tickets_of(standin: ZendeskStandIn | FreshdeskStandIn, email: str) -> list[int]:
+    people = standin.users if isinstance(standin, ZendeskStandIn) else standin.contacts
+    return [t["id"] for t in standin.tickets.values()
+            if people[t["requester_id"]]["email"] == email]
+
+
+@pytest.mark.parametrize("helpdesk", ["zendesk", "freshdesk"])
+async def test_an_update_approved_while_the_new_ticket_fails_goes_on_that_ticket_once_made(
+    helpdesk: str, slack: SlackStandIn, db_url: str, clock: FakeClock
+) -> None:
+    """The creation of a customer's new ticket answers 503 twice; the update approved
+    meanwhile waits for it (said in the thread) instead of opening a second ticket; once
+    the creation goes through, the customer has exactly one ticket, with the apology first
+    and the update as a reply on it."""
+    create = (r"^/api/v2/tickets(\.json)?$" if helpdesk == "zendesk"
+              else r"^/api/v2/tickets/outbound_email$")
+    async with _bot_on(helpdesk, slack, db_url, clock) as (bot, standin):
+        standin.faults.fail_next(2, status=503, method="POST", path=re.compile(create))
+        file_id = slack.add_user_file("list.csv", b"email,name\ndan@d.test,Dan Obi\n")
+        await set_supervisor(bot)
+        await bot.sender.slash_command(text="declare x", user_id=DECLARER, channel_id=ORIGIN)
+        await eventually(lambda: slack.calls_to("views.open"), what="the declare modal")
+        values = declaration_values()
+        values["customers_csv"] = {"value": slack.file_input_value(file_id)}
+        await bot.sender.view_submission(
+            DECLARER, CallbackId.DECLARE.value, values,
+            private_metadata=json.dumps({"channel": ORIGIN}), view_id="V0DECLARE1")
+        await eventually(lambda: said(slack, "1 customer added"), within=10, what="the import")
+        await bot.sender.block_action(SUPERVISOR, ActionId.ACKNOWLEDGE.value, "1",
+                                      block_id="ack:1", channel_id=INCIDENT_CHANNEL)
+        await eventually(lambda: posted_with(slack, ActionId.DRAFT_APOLOGY.value),
+                         what="the Draft apology offer")
+        message_id = str(await draft_apology(bot, slack, clock))
+        await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, message_id,
+                                      channel_id=INCIDENT_CHANNEL)
+
+        async def creation() -> Any:
+            async with bot.runtime.deps.sessions() as session:
+                rows = await outbox.rows(session, "apology:1:v1")
+            return rows[0] if rows and rows[0].status == outbox.PENDING \
+                and rows[0].attempts == 1 and rows[0].last_error else None
+
+        await eventually(creation, within=10, what="the first creation failed, to be retried")
+        await eventually(lambda: said(slack, "Apology v1: 0 of 1 sent"), within=10,
+                         what="the apology's progress")
+
+        await bot.sender.block_action(DECLARER, ActionId.POST_UPDATE.value, "1",
+                                      channel_id=INCIDENT_CHANNEL)
+        modal = await eventually(
+            lambda: [c for c in slack.calls_to("views.open")
+                     if '"k": "update"' in c.params["view"]["private_metadata"]],
+            what="the update modal")
+        await submit_message(bot, UPDATE, clock, modal[0].params["view"]["private_metadata"],
+                             view_id="V0UPDATE")
+        await eventually(lambda: said(slack, "1 of them waiting for the new ticket"),
+                         within=10, what="the update waiting for the new ticket")
+        assert said(slack, "Update v1: 0 of 1 sent")
+        async with bot.runtime.deps.sessions() as session:
+            (waiting,) = await outbox.rows(session, "update:1:v1")
+        assert (waiting.action, waiting.status, waiting.ticket_id) == (
+            outbox.REPLY, outbox.WAITING, waiting.ticket_id)
+        assert waiting.ticket_id.startswith(outbox.NEW_TICKET_PREFIX)
+        assert not standin.tickets
+
+        clock.advance(minutes=1)  # past the first retry delay (15 s): the second 503
+        await eventually(lambda: len(standin.calls("POST", create)) == 2, within=10,
+                         what="the second creation attempt")
+        clock.advance(minutes=1)  # past the second delay (30 s): created
+        await eventually(lambda: said(slack, "Update v1: 1 of 1 sent"), within=15,
+                         what="the update delivered")
+        assert said(slack, "Apology v1: 1 of 1 sent")
+
+    (ticket,) = _tickets_of(standin, "dan@d.test")
+    assert len(standin.tickets) == 1
+    bodies = _public_bodies(standin, ticket)
+    assert len(bodies) == 2, bodies
+    assert "Ref: AMD-1-" in bodies[0] and "refunded every duplicate charge" in bodies[1]
+    assert [r.status for r in standin.calls("POST", create)] == [503, 503, 201]
+    async with bot.runtime.deps.sessions() as session:
+        (update,) = await outbox.rows(session, "update:1:v1")
+    assert (update.status, update.ticket_id) == (outbox.SENT, str(ticket))
+
+
+async def test_a_csv_shared_in_the_incident_thread_is_imported_and_other_files_answered(
+    bot: RunningBot, slack: SlackStandIn
+) -> None:
+    """A CSV shared in the incident's thread (the signed `file_shared` event) is read with
+    the bot token and imported, the report in the thread; a spreadsheet in another format
+    and a CSV past 5 MB get a short answer without being downloaded; a screenshot, a file
+    shared in another thread and the bot's own upload are left alone."""
+    await set_supervisor(bot)
+    card = await declare(bot, slack)
+    thread = card.response["ts"]
+
+    def downloads(file_id: str) -> list[Any]:
+        return [c for c in slack.calls if c.method == "files-pri"
+                and c.params["file_id"] == file_id]
+
+    shot = slack.add_user_file("screenshot.png", b"\x89PNG\r\n\x1a\n", filetype="png")
+    response = await bot.sender.event(slack.share_in_thread(shot, INCIDENT_CHANNEL, thread))
+    assert response.status_code == 200
+    elsewhere = slack.add_user_file("other.csv", b"email,name\nx@x.test,X\n")
+    others = await eventually(lambda: [c for c in slack.calls_to("chat.postMessage")
+                                       if c.ok and c.response["ts"] != thread],
+                              what="a message that starts no incident's thread")
+    other = others[0]
+    await bot.sender.event(slack.share_in_thread(elsewhere, other.response["channel"],
+                                                 other.response["ts"]))
+
+    good = slack.add_user_file("billing.csv", b"email,name\nzoe@z.test,Zoe Ng\nbad,Bo\n",
+                               user_id=DECLARER)
+    await bot.sender.event(slack.share_in_thread(good, INCIDENT_CHANNEL, thread))
+    report = await eventually(lambda: posted_with(slack, "added from billing.csv"), within=10,
+                              what="the import report")
+    assert report[0].params["thread_ts"] == thread and report[0].params["channel"] \
+        == INCIDENT_CHANNEL
+    assert "row 3: the e-mail address is not valid" in json.dumps(report[0].params)
+    assert [c.status for c in downloads(good)] == [200]
+    async with bot.runtime.deps.sessions() as session:
+        rows = await customers.all_rows(session, 1)
+    assert [(r.customer.email, r.customer.name) for r in rows] == [("zoe@z.test", "Zoe Ng")]
+
+    sheet = slack.add_user_file("customers.xlsx", b"PK\x03\x04 a workbook", filetype="xlsx")
+    await bot.sender.event(slack.share_in_thread(sheet, INCIDENT_CHANNEL, thread))
+    await eventually(lambda: posted_with(slack, "I read customer lists as CSV files only"),
+                     within=10, what="the answer to a spreadsheet")
+    huge = slack.add_user_file("everyone.csv", b"email,name\n" + b"a" * MAX_BYTES)
+    await bot.sender.event(slack.share_in_thread(huge, INCIDENT_CHANNEL, thread))
+    answer = await eventually(lambda: posted_with(slack, "the limit is 5 MB"), within=10,
+                              what="the answer to a file too large")
+    assert "everyone.csv" in json.dumps(answer[0].params)
+    assert answer[0].params["thread_ts"] == thread
+
+    # The bot's own upload (the rows to fix) is shared in the thread too: Bolt leaves the
+    # bot's own events out, so it is never read back.
+    fixes = await eventually(lambda: [f for f in slack.files.values() if f.completed
+                                      and f.name.endswith("rows-to-fix.csv")],
+                             what="the rows to fix")
+    await bot.sender.event({"type": "file_shared", "channel_id": INCIDENT_CHANNEL,
+                            "file_id": fixes[0].id, "user_id": slack.bot_user_id,
+                            "file": {"id": fixes[0].id}, "event_ts": "1700000999.000100"})
+    await bot.sender.event(slack.share_in_thread(good, INCIDENT_CHANNEL, thread))  # again
+    await eventually(lambda: len(posted_with(slack, "added from billing.csv")) == 2,
+                     within=10, what="the second report")
+    for left_alone in (shot, elsewhere, huge, sheet, fixes[0].id):
+        assert not downloads(left_alone)
+    assert not [c for c in slack.calls_to("files.info")
+                if c.params.get("file") == fixes[0].id]
+    said_text = json.dumps([c.params for c in slack.calls_to("chat.postMessage")])
+    assert "screenshot.png" not in said_text and "other.csv" not in said_text

@@ -23,7 +23,8 @@ def test_http_manifest_points_every_url_at_slack_events_and_turns_socket_mode_of
         "usage_hint": "declare [title] | list | status 12 | help", "should_escape": True}]
     assert data["settings"]["event_subscriptions"]["request_url"] == url
     assert data["settings"]["interactivity"] == {"is_enabled": True, "request_url": url}
-    assert data["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert data["settings"]["event_subscriptions"]["bot_events"] == [
+        "app_home_opened", "file_shared"]
 
 
 def test_socket_manifest_has_no_urls_and_turns_socket_mode_on() -> None:

@@ -22,6 +22,10 @@ What it copies from Slack (and what slack_sdk does on the wire):
 - A `trigger_id` can open or push one view only (`exchanged_trigger_id` afterwards).
 - The external upload flow: files.getUploadURLExternal → POST the bytes to `upload_url`
   (answered `text/plain` "OK - <size>", no token needed) → files.completeUploadExternal.
+- Files people share: `add_user_file` (a modal's file_input gives its id), `share_in_thread`
+  (files.info then lists the share under `shares`, as in Slack's own files.info example, and
+  the call returns the `file_shared` event to send); `url_private` serves the bytes only
+  with the bot token (a sign-in redirect otherwise); an unknown file is `file_not_found`.
 
 - Block Kit (tests/standins/blockkit.py: slack_sdk's models plus what they miss, such as
   action_id unique within a block and block_id unique within a message or view): bad
@@ -241,6 +245,7 @@ class SlackStandIn:
         self._missing_users: set[str] = set()
         self._uploads: dict[str, str] = {}  # upload key -> file id
         self._file_owners: dict[str, str] = {}  # file id -> the user who shared it
+        self._shares: dict[str, list[dict[str, str]]] = {}  # file id -> thread shares
         self._rules: list[_Rule] = []
         self._holds: list[tuple[str, asyncio.Event, Callable[[dict[str, Any]], bool] | None]] = []
         self._channel_errors: dict[str, str] = {}
@@ -906,6 +911,26 @@ class SlackStandIn:
         self._file_owners[file_id] = user_id
         return file_id
 
+    def share_in_thread(self, file_id: str, channel: str, thread_ts: str, *,
+                        user_id: str | None = None) -> dict[str, Any]:
+        """A person shares the file as a reply in a thread. As on Slack, files.info then
+        lists the share under `shares` (`public` for a C… channel, `private` otherwise) with
+        its `ts` and `thread_ts`, and `channels`/`groups` name the channel. Returns the
+        `file_shared` event Slack sends the app (files:read): `file_id`, `user_id`,
+        `channel_id`, `file`, `event_ts`; it names no thread (files.info does).
+
+        The thread must exist (a message the bot posted at `thread_ts` in `channel`)."""
+        if file_id not in self.files:
+            raise ValueError(f"no file {file_id}: add it with add_user_file first")
+        if (channel, thread_ts) not in self.messages:
+            raise ValueError(f"no message {thread_ts} in {channel} to share a file under")
+        user = user_id or self._file_owners.get(file_id, "U0DECLARER")
+        ts = self._next_ts()
+        self._shares.setdefault(file_id, []).append({
+            "channel": channel, "ts": ts, "thread_ts": thread_ts, "user": user})
+        return {"type": "file_shared", "channel_id": channel, "file_id": file_id,
+                "user_id": user, "file": {"id": file_id}, "event_ts": ts}
+
     def file_input_value(self, *file_ids: str) -> dict[str, Any]:
         """What Slack puts in `view.state.values` for a file_input: the files' objects."""
         return {"type": "file_input", "files": [self._shared_file_json(f) for f in file_ids]}
@@ -913,12 +938,24 @@ class SlackStandIn:
     def _shared_file_json(self, file_id: str) -> dict[str, Any]:
         record = self.files[file_id]
         url = f"{self.origin}/files-pri/{self.team_id}-{file_id}/{record.name}"
+        shares: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        for share in self._shares.get(file_id, []):
+            kind = "public" if share["channel"].startswith("C") else "private"
+            shares.setdefault(kind, {}).setdefault(share["channel"], []).append({
+                "reply_users": [share["user"]], "reply_users_count": 1, "reply_count": 1,
+                "ts": share["ts"], "thread_ts": share["thread_ts"],
+                "latest_reply": share["ts"], "channel_name": share["channel"].lower(),
+                "team_id": self.team_id})
+        filetype = record.snippet_type or "binary"
+        mimetype = ("text/csv" if filetype == "csv" else
+                    mimetypes.guess_type(record.name)[0] or "application/octet-stream")
         return {
+            "channels": sorted(shares.get("public", {})),
+            "groups": sorted(shares.get("private", {})), "ims": [],
+            **({"shares": shares} if shares else {}), "user_team": self.team_id,
             "id": file_id, "created": 1_700_000_000, "timestamp": 1_700_000_000,
             "name": record.name, "title": record.title or record.name,
-            "mimetype": "text/csv" if (record.snippet_type or "") == "csv" else
-            "application/octet-stream", "filetype": record.snippet_type or "binary",
-            "pretty_type": (record.snippet_type or "binary").upper(),
+            "mimetype": mimetype, "filetype": filetype, "pretty_type": filetype.upper(),
             "user": self._file_owners.get(file_id, self.bot_user_id), "editable": False,
             "size": len(record.content or b""), "mode": "hosted", "is_external": False,
             "external_type": "", "is_public": False, "public_url_shared": False,

@@ -18,7 +18,14 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import FakeClock
-from bot.domain.delivery import RetryPolicy, has_marker, marker, with_marker
+from bot.domain.delivery import (
+    RetryPolicy,
+    creation_ref,
+    has_marker,
+    marker,
+    outbound_subject,
+    with_marker,
+)
 from bot.services import delivery
 from bot.services.delivery import DeliveryWorker
 from integrations.helpdesk.base import Comment
@@ -611,3 +618,88 @@ async def test_an_internal_note_is_posted_once_privately_and_tagged_by_type(
     [comment] = zendesk.comments["100"]
     assert not comment.public and zendesk.posts() == 1
     assert zendesk.tags["100"] == {f"amends-incident-{incident_id}", "amends-remedy-refund"}
+
+
+# --- A later message while the customer's new ticket is not made yet ----------------------
+
+
+def creation(incident_id: int, customer: str, *, key: str = KEY,
+             helpdesk: str = "zendesk") -> NewMessage:
+    mark = marker(incident_id, 7, 1)
+    return NewMessage(
+        incident_id=incident_id, message_key=key, helpdesk=helpdesk,
+        ticket_id=f"{outbox.NEW_TICKET_PREFIX}{customer}", customer_id=customer,
+        body=with_marker(f"Hi {customer}, we charged you twice.", mark), marker=mark,
+        action=outbox.CREATE, requester_email=f"{customer}@never-wrote.test",
+        requester_name=customer.title(), subject=outbound_subject(None),
+        external_ref=creation_ref(mark, helpdesk, customer))
+
+
+def waiting_reply(incident_id: int, customer: str, *, key: str = "update:1:v1",
+                  helpdesk: str = "zendesk", ticket_id: str | None = None) -> NewMessage:
+    """What the approval of an update queues for a customer whose new ticket is not made:
+    a reply on `new:<customer>` (or, `ticket_id`, on a ticket already known)."""
+    mark = marker(incident_id, 9, 1)
+    return NewMessage(
+        incident_id=incident_id, message_key=key, helpdesk=helpdesk,
+        ticket_id=ticket_id or f"{outbox.NEW_TICKET_PREFIX}{customer}", customer_id=customer,
+        body=with_marker("The refund is on its way.", mark), marker=mark)
+
+
+async def test_a_reply_waiting_for_a_new_ticket_is_released_when_the_ticket_is_made(
+    sessions: async_sessionmaker[AsyncSession], incident_id: int
+) -> None:
+    """A reply on a ticket still to be created waits (never claimed, counted as pending and
+    waiting); recording the creation points it at the real ticket, due now; a copy of the
+    same message already queued on that ticket is not kept twice; nothing else moves."""
+    await enqueue(sessions, [creation(incident_id, "csv-a"), creation(incident_id, "csv-b")])
+    await enqueue(sessions, [
+        waiting_reply(incident_id, "csv-a"), waiting_reply(incident_id, "csv-b"),
+        waiting_reply(incident_id, "csv-a", key="update:1:v2"),
+        waiting_reply(incident_id, "csv-a", key="update:1:v2", ticket_id="555")])
+    async with sessions() as session:
+        assert await outbox.pending_creations(session, incident_id) == {
+            ("zendesk", "csv-a"), ("zendesk", "csv-b")}
+        assert await outbox.progress(session, "update:1:v1") == outbox.Counts(
+            sent=0, pending=2, failed=0, total=2, waiting=2)
+    later = START + timedelta(minutes=5)
+    claimed = await claim(sessions, "w1", later)
+    assert [c.action for c in claimed] == [outbox.CREATE, outbox.CREATE, outbox.REPLY]
+    assert claimed[2].ticket_id == "555"  # a reply on a known ticket is due at once
+    async with sessions() as session, session.begin():
+        assert await outbox.mark_created(session, claimed[0].id, owner="w1", ticket_id="555",
+                                         comment_id="1", url="u", now=later)
+        assert await outbox.pending_creations(session, incident_id) == {("zendesk", "csv-b")}
+    update_v1 = await rows_of(sessions, "update:1:v1")
+    assert [(r.customer_id, r.ticket_id, r.status, r.next_attempt_at) for r in update_v1] == [
+        ("csv-a", "555", outbox.PENDING, later),
+        ("csv-b", "new:csv-b", outbox.WAITING, None)]
+    assert [r.ticket_id for r in await rows_of(sessions, "update:1:v2")] == ["555"]
+    (released,) = await claim(sessions, "w2", later)
+    assert (released.customer_id, released.ticket_id, released.attempts) == ("csv-a", "555", 1)
+
+
+async def test_a_creation_recorded_while_a_reply_is_queued_against_it_releases_that_reply(
+    sessions: async_sessionmaker[AsyncSession], incident_id: int
+) -> None:
+    """The approval holds the pending creations (`lock=True`) until it commits: a worker
+    recording the creation meanwhile waits for it, then releases the reply just queued
+    (without the hold, the reply would wait for ever)."""
+    await enqueue(sessions, [creation(incident_id, "csv-a")])
+    (row,) = await claim(sessions, "w1", START)
+
+    async def record() -> bool:
+        async with sessions() as session, session.begin():
+            return await outbox.mark_created(session, row.id, owner="w1", ticket_id="42",
+                                             comment_id="1", url="u", now=START)
+
+    async with sessions() as approval, approval.begin():
+        assert await outbox.pending_creations(approval, incident_id, lock=True) == {
+            ("zendesk", "csv-a")}
+        recording = asyncio.create_task(record())
+        await asyncio.sleep(0.2)  # room for the recorder to race ahead, were it not held
+        assert not recording.done()
+        await outbox.enqueue(approval, [waiting_reply(incident_id, "csv-a")], now=START)
+    assert await recording
+    (reply,) = await rows_of(sessions, "update:1:v1")
+    assert (reply.ticket_id, reply.status) == ("42", outbox.PENDING)

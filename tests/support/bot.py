@@ -82,7 +82,9 @@ async def start_bot(
     port = server.servers[0].sockets[0].getsockname()[1]
     base_url = f"http://127.0.0.1:{port}"
     # Signed at the bot's (fake) time: the bot refuses timestamps five minutes off its clock.
+    # Requests come from the workspace the Web API stand-in plays (its team and bot user).
     sender = SlackSender(base_url, SIGNING_SECRET, response_url_base=slack.hooks_url,
+                         team_id=slack.team_id, bot_user_id=slack.bot_user_id,
                          on_trigger=slack.note_trigger, on_view_ack=slack.check_view_ack,
                          clock=lambda: clock.now().timestamp())
     return RunningBot(base_url, sender, holder["runtime"], clock, server, task)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.domain.notices import Notice
-from bot.services.ports import Posted, SharedFile, SlackDeliveryError
+from bot.services.ports import Posted, SharedFile, SharedFileInfo, SlackDeliveryError
 
 
 @dataclass
@@ -37,6 +37,13 @@ class RecordingSlack:
     async def upload(self, *, channel: str, thread_ts: str | None, filename: str, title: str,
                      content: str) -> None:
         return None
+
+    async def file_info(self, file_id: str) -> SharedFileInfo:
+        if file_id not in self.files:
+            raise SlackDeliveryError(code="file_not_found", channel=None)
+        shared = self.files[file_id]
+        return SharedFileInfo(file_id, shared.name, "csv", "text/csv", len(shared.content),
+                              "U0DECLARER")
 
     async def fetch_file(self, file_id: str, *, max_bytes: int) -> SharedFile:
         if file_id not in self.files:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.customer_import import (
+    MAX_BYTES,
     RowError,
+    SharedFileVerdict,
     UnreadableFile,
     amount_of,
+    judge_shared_file,
     parse,
     report_csv,
 )
@@ -104,9 +107,54 @@ def test_customers_without_an_open_ticket_get_a_new_one() -> None:
     assert [t.ticket_id for t in later] == ["1", "77", "3", "78"]
 
 
+def test_a_later_message_waits_for_a_new_ticket_not_made_yet() -> None:
+    """A customer whose first message is still opening a new ticket gets no second one:
+    the update waits for that ticket (even if another ticket of theirs turned up), once
+    it is made it follows it; with every ticket, the waiting copy is on top of the others."""
+    tickets = [TicketRef("zendesk", "1", "ana", "open", None),
+               TicketRef("zendesk", "2", "bo", "open", None),
+               TicketRef("zendesk", "3", "cy", "solved", None)]
+    recipients = [Recipient("zendesk", "ana", "a@a.t"), Recipient("zendesk", "bo", "b@b.t"),
+                  Recipient("zendesk", "cy", "c@c.t"), Recipient("zendesk", "csv-1", "d@d.t"),
+                  Recipient("zendesk", "csv-2", "e@e.t")]
+    creating = {("zendesk", "bo"), ("zendesk", "cy"), ("zendesk", "csv-1")}
+    targets = choose_targets(tickets, recipients, creating=creating)
+    assert targets == [
+        Target("zendesk", "ana", "1"), Target("zendesk", "csv-2", None),
+        Target("zendesk", "bo", None, awaits=True), Target("zendesk", "cy", None, awaits=True),
+        Target("zendesk", "csv-1", None, awaits=True)]
+    assert [t.creates for t in targets] == [False, True, False, False, False]
+    made = choose_targets(tickets, recipients, creating={("zendesk", "csv-1")},
+                          earlier={("zendesk", "csv-1"): "9"})
+    assert Target("zendesk", "csv-1", "9") in made and not any(t.awaits for t in made)
+    every = choose_targets(tickets, recipients, every_ticket=True, creating=creating)
+    assert [(t.customer_id, t.ticket_id, t.awaits) for t in every] == [
+        ("ana", "1", False), ("bo", "2", False), ("cy", "3", False), ("csv-2", None, False),
+        ("bo", None, True), ("cy", None, True), ("csv-1", None, True)]
+
+
 def test_a_creation_reference_is_stable_and_unique_per_customer() -> None:
     """Same message and customer → same reference (every attempt); another customer differs."""
     one = creation_ref("Ref: AMD-1-2-3", "zendesk", "csv-a")
     assert one == creation_ref("Ref: AMD-1-2-3", "zendesk", "csv-a")
     assert one.startswith("AMD-1-2-3-") and one != creation_ref("Ref: AMD-1-2-3", "zendesk", "b")
     assert "A-1001" in outbound_subject("A-1001")
+
+
+@pytest.mark.parametrize(("name", "filetype", "mimetype", "size", "verdict"), [
+    ("billing.csv", "csv", "text/csv", 100, SharedFileVerdict.IMPORT),
+    ("EXPORT.CSV", "text", "text/plain", 100, SharedFileVerdict.IMPORT),  # by its name
+    ("list", "", "application/csv", 100, SharedFileVerdict.IMPORT),  # by its MIME type
+    ("billing.csv", "csv", "text/csv", MAX_BYTES, SharedFileVerdict.IMPORT),
+    ("billing.csv", "csv", "text/csv", MAX_BYTES + 1, SharedFileVerdict.TOO_LARGE),
+    ("customers.xlsx", "xlsx", "application/vnd.ms-excel", 10, SharedFileVerdict.NOT_CSV),
+    ("notes.pdf", "pdf", "application/pdf", 10, SharedFileVerdict.NOT_CSV),
+    ("screenshot.png", "png", "image/png", 10, SharedFileVerdict.IGNORE),
+    ("call.mp4", "mp4", "video/mp4", 10 ** 9, SharedFileVerdict.IGNORE),
+])
+def test_a_file_shared_in_the_thread_is_judged_by_type_and_size(
+    name: str, filetype: str, mimetype: str, size: int, verdict: SharedFileVerdict
+) -> None:
+    """A CSV up to the limit is imported, past it refused; other documents get an answer;
+    screenshots and recordings are left alone."""
+    assert judge_shared_file(name, filetype, mimetype, size) is verdict

@@ -587,3 +587,29 @@ async def test_a_shared_file_is_read_with_the_bot_token_only(
     assert (good.status_code, good.content) == (200, b"email,name\na@b.test,Ana\n")
     assert anonymous.status_code == wrong.status_code == 302
     assert await _error(client.files_info(file="F0NOPE")) == "file_not_found"
+
+
+async def test_a_file_shared_in_a_thread_is_listed_under_shares_as_slack_documents(
+    slack: SlackStandIn, client: AsyncWebClient
+) -> None:
+    """share_in_thread: files.info names the channel and lists the share under
+    `shares.public` with the keys of Slack's own files.info example (its `thread_ts` names
+    the thread); the returned file_shared event names file, user and channel but no
+    thread; a thread that does not exist is refused."""
+    parent = await client.chat_postMessage(channel=CHANNEL, text="parent")
+    file_id = slack.add_user_file("customers.csv", b"email,name\n", user_id=USER)
+    event = slack.share_in_thread(file_id, CHANNEL, parent["ts"])
+    assert event == {"type": "file_shared", "channel_id": CHANNEL, "file_id": file_id,
+                     "user_id": USER, "file": {"id": file_id}, "event_ts": event["event_ts"]}
+    info = (await client.files_info(file=file_id))["file"]
+    example = (_load_spec()["paths"]["/files.info"]["get"]["responses"]["200"]["examples"]
+               ["application/json"]["file"]["shares"]["public"]["C0T8SE4AU"][0])
+    (share,) = info["shares"]["public"][CHANNEL]
+    assert set(share) == set(example)
+    assert (share["thread_ts"], share["ts"]) == (parent["ts"], event["event_ts"])
+    assert info["channels"] == [CHANNEL] and info["user"] == USER
+    assert info["user_team"] == slack.team_id and info["mimetype"] == "text/csv"
+    shot = slack.add_user_file("shot.png", b"\x89PNG", filetype="png")
+    assert (await client.files_info(file=shot))["file"]["mimetype"] == "image/png"
+    with pytest.raises(ValueError, match="no message"):
+        slack.share_in_thread(file_id, CHANNEL, "1.000000")

@@ -73,6 +73,7 @@ class DeliveryProgress(Notice):
     failed: int
     failures: tuple[Failure, ...] = field(default=())
     held: int = 0  # customers whose message waits for their remedy's approval
+    waiting: int = 0  # of `pending`: copies waiting for the new ticket they go on
 
 
 @dataclass(frozen=True, slots=True)

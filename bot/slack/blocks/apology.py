@@ -256,6 +256,9 @@ def delivery_progress(notice: DeliveryProgress) -> Message:
     total = sent + pending + failed
     text = (f":outbox_tray: {label(message.kind)} v{message.version}: {sent:,} of {total:,} sent · "
             f"{pending:,} pending · {failed:,} failed")
+    if notice.waiting:
+        text += (f" · {notice.waiting:,} of them waiting for the new ticket an earlier "
+                 "message is opening")
     if notice.held:
         text += f" · {notice.held:,} waiting for their remedy's approval"
     blocks: list[Block] = [section(text)]

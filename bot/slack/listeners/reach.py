@@ -1,4 +1,5 @@
-"""Reaching everyone (issue 14): **Add customers** from a CSV file in the thread."""
+"""Reaching everyone (issue 14): **Add customers** from a CSV file, through the form or
+shared in the incident's thread (the `file_shared` event)."""
 
 from __future__ import annotations
 
@@ -39,5 +40,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await customer_import.run(deps, customer_import.FileImport(
             incident_id, helpdesk, files[0], body["user"]["id"]))
 
+    async def on_file_shared(body: dict[str, Any], event: dict[str, Any]) -> None:
+        # Bolt has acked, and leaves out the bot's own uploads (its rows-to-fix files).
+        file_id = event.get("file_id") or (event.get("file") or {}).get("id")
+        channel, user = event.get("channel_id"), event.get("user_id")
+        if not (file_id and channel and user):
+            return
+        await customer_import.from_thread(deps, customer_import.ThreadShare(
+            str(file_id), str(channel), str(user), body.get("team_id")))
+
     app.action(ActionId.ADD_CUSTOMERS.value)(deps.in_flight.track(on_add))
+    app.event("file_shared")(deps.in_flight.track(on_file_shared))
     app.view(CallbackId.ADD_CUSTOMERS.value)(deps.in_flight.track(on_add_submit))
