@@ -39,6 +39,7 @@ Handler = Callable[[ClaimedJob], Awaitable[None]]
 MAX_ATTEMPTS = 5
 KEEP_ENDED = timedelta(days=7)
 PURGE_EVERY_SECONDS = 3600.0
+PRESSED_START_EVERY = 1.0  # seconds between job starts in a lane while Slack requests wait
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,7 @@ class _LaneState:
     lane: Lane
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     running: dict[int, asyncio.Task[None]] = field(default_factory=dict)
+    last_start: float = float("-inf")  # time.monotonic() of its latest claim
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -72,6 +74,7 @@ class JobRunner:
         lease: timedelta = timedelta(seconds=60),
         poll_seconds: float = 1.0,
         pressed: Callable[[], bool] = lambda: False,
+        pressed_start_every: float = PRESSED_START_EVERY,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
@@ -80,6 +83,7 @@ class JobRunner:
         self._lease = lease
         self._poll_seconds = poll_seconds
         self._pressed = pressed  # Slack requests are waiting for their ack
+        self._pressed_start_every = pressed_start_every
         self.owner = owner or f"jobs-{uuid.uuid4().hex[:12]}"
         self._loops: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -131,13 +135,12 @@ class JobRunner:
     async def _dispatch(self, state: _LaneState) -> None:
         lane = state.lane
         while not self._stopping:
-            # While Slack requests wait for their ack, a lane runs one job at a time: the
-            # backlog waits in the table, and the requests get the loop and the database.
-            workers = 1 if self._pressed() else lane.workers
-            idle = workers - len(state.running)
+            pressed = self._pressed()
+            idle = self._workers(state, pressed) - len(state.running)
             if idle <= 0:
-                # Woken when a worker finishes (see _ended) or the pressure is off.
-                await self._wait(state, None)
+                # Woken when a worker finishes (see _ended) or the pressure is off; under
+                # pressure, also when the lane may start its next job.
+                await self._wait(state, self._pressed_start_every if pressed else None)
                 continue
             state.wake.clear()
             try:
@@ -145,12 +148,25 @@ class JobRunner:
             except Exception:  # noqa: BLE001 - the database may be back at the next poll
                 log.exception("claiming %s jobs failed", lane.name)
                 claimed = []
+            if claimed:
+                state.last_start = time.monotonic()
             for job in claimed:
                 task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
                 state.running[job.id] = task
                 task.add_done_callback(functools.partial(self._ended, state, job.id))
             if len(claimed) < idle:
                 await self._wait(state, self._poll_seconds)
+
+    def _workers(self, state: _LaneState, pressed: bool) -> int:
+        """While Slack requests wait for their ack, the backlog waits in the table and the
+        requests get the loop and the database: a lane runs at most one job, started at
+        most once every `pressed_start_every` s (one job each request would let through
+        already doubled a burst's ack times)."""
+        if not pressed:
+            return state.lane.workers
+        if time.monotonic() - state.last_start < self._pressed_start_every:
+            return len(state.running)  # none more for now
+        return 1
 
     @staticmethod
     async def _wait(state: _LaneState, seconds: float | None) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.domain.records import JobKind
 from storage import jobs
 from storage.db import make_sessionmaker
+from tests.support.waiting import eventually
 
 NOW = datetime(2026, 5, 3, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=1)
@@ -169,3 +170,47 @@ async def test_purge_forgets_only_ended_jobs_older_than_the_cut(engine: AsyncEng
         assert await jobs.purge(session, before=NOW) == 0
         assert await jobs.purge(session, before=NOW + timedelta(days=1)) == 1
         assert len(await jobs.unfinished(session)) == 2
+
+
+async def test_while_slack_requests_wait_a_lane_starts_one_job_then_holds_back(
+    engine: AsyncEngine,
+) -> None:
+    """Four jobs, four workers, Slack requests waiting: one job starts and no other until
+    the pressure is off (the next start under pressure is an hour away here); then the
+    other three run together."""
+    from bot.clock import FakeClock
+    from bot.scheduling.jobs import JobRunner, Lane
+
+    sessions = make_sessionmaker(engine)
+    async with sessions() as session, session.begin():
+        for n in range(4):
+            await jobs.add(session, JobKind.ANNOUNCE, n, now=NOW)
+    pressed, release = True, asyncio.Event()
+    running: set[str] = set()
+    done: list[str] = []
+
+    async def handler(job: jobs.ClaimedJob) -> None:
+        running.add(job.key)
+        await release.wait()
+        running.discard(job.key)
+        done.append(job.key)
+
+    runner = JobRunner(sessions, FakeClock(NOW), {JobKind.ANNOUNCE: handler},
+                       [Lane("slack", frozenset({JobKind.ANNOUNCE}), 4)],
+                       poll_seconds=0.01, pressed=lambda: pressed,
+                       pressed_start_every=3600)
+    runner.start()
+    try:
+        await eventually(lambda: running, what="the first job")
+        assert len(running) == 1  # the others were not claimed with it
+        release.set()
+        await eventually(lambda: done, what="the first job's end")
+        # Held back: the next start under pressure is an hour away. (Without the hold, the
+        # next claim comes within milliseconds; half a second is ample to see it.)
+        await asyncio.sleep(0.5)
+        assert len(done) == 1 and not running
+        pressed = False
+        runner.wake()
+        await eventually(lambda: len(done) == 4, what="the other three")
+    finally:
+        await runner.stop()
