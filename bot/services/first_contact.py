@@ -34,11 +34,14 @@ WARN_BEFORE = timedelta(minutes=5)
 _CLOSED = {State.RESOLVED, State.FOLLOWED_UP, State.REVIEWED, State.CLOSED}
 
 
-async def schedule(session: AsyncSession, incident: Incident) -> None:
-    """Called in the declaring transaction: wake before the target passes, and after it."""
+async def schedule(session: AsyncSession, incident: Incident, revision: str = "") -> None:
+    """Called in the declaring transaction: wake before the target passes, and after it.
+    `revision` names a later schedule (a new severity, a new target), whose timers are new
+    rows: a (kind, key) is scheduled once, even after it was cancelled."""
     times = first_contact_alert_times(incident.declared_at, incident.severity, WARN_BEFORE)
     for alert, due in times.items():
         key = str(incident.id) if alert is FirstContactAlert.AT_RISK else f"{incident.id}:missed"
+        key += f":{revision}" if revision else ""
         await timers.schedule(session, kind=FIRST_CONTACT_TIMER, key=key,
                               incident_id=incident.id, due_at=due)
 
