@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.editing import (
     Current,
     CustomerScope,
+    EditField,
     EditPlan,
     EditRefused,
     EditRequest,
@@ -32,16 +33,18 @@ from bot.domain.editing import (
     may_edit,
 )
 from bot.domain.errors import Refusal
+from bot.domain.escalation import escalation_deadline
 from bot.domain.lifecycle import State
 from bot.domain.notices.editing import Edited, EditForm
-from bot.domain.records import Event, IncidentRecord, JobKind
+from bot.domain.notices.escalation import SupervisorPicked
+from bot.domain.records import Event, IncidentRecord, JobKind, Purpose
 from bot.services import apology, delivery_flow, first_contact, home, reminders, say, transitions
 from bot.services.context import Deps
-from bot.services.escalation import tell_supervisor
+from bot.services.escalation import ESCALATION_TIMER, tell_supervisor
 from bot.services.first_contact import FIRST_CONTACT_TIMER
 from bot.services.incidents import refresh_card
 from bot.services.reminders import REMINDER_TIMER
-from storage import closing, customers, incidents, jobs, messages, outbox, status_posts
+from storage import closing, customers, incidents, jobs, messages, outbox, status_posts, timers
 from storage import records as to_record
 from storage.models import Incident
 
@@ -89,7 +92,8 @@ async def submit(
 async def _save(deps: Deps, incident_id: int, request: EditRequest, user_id: str) -> Saved:
     now = deps.clock.now()
     if request.scope is not None and request.scope.helpdesk not in deps.helpdesks:
-        raise EditRefused(f"{request.scope.helpdesk.capitalize()} is not configured here.")
+        raise EditRefused(f"{request.scope.helpdesk.capitalize()} is not configured here.",
+                          EditField.SCOPE)
     lookup_id = None
     async with deps.sessions() as session, session.begin():
         row = await transitions.load(session, incident_id)
@@ -123,6 +127,14 @@ async def _save(deps: Deps, incident_id: int, request: EditRequest, user_id: str
         await session.refresh(row)
         if plan.severity is not None:
             await _follow_severity(session, row, plan, deps, now)
+        if plan.supervisor_id is not None and row.state is State.DECLARED:
+            # Nobody acknowledged yet: the new supervisor has the whole time to, then the
+            # backup hears. One pending timer (a fired one finds the incident escalated).
+            await closing.cancel_timers(session, incident_id, (ESCALATION_TIMER,), now)
+            await timers.schedule(
+                session, kind=ESCALATION_TIMER, key=f"{incident_id}:{now.isoformat()}",
+                incident_id=incident_id,
+                due_at=escalation_deadline(now, deps.options.escalation_timeout))
         if plan.scope is not None:
             lookup_id = await _look_up(session, incident_id, plan.scope, user_id, now)
         after = to_record.incident(row)
@@ -175,6 +187,9 @@ async def _announce(deps: Deps, saved: Saved) -> None:
         previous_supervisor_id=before.supervisor_id if plan.supervisor_id else None,
         next_update_due=plan.next_update_due, looking_up=saved.lookup_id is not None),
         thread_ts=thread)
+    if plan.supervisor_id is not None and before.supervisor_id is None:
+        await say.update_remembered(deps, after.id, [Purpose.PICK_SUPERVISOR],
+                                    SupervisorPicked(after, plan.by))
     if plan.supervisor_id is not None and after.state is State.DECLARED:
         await tell_supervisor(deps, after)
     await home.refresh(deps, [after.declarer_id, before.supervisor_id, after.supervisor_id,
