@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,6 +50,7 @@ from storage.models import Incident
 
 log = logging.getLogger(__name__)
 
+CATCH_UP_AGAIN = timedelta(minutes=1)  # newcomers' later messages wait for their new ticket
 _OVER = frozenset({State.RESOLVED, State.FOLLOWED_UP, State.REVIEWED, State.CLOSED})
 
 
@@ -199,10 +200,15 @@ async def _announce(deps: Deps, saved: Saved) -> None:
 async def catch_up(deps: Deps, lookup_id: int) -> int:
     """After a look-up (a background job): the customers it found for the first time get
     every message already approved, once each, in the order they were approved, through
-    the outbox (the same message keys: a second run adds nothing). Returns rows queued."""
+    the outbox (the same message keys: a second run adds nothing). Returns rows queued.
+
+    A newcomer with no open ticket gets a new one with the first message; the later ones
+    wait until it exists (this job runs again a minute later), so they land on that
+    ticket instead of each making another."""
     now = deps.clock.now()
     keys: list[str] = []
     queued = 0
+    held = False
     async with deps.sessions() as session, session.begin():
         lookup = await customers.get_lookup(session, lookup_id)
         row = await incidents.get(session, lookup.incident_id) if lookup else None
@@ -212,7 +218,9 @@ async def catch_up(deps: Deps, lookup_id: int) -> int:
         sent = await messages.approved(session, row.id) if newcomers else []
         for message in sent:
             key = to_record.message(message).outbox_key
-            waiting = newcomers - await outbox.keys_for_customers(session, key)
+            missing = newcomers - await outbox.keys_for_customers(session, key)
+            waiting = missing - await outbox.creating(session, row.id)
+            held = held or waiting != missing
             if not waiting:
                 continue
             added = await apology.queue_for(session, row, message, now,
@@ -220,6 +228,9 @@ async def catch_up(deps: Deps, lookup_id: int) -> int:
             if added:
                 keys.append(key)
                 queued += added
+        if held:  # once their new tickets exist, the rest goes there
+            await jobs.add(session, JobKind.CATCH_UP, lookup_id, now=now,
+                           run_after=now + CATCH_UP_AGAIN)
         if keys:
             await incidents.record(session, row.id, Event.NEWCOMERS_CAUGHT_UP, actor_id=None,
                                    now=now, details={"lookup": lookup_id,

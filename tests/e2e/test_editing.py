@@ -28,6 +28,7 @@ from tests.e2e.flows import (
     posted_with,
     said,
     set_supervisor,
+    submit_message,
 )
 from tests.standins.freshdesk import FreshdeskStandIn
 from tests.standins.slack_api import SlackStandIn
@@ -363,3 +364,51 @@ async def test_a_supervisor_named_before_acknowledgement_is_asked_to_acknowledge
     async with bot.runtime.deps.sessions() as session:
         pending = [t.kind for t in await timers.pending(session, 1)]
     assert "escalation_timeout" not in pending  # acknowledged: nothing left to escalate
+
+
+UPDATE = ("Here is where we are: we have refunded the duplicate charge for everyone. "
+          "Our next update will reach you by 17:00 today.")
+
+
+async def test_a_newcomer_without_an_open_ticket_gets_one_new_ticket_for_everything(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock, zendesk: ZendeskStandIn
+) -> None:
+    """Apology and update sent; the wider scope finds Cy, whose only ticket is closed: one
+    new ticket carries the apology, and the update follows on that ticket once it exists
+    (never a second new ticket)."""
+    await declared_with_customers(bot, slack)
+    await approve_apology(bot, slack, clock)
+    await bot.sender.block_action(DECLARER, ActionId.POST_UPDATE.value, "1",
+                                  channel_id=INCIDENT_CHANNEL)
+    modal = await eventually(lambda: [c for c in slack.calls_to("views.open")
+                                      if '"k": "update"' in c.params["view"]["private_metadata"]],
+                             what="the update modal")
+    await submit_message(bot, UPDATE, clock, modal[0].params["view"]["private_metadata"],
+                         view_id="V0UPD")
+
+    async def delivered(key: str, count: int) -> bool:
+        async with bot.runtime.deps.sessions() as session:
+            rows = await outbox.rows(session, key)
+        return len(rows) == count and all(r.status == "sent" for r in rows)
+
+    await eventually(lambda: delivered("update:1:v1", 1), within=10, what="the update sent")
+    cy = zendesk.add_user("Cy Doe", "cy@c.test")
+    zendesk.add_ticket(cy, "Old invoice", tags=["billing"], status="closed")
+    tickets_before = len(zendesk.tickets)
+
+    view = await open_edit(bot, slack)
+    await submit_edit(bot, view, edit_values(scope=("zendesk", "tag", "billing")))
+    await eventually(lambda: delivered("apology:1:v1", 3), within=10,
+                     what="the apology to Bo and, on a new ticket, to Cy")
+    assert len(zendesk.tickets) == tickets_before + 1
+    (new_ticket,) = [t for t in zendesk.tickets.values() if t["requester_id"] == cy
+                     and t["status"] != "closed"]
+    await eventually(lambda: delivered("update:1:v1", 2), within=10, what="the update to Bo")
+    clock.advance(minutes=2)  # the held update waits for Cy's ticket, then goes there
+    await eventually(lambda: delivered("update:1:v1", 3), within=10, what="the update to Cy")
+    assert len(zendesk.tickets) == tickets_before + 1
+    on_new = [c["body"] for c in zendesk.comments[new_ticket["id"]]
+              if c["author_id"] == zendesk.agent_id]
+    assert len(on_new) == 2  # the apology made the ticket; the update followed there
+    assert on_new[0].startswith("Hi Cy,") and "We made a mistake" in on_new[0]
+    assert "refunded the duplicate charge for everyone" in on_new[1]
