@@ -14,6 +14,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.domain.records import Event
+from bot.services import editing
 from bot.services.reminders import REMINDER_TIMER
 from bot.slack.ids import ActionId, CallbackId
 from storage import incidents, outbox, timers
@@ -255,8 +256,6 @@ async def test_a_wider_scope_looks_up_again_and_newcomers_get_the_apology_once(
     assert kinds.count(Event.APOLOGY_APPROVED) == 1
 
     # The same catch-up again (a job retried after a crash) queues nothing new.
-    from bot.services import editing
-
     async with bot.runtime.deps.sessions() as session:
         lookup = max(e.details["lookup"] for e in await incidents.timeline(session, 1)
                      if e.kind is Event.NEWCOMERS_CAUGHT_UP)
@@ -412,3 +411,35 @@ async def test_a_newcomer_without_an_open_ticket_gets_one_new_ticket_for_everyth
     assert len(on_new) == 2  # the apology made the ticket; the update followed there
     assert on_new[0].startswith("Hi Cy,") and "We made a mistake" in on_new[0]
     assert "refunded the duplicate charge for everyone" in on_new[1]
+
+
+async def test_customers_added_from_a_file_later_get_the_apology_already_sent(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock, zendesk: ZendeskStandIn
+) -> None:
+    """The same catch-up for **Add customers**: a file after the apology adds Zed, who has
+    no ticket; one new ticket carries the apology to him, and a second import adds nothing."""
+    await declared_with_customers(bot, slack)
+    await approve_apology(bot, slack, clock)
+    tickets_before = len(zendesk.tickets)
+    for view_id in ("V0ADD1", "V0ADD2"):
+        before = len(slack.calls_to("views.open"))
+        await bot.sender.block_action(DECLARER, ActionId.ADD_CUSTOMERS.value, "1",
+                                      channel_id=INCIDENT_CHANNEL)
+        modal = await eventually(lambda start=before: slack.calls_to("views.open")[start:],
+                                 what="the Add customers form")
+        upload = slack.add_user_file("late.csv", b"email,name\nzed@z.test,Zed Late\n")
+        await bot.sender.view_submission(
+            DECLARER, CallbackId.ADD_CUSTOMERS.value,
+            {"customers_csv": {"value": slack.file_input_value(upload)},
+             "customers_helpdesk": {"value": static_select("zendesk")}},
+            private_metadata=modal[0].params["view"]["private_metadata"], view_id=view_id)
+        await eventually(lambda: said(slack, "2 of 2 sent"), within=10,
+                         what="the apology on Zed's new ticket")
+    await eventually(lambda: len(posted_with(slack, "from late.csv")) == 2, within=10,
+                     what="the second import's report")
+    assert await editing.catch_up(bot.runtime.deps, 3) == 0  # the second import's look-up
+    assert len(zendesk.tickets) == tickets_before + 1
+    (zed,) = [t for t in zendesk.tickets.values() if t.get("external_id")]
+    assert zendesk.comments[zed["id"]][0]["body"].startswith("Hi Zed,")
+    async with bot.runtime.deps.sessions() as session:
+        assert len(await outbox.rows(session, "apology:1:v1")) == 2
