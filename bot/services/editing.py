@@ -39,6 +39,7 @@ from bot.domain.notices.editing import Edited, EditForm
 from bot.domain.notices.escalation import SupervisorPicked
 from bot.domain.records import Event, IncidentRecord, JobKind, Purpose
 from bot.services import apology, delivery_flow, first_contact, home, reminders, say, transitions
+from bot.services import customers as customer_lookup
 from bot.services.context import Deps
 from bot.services.escalation import ESCALATION_TIMER, tell_supervisor
 from bot.services.first_contact import FIRST_CONTACT_TIMER
@@ -137,7 +138,10 @@ async def _save(deps: Deps, incident_id: int, request: EditRequest, user_id: str
                 incident_id=incident_id,
                 due_at=escalation_deadline(now, deps.options.escalation_timeout))
         if plan.scope is not None:
-            lookup_id = await _look_up(session, incident_id, plan.scope, user_id, now)
+            # As declare starts one, then the catch-up for the customers it finds first.
+            lookup_id = await customer_lookup.queue(
+                session, incident_id=incident_id, helpdesk=plan.scope.helpdesk,
+                kind=plan.scope.kind, value=plan.scope.value, requested_by=user_id, now=now)
         after = to_record.incident(row)
     if lookup_id is not None:
         deps.wake_jobs()
@@ -156,18 +160,6 @@ async def _follow_severity(session: AsyncSession, row: Incident, plan: EditPlan,
     if plan.first_contact_target is not None and row.state not in _OVER:
         await closing.cancel_timers(session, row.id, (FIRST_CONTACT_TIMER,), now)
         await first_contact.schedule(session, row, revision=f"{row.severity}:{now.isoformat()}")
-
-
-async def _look_up(session: AsyncSession, incident_id: int, scope: CustomerScope, user_id: str,
-                   now: datetime) -> int:
-    """The look-up with the new scope, as declare starts it (a job), and the catch-up for
-    the customers it finds first (a job after it)."""
-    lookup = await customers.start_lookup(
-        session, incident_id=incident_id, helpdesk=scope.helpdesk, scope_kind=scope.kind,
-        scope_value=scope.value, requested_by=user_id, now=now)
-    looking = await jobs.add(session, JobKind.LOOKUP, lookup.id, now=now)
-    await jobs.add(session, JobKind.CATCH_UP, lookup.id, now=now, after=looking)
-    return lookup.id
 
 
 async def _scope(session: AsyncSession, incident_id: int) -> CustomerScope | None:
