@@ -3,6 +3,7 @@ follows from a new severity, and what is refused."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -140,3 +141,20 @@ def test_everyone_cannot_be_taken_back_after_a_public_post() -> None:
     assert isinstance(refused, EditRefused) and refused.field is EditField.SCALE
     assert _plan(request, everyone).changes == (Change(Changed.SCALE, "everyone", None),)
     assert scale_text(False, None) is None
+
+
+def test_the_card_shows_the_scale_and_offers_edit_until_closed() -> None:
+    """"Scale: about 30% of customers" under who is affected; Edit among the buttons,
+    gone once the incident is closed."""
+    from bot.domain.notices.escalation import Card
+    from bot.slack.render import render_message
+
+    def card(incident: IncidentRecord) -> str:
+        return json.dumps(render_message(Card(incident, NOW))[1], ensure_ascii=False)
+
+    shared = card(replace(INCIDENT, estimated_share=30))
+    assert "*Who is affected* · Scale: about 30% of customers" in shared
+    assert '"action_id": "incident_edit"' in shared
+    assert "Scale: everyone" in card(replace(INCIDENT, everyone=True))
+    assert "Scale:" not in card(INCIDENT)
+    assert "incident_edit" not in card(replace(INCIDENT, state=State.CLOSED))
