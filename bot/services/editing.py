@@ -128,7 +128,7 @@ async def _save(deps: Deps, incident_id: int, request: EditRequest, user_id: str
                                details=details)
         await session.refresh(row)
         if plan.severity is not None:
-            await _follow_severity(session, row, plan, deps, now)
+            await _follow_severity(session, row, plan, current, deps, now)
         if plan.supervisor_id is not None and row.state is State.DECLARED:
             # Nobody acknowledged yet: the new supervisor has the whole time to, then the
             # backup hears. One pending timer (a fired one finds the incident escalated).
@@ -150,16 +150,18 @@ async def _save(deps: Deps, incident_id: int, request: EditRequest, user_id: str
     return Saved(plan, before, after, lookup_id)
 
 
-async def _follow_severity(session: AsyncSession, row: Incident, plan: EditPlan, deps: Deps,
-                           now: datetime) -> None:
+async def _follow_severity(session: AsyncSession, row: Incident, plan: EditPlan,
+                           current: Current, deps: Deps, now: datetime) -> None:
     """The pending reminders and first-contact alerts move to the new severity: the old
-    timers are cancelled and the new ones scheduled (new keys, so never both)."""
-    if plan.next_update_due is not None:
+    timers are cancelled and the new ones scheduled (new keys, so never both). A deadline
+    that did not move (the promise to customers holds) keeps its timers."""
+    revision = f"{row.severity}:{now.isoformat()}"
+    if plan.next_update_due is not None and plan.next_update_due != current.next_update_due:
         await closing.cancel_timers(session, row.id, (REMINDER_TIMER,), now)
-        await reminders.reschedule(session, row, deps.options, now)
+        await reminders.reschedule(session, row, deps.options, now, revision=revision)
     if plan.first_contact_target is not None and row.state not in _OVER:
         await closing.cancel_timers(session, row.id, (FIRST_CONTACT_TIMER,), now)
-        await first_contact.schedule(session, row, revision=f"{row.severity}:{now.isoformat()}")
+        await first_contact.schedule(session, row, revision=revision)
 
 
 async def _scope(session: AsyncSession, incident_id: int) -> CustomerScope | None:

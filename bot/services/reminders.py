@@ -95,13 +95,16 @@ def _snooze(events: Sequence[TimelineEvent]) -> dict[str, Any]:
 
 async def reschedule(
     session: AsyncSession, incident: Incident, options: Options, now: datetime,
-    plan: ReminderPlan | None = None,
+    plan: ReminderPlan | None = None, *, revision: str = "",
 ) -> None:
-    """Make sure a timer exists for the next reminder (idempotent; stale ones do nothing)."""
+    """Make sure a timer exists for the next reminder (idempotent; stale ones do nothing).
+    `revision` names a schedule made after the caller cancelled the pending timers (a new
+    key: a cancelled (kind, key) is never scheduled again)."""
     plan = plan or await plan_for(session, incident, options, now)
     at = next_reminder_at(plan, now)
     if at is not None:
-        await timers.schedule(session, kind=REMINDER_TIMER, key=f"{incident.id}:{at.isoformat()}",
+        key = f"{incident.id}:{at.isoformat()}" + (f":{revision}" if revision else "")
+        await timers.schedule(session, kind=REMINDER_TIMER, key=key,
                               incident_id=incident.id, due_at=at)
 
 

@@ -190,6 +190,16 @@ async def test_a_higher_severity_moves_the_pending_reminder_to_the_new_cadence(
         pending = [t for t in await timers.pending(session, 1) if t.kind == REMINDER_TIMER]
     assert [t.due_at for t in pending] == [clock.now() + timedelta(minutes=30 - 15)]
 
+    # Back down to minor at once: the daily cadence would be later than the deadline just
+    # set, so the deadline and its pending reminder stay as they are.
+    await submit_edit(bot, await open_edit(bot, slack),
+                      edit_values(severity="minor", reason="Only a few refunds failed."),
+                      view_id="V0EDIT2")
+    await eventually(lambda: shown(slack, "Critical → Minor"), what="the second notice")
+    async with bot.runtime.deps.sessions() as session:
+        still = [t for t in await timers.pending(session, 1) if t.kind == REMINDER_TIMER]
+    assert [(t.id, t.due_at) for t in still] == [(t.id, t.due_at) for t in pending]
+
     clock.advance(minutes=14)
     await bot.runtime.timers.run_due()
     assert not due_dms(slack, DECLARER)
