@@ -11,7 +11,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.errors import Refusal
 from bot.logs import quiet_bolt_token_warning
 from bot.services.context import Deps
-from bot.slack.listeners import actions, apology, calls, closing, commands, events, reach, views
+from bot.slack.listeners import (
+    actions,
+    apology,
+    calls,
+    closing,
+    commands,
+    editing,
+    events,
+    reach,
+    views,
+)
 from bot.slack.listeners import remedies as remedy_listeners
 from bot.slack.listeners.common import tell
 
@@ -42,6 +52,7 @@ def build_app(deps: Deps, client: AsyncWebClient, signing_secret: str) -> AsyncA
     events.register(app, deps)
     remedy_listeners.register(app, deps)
     reach.register(app, deps)
+    editing.register(app, deps)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

@@ -27,6 +27,7 @@ from bot.services import (
     customer_import,
     customers,
     delivery_flow,
+    editing,
     escalation,
     first_contact,
     follow_up,
@@ -141,10 +142,11 @@ class Runtime:
             JobKind.CHASE: _by_id(lambda chase_id: chases.notify(background, chase_id)),
             JobKind.IMPORT: lambda job: _imported(customer_import.run(
                 background, customer_import.FileImport.from_job_key(job.key))),
+            JobKind.CATCH_UP: _by_id(lambda lookup_id: editing.catch_up(background, lookup_id)),
         }, [
             Lane("slack", frozenset({JobKind.ANNOUNCE, JobKind.CHASE, JobKind.HOME}),
                  settings.amends_background_workers),
-            Lane("helpdesk", frozenset({JobKind.LOOKUP, JobKind.IMPORT}),
+            Lane("helpdesk", frozenset({JobKind.LOOKUP, JobKind.IMPORT, JobKind.CATCH_UP}),
                  settings.amends_lookup_workers),
         ], poll_seconds=settings.amends_scheduler_poll_seconds,
             pressed=lambda: pressure.waiting > 0)

@@ -55,6 +55,27 @@ async def latest_lookup(session: AsyncSession, incident_id: int) -> CustomerLook
     return result.scalar_one_or_none()
 
 
+async def latest_scope(session: AsyncSession, incident_id: int) -> CustomerLookup | None:
+    """The latest look-up by a helpdesk scope (a CSV import is not a scope)."""
+    result = await session.execute(
+        select(CustomerLookup).where(CustomerLookup.incident_id == incident_id,
+                                     CustomerLookup.scope_kind != "csv")
+        .order_by(CustomerLookup.id.desc()).limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def first_seen_in(
+    session: AsyncSession, incident_id: int, lookup_id: int
+) -> set[tuple[str, str]]:
+    """The customers (helpdesk, id) this look-up found for the first time."""
+    result = await session.execute(
+        select(AffectedCustomer.helpdesk, AffectedCustomer.external_id).where(
+            AffectedCustomer.incident_id == incident_id,
+            AffectedCustomer.first_seen_lookup_id == lookup_id))
+    return {(helpdesk, customer) for helpdesk, customer in result.all()}
+
+
 async def finish_lookup(session: AsyncSession, lookup_id: int, **fields: Any) -> None:
     await session.execute(
         update(CustomerLookup).where(CustomerLookup.id == lookup_id).values(**fields)

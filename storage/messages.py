@@ -98,6 +98,15 @@ async def approved_any(session: AsyncSession, incident_id: int) -> bool:
     return result.first() is not None
 
 
+async def approved(session: AsyncSession, incident_id: int) -> Sequence[CustomerMessage]:
+    """Every approved version of the incident's customer messages, in the order approved."""
+    result = await session.execute(
+        select(CustomerMessage)
+        .where(CustomerMessage.incident_id == incident_id, CustomerMessage.status == APPROVED)
+        .order_by(CustomerMessage.decided_at, CustomerMessage.id))
+    return result.scalars().all()
+
+
 async def latest_approved(session: AsyncSession, incident_id: int) -> CustomerMessage | None:
     result = await session.execute(
         select(CustomerMessage)

@@ -218,6 +218,8 @@ class Event(StrEnum):
     REMEDY_FOLLOW_UP_QUEUED = "remedy_follow_up_queued"
     CUSTOMERS_IMPORTED = "customers_imported"
     STATUS_POSTED = "status_posted"
+    EDITED = "edited"  # severity, supervisor, customer scope or scale: who, why, old → new
+    NEWCOMERS_CAUGHT_UP = "newcomers_caught_up"  # customers found later got what was sent
 
     @classmethod
     def post_failed(cls, purpose: Purpose) -> Event:
@@ -311,6 +313,7 @@ class JobKind(StrEnum):
     HOME = "home"  # publish one person's Home tab (coalesced: one pending per person)
     CHASE = "chase"  # tell Slack about a chase a helpdesk webhook reported
     IMPORT = "import"  # read a CSV of customers shared in the declare form (after the card)
+    CATCH_UP = "catch_up"  # a look-up's newcomers get every message already sent (after it)
 
     @property
     def priority(self) -> int:
@@ -319,4 +322,4 @@ class JobKind(StrEnum):
 
 
 _JOB_PRIORITY = {JobKind.ANNOUNCE: 0, JobKind.CHASE: 1, JobKind.LOOKUP: 2, JobKind.IMPORT: 2,
-                 JobKind.HOME: 5}
+                 JobKind.CATCH_UP: 2, JobKind.HOME: 5}

@@ -344,6 +344,13 @@ async def _enqueue(session: AsyncSession, incident: Incident, message: CustomerM
     return len(queue) + len(held)
 
 
+async def queue_for(session: AsyncSession, incident: Incident, message: CustomerMessage,
+                    now: datetime, team_tz: str, *, only: set[tuple[str, str]]) -> int:
+    """An approved message for customers who came later (`only`, if not queued already):
+    the same rows, keys and markers the approval wrote for everyone else."""
+    return await _enqueue(session, incident, message, now, team_tz, only=only)
+
+
 def remedy_note(incident_id: int, remedy: RemedyRecord, helpdesk: str, ticket_id: str,
                 customer_id: str) -> outbox.NewMessage:
     """The internal note on a ticket saying what the customer is offered and who approved

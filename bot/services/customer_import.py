@@ -29,12 +29,12 @@ from bot.domain.customer_import import (
 )
 from bot.domain.errors import NotFound, Refusal
 from bot.domain.notices.customers import AddCustomersForm, CustomersImported, ImportProblem
-from bot.domain.records import Event, IncidentRecord
+from bot.domain.records import Event, IncidentRecord, JobKind
 from bot.services.context import Deps
 from bot.services.ports import SlackDeliveryError
 from integrations.helpdesk.base import Helpdesk, Scope, ScopeKind, Ticket
 from integrations.helpdesk.errors import HelpdeskError, display_name
-from storage import customers, incidents
+from storage import customers, incidents, jobs
 from storage import records as to_record
 
 log = logging.getLogger(__name__)
@@ -184,6 +184,10 @@ async def import_file(
                                         "matched": matched, "added": added,
                                         "bad_rows": len(parsed.errors),
                                         "helpdesk_error": bool(match_error)})
+        # Customers new to the incident get every message already sent, once each (the
+        # same catch-up as a look-up with a wider scope: `editing.catch_up`).
+        await jobs.add(session, JobKind.CATCH_UP, lookup.id, now=deps.clock.now())
+    deps.wake_jobs()
     notice = _report(incident.id, filename, parsed, matched, added, found, match_error)
     log.info("incident %s: imported %d customers from a file (%d matched, %d new, %d bad "
              "rows)", incident.id, matched + added, matched, added, len(parsed.errors))

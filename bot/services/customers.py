@@ -10,6 +10,9 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.customer_csv import customer_csv
 from bot.domain.errors import NotFound, Refusal
@@ -41,11 +44,25 @@ async def start(
     async with deps.sessions() as session, session.begin():
         if await incidents.get(session, incident_id) is None:
             raise LookupRefused(f"There is no incident #{incident_id}.")
-        lookup = await customers.start_lookup(
-            session, incident_id=incident_id, helpdesk=helpdesk, scope_kind=scope.kind.value,
-            scope_value=scope.value, requested_by=requested_by, now=deps.clock.now())
-        await jobs.add(session, JobKind.LOOKUP, lookup.id, now=deps.clock.now())
+        lookup_id = await queue(session, incident_id=incident_id, helpdesk=helpdesk,
+                                kind=scope.kind.value, value=scope.value,
+                                requested_by=requested_by, now=deps.clock.now())
     deps.wake_jobs()
+    return lookup_id
+
+
+async def queue(
+    session: AsyncSession, *, incident_id: int, helpdesk: str, kind: str, value: str,
+    requested_by: str, now: datetime,
+) -> int:
+    """In the caller's transaction: a look-up and its jobs, the look-up itself and, after
+    it, the catch-up that gives the customers it finds first every message already sent
+    (`editing.catch_up`). Returns the look-up's id."""
+    lookup = await customers.start_lookup(
+        session, incident_id=incident_id, helpdesk=helpdesk, scope_kind=kind,
+        scope_value=value, requested_by=requested_by, now=now)
+    looking = await jobs.add(session, JobKind.LOOKUP, lookup.id, now=now)
+    await jobs.add(session, JobKind.CATCH_UP, lookup.id, now=now, after=looking)
     return lookup.id
 
 

@@ -21,7 +21,7 @@ from bot.domain.notices.escalation import (
 from bot.domain.records import ACK_PROMPTS, Event, IncidentRecord, Purpose
 from bot.services import say
 from bot.services.context import Deps
-from storage import db, incidents, people, timers
+from storage import closing, db, incidents, people, timers
 from storage import records as to_record
 from storage.models import Incident
 
@@ -70,7 +70,8 @@ async def acknowledge(deps: Deps, incident_id: int, user_id: str) -> IncidentRec
             raise Refusal(_already(incident))
         await incidents.record(session, incident_id, Event.ACKNOWLEDGED, actor_id=user_id,
                                now=now)
-        await timers.cancel(session, kind=ESCALATION_TIMER, key=str(incident_id), now=now)
+        # Every pending one: an Edit that named a new supervisor scheduled its own.
+        await closing.cancel_timers(session, incident_id, (ESCALATION_TIMER,), now)
         await session.refresh(incident)
         record = to_record.incident(incident)
     await say.update_remembered(deps, incident_id, ACK_PROMPTS,

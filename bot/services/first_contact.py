@@ -34,17 +34,20 @@ WARN_BEFORE = timedelta(minutes=5)
 _CLOSED = {State.RESOLVED, State.FOLLOWED_UP, State.REVIEWED, State.CLOSED}
 
 
-async def schedule(session: AsyncSession, incident: Incident) -> None:
-    """Called in the declaring transaction: wake before the target passes, and after it."""
-    await timers.schedule_all(session, timers_for(incident))
+async def schedule(session: AsyncSession, incident: Incident, revision: str = "") -> None:
+    """Called in the declaring transaction: wake before the target passes, and after it.
+    `revision` names a later schedule (a new severity, a new target), whose timers are new
+    rows: a (kind, key) is scheduled once, even after it was cancelled."""
+    await timers.schedule_all(session, timers_for(incident, revision))
 
 
-def timers_for(incident: Incident) -> list[timers.Due]:
-    """The two first-contact timers of a new incident (one statement with its others)."""
+def timers_for(incident: Incident, revision: str = "") -> list[timers.Due]:
+    """The two first-contact timers (declare writes them in one statement with its others)."""
     times = first_contact_alert_times(incident.declared_at, incident.severity, WARN_BEFORE)
+    suffix = f":{revision}" if revision else ""
     return [timers.Due(FIRST_CONTACT_TIMER,
-                       str(incident.id) if alert is FirstContactAlert.AT_RISK
-                       else f"{incident.id}:missed", due, incident.id)
+                       (str(incident.id) if alert is FirstContactAlert.AT_RISK
+                        else f"{incident.id}:missed") + suffix, due, incident.id)
             for alert, due in times.items()]
 
 

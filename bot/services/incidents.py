@@ -10,14 +10,13 @@ from bot.domain.declaration import Declaration
 from bot.domain.escalation import escalation_deadline
 from bot.domain.notices.escalation import BotNote, Card, PickSupervisor
 from bot.domain.records import Event, IncidentRecord, JobKind, Purpose
-from bot.services import first_contact, home, say
+from bot.services import first_contact, home, reminders, say
 from bot.services.context import Deps
 from bot.services.customer_import import FileImport
 from bot.services.escalation import ESCALATION_TIMER, tell_supervisor
 from bot.services.ports import SlackDeliveryError
 from integrations.helpdesk.base import Scope
 from storage import chases, customers, db, incidents, jobs, outbox, people, remedies, timers
-from storage import messages as stored_messages
 from storage import records as to_record
 
 log = logging.getLogger(__name__)
@@ -141,7 +140,7 @@ async def post_card(deps: Deps, incident: IncidentRecord) -> IncidentRecord:
 async def refresh_card(deps: Deps, incident_id: int) -> None:
     async with deps.sessions() as session:
         row = await incidents.get(session, incident_id)
-        latest = await stored_messages.latest_approved(session, incident_id)
+        next_due = await reminders.next_update_due(session, incident_id)
         last_sent = await outbox.last_sent_at(session, incident_id)
         chase_count = await chases.count(session, incident_id)
         remedy_cost = await remedies.cost(session, incident_id)
@@ -150,7 +149,7 @@ async def refresh_card(deps: Deps, incident_id: int) -> None:
     from bot.services import report  # report reads what this module's callers saved
 
     card = Card(to_record.incident(row), deps.clock.now(), last_update_at=last_sent,
-                next_due=latest.next_update_at if latest else None, chase_count=chase_count,
+                next_due=next_due, chase_count=chase_count,
                 numbers=await report.incident_numbers(deps, incident_id),
                 remedies=remedy_cost)
     try:

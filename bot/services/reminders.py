@@ -33,7 +33,7 @@ from bot.services.context import Deps, Options
 from bot.services.ports import SlackDeliveryError
 from storage import incidents, messages, timers
 from storage import records as to_record
-from storage.models import Incident, TimelineEvent
+from storage.models import CustomerMessage, Incident, TimelineEvent
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +47,10 @@ async def plan_for(
 ) -> ReminderPlan:
     latest = await messages.latest_approved(session, incident.id)
     events = await incidents.timeline(session, incident.id)
-    # The latest approved message is the last update; its promise is the deadline...
-    due = latest.next_update_at if latest else None
     sent = latest.decided_at if latest else None
-    reopened = [e for e in events if e.kind is Event.REOPENED]
-    if reopened and (sent is None or reopened[-1].at >= sent):
-        # ...unless the incident was reopened since: then one cadence from the reopening.
-        due = datetime.fromisoformat(reopened[-1].details["next_update_due"])
     return ReminderPlan(
         incident_id=str(incident.id),
-        next_update_due=due,
+        next_update_due=_due(latest, events),
         resolved=incident.state in _CLOSED,
         last_update_sent_at=sent,
         **_snooze(events),
@@ -64,6 +58,29 @@ async def plan_for(
         owner_user_id=incident.declarer_id,
         supervisor_user_id=incident.supervisor_id,
     )
+
+
+# Events that move the pending update's deadline (`details["next_update_due"]`).
+_MOVES_DEADLINE = (Event.REOPENED, Event.EDITED)
+
+
+def _due(latest: CustomerMessage | None, events: Sequence[TimelineEvent]) -> datetime | None:
+    """The latest approved message is the last update; its promise is the deadline, unless
+    the incident was reopened since (one cadence from the reopening) or its severity was
+    edited since (the deadline the edit set)."""
+    due = latest.next_update_at if latest else None
+    sent = latest.decided_at if latest else None
+    moved = [e for e in events
+             if e.kind in _MOVES_DEADLINE and e.details.get("next_update_due")]
+    if moved and (sent is None or moved[-1].at >= sent):
+        due = datetime.fromisoformat(moved[-1].details["next_update_due"])
+    return due
+
+
+async def next_update_due(session: AsyncSession, incident_id: int) -> datetime | None:
+    """When the next customer update is due (what the reminders and the card go by)."""
+    latest = await messages.latest_approved(session, incident_id)
+    return _due(latest, await incidents.timeline(session, incident_id))
 
 
 def _snooze(events: Sequence[TimelineEvent]) -> dict[str, Any]:
@@ -78,13 +95,16 @@ def _snooze(events: Sequence[TimelineEvent]) -> dict[str, Any]:
 
 async def reschedule(
     session: AsyncSession, incident: Incident, options: Options, now: datetime,
-    plan: ReminderPlan | None = None,
+    plan: ReminderPlan | None = None, *, revision: str = "",
 ) -> None:
-    """Make sure a timer exists for the next reminder (idempotent; stale ones do nothing)."""
+    """Make sure a timer exists for the next reminder (idempotent; stale ones do nothing).
+    `revision` names a schedule made after the caller cancelled the pending timers (a new
+    key: a cancelled (kind, key) is never scheduled again)."""
     plan = plan or await plan_for(session, incident, options, now)
     at = next_reminder_at(plan, now)
     if at is not None:
-        await timers.schedule(session, kind=REMINDER_TIMER, key=f"{incident.id}:{at.isoformat()}",
+        key = f"{incident.id}:{at.isoformat()}" + (f":{revision}" if revision else "")
+        await timers.schedule(session, kind=REMINDER_TIMER, key=key,
                               incident_id=incident.id, due_at=at)
 
 

@@ -23,6 +23,7 @@ class ActionId(StrEnum):
     REMEDIES = "remedies_open"
     APPROVE_REMEDIES = "remedies_approve"
     ADD_CUSTOMERS = "customers_add"
+    EDIT_INCIDENT = "incident_edit"
 
 
 class CallbackId(StrEnum):
@@ -33,6 +34,7 @@ class CallbackId(StrEnum):
     REMEDIES = "remedies"
     APPROVE_REMEDIES = "remedies_approve"
     ADD_CUSTOMERS = "add_customers"
+    EDIT_INCIDENT = "edit_incident"
 
 
 class CloseLoopActionId(StrEnum):

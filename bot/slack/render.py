@@ -73,6 +73,7 @@ def _load_views() -> None:
         chases,
         closing,
         customers,
+        editing,
         home,
         messages,
         modals,

@@ -28,7 +28,7 @@ TRUSTED = {
     "origin_channel_id", "thread_channel_id", "thread_ts", "command", "text", "what",
     "recipients", "oncall", "admins", "incident_id", "key", "checked_digest", "actor_id",
     "approved_by", "assigned_by", "owner_id", "requested_by", "resolved_by", "ts",
-    "set_by", "digest",
+    "set_by", "digest", "previous_supervisor_id",
 }
 
 

@@ -10,6 +10,7 @@ from bot.domain.cadence import (
     first_contact_status,
     first_contact_summary,
 )
+from bot.domain.editing import scale_text
 from bot.domain.lifecycle import AFTER_RESOLUTION, State, resolved_after
 from bot.domain.notices.escalation import Card
 from bot.domain.records import IncidentRecord
@@ -27,7 +28,7 @@ from bot.slack.blocks.text import (
     slack_date,
     user,
 )
-from bot.slack.ids import CloseLoopActionId
+from bot.slack.ids import ActionId, CloseLoopActionId
 from bot.slack.render import Message, message_view
 
 
@@ -58,7 +59,8 @@ def card(notice: Card) -> Message:
         {"type": "section", "fields": fields},
         {"type": "section", "text": mrkdwn(f"*What happened*\n{esc(incident.what_happened)}")},
         {"type": "section",
-         "text": mrkdwn(f"*Who is affected*\n{esc(incident.who_is_affected)}")},
+         "text": mrkdwn(f"*Who is affected*{_scale(incident)}\n"
+                        f"{esc(incident.who_is_affected)}")},
         {"type": "section", "text": mrkdwn(f"*What we are doing*\n{esc(incident.proposed_fix)}")},
     ]
     if notice.numbers is not None:
@@ -119,7 +121,15 @@ def _next_steps(incident: IncidentRecord) -> list[Block]:
         steps.append(button("Close", CloseLoopActionId.CLOSE, ident, "primary"))
     if state in AFTER_RESOLUTION:
         steps.append(button("Reopen", CloseLoopActionId.REOPEN, ident))
+    if state is not State.CLOSED:
+        steps.append(button("Edit", ActionId.EDIT_INCIDENT, ident))
     return steps
+
+
+def _scale(incident: IncidentRecord) -> str:
+    """" · Scale: everyone" / " · Scale: about 30% of customers", when the team said."""
+    text = scale_text(incident.everyone, incident.estimated_share)
+    return f" · Scale: {text}" if text else ""
 
 
 def _resolved_after(incident: IncidentRecord) -> str:

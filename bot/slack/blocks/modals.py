@@ -65,22 +65,37 @@ CUSTOMER_BLOCKS = ("customers_helpdesk", "customers_kind", "customers_value")
 
 
 def _customer_scope(helpdesks: Sequence[str]) -> list[Block]:
+    return customer_scope_blocks(helpdesks)
+
+
+def customer_scope_blocks(
+    helpdesks: Sequence[str], heading: str = "Affected customers (optional)",
+    initial: tuple[str | None, str | None, str | None] = (None, None, None),
+) -> list[Block]:
+    """The helpdesk scope section (declare, and the card's Edit with the current scope)."""
+    chosen_helpdesk, chosen_kind, chosen_value = initial
     options = [{"text": plain(h.capitalize()), "value": h} for h in helpdesks]
     helpdesk: Block = {"type": "static_select", "action_id": INPUT, "options": options}
-    if len(options) == 1:
-        helpdesk["initial_option"] = options[0]
+    picked = [o for o in options if o["value"] == chosen_helpdesk]
+    if picked or len(options) == 1:
+        helpdesk["initial_option"] = (picked or options)[0]
     kinds = [{"text": plain(label), "value": kind} for kind, label in SCOPE_KINDS.items()]
+    kind: Block = {"type": "static_select", "action_id": INPUT, "options": kinds}
+    picked_kind = [o for o in kinds if o["value"] == chosen_kind]
+    if picked_kind:
+        kind["initial_option"] = picked_kind[0]
+    value: Block = {"type": "plain_text_input", "action_id": INPUT, "max_length": 2000,
+                    "placeholder": plain("e.g. 4521, or late-delivery, or 101, 102")}
+    if chosen_value:
+        value["initial_value"] = chosen_value[:2000]
     return [
-        {"type": "header", "text": plain("Affected customers (optional)")},
+        {"type": "header", "text": plain(heading)},
         {"type": "input", "block_id": CUSTOMER_BLOCKS[0], "optional": True,
          "label": plain("Helpdesk"), "element": helpdesk},
         {"type": "input", "block_id": CUSTOMER_BLOCKS[1], "optional": True,
-         "label": plain("Find them by"),
-         "element": {"type": "static_select", "action_id": INPUT, "options": kinds}},
+         "label": plain("Find them by"), "element": kind},
         {"type": "input", "block_id": CUSTOMER_BLOCKS[2], "optional": True,
-         "label": plain("Value"),
-         "element": {"type": "plain_text_input", "action_id": INPUT, "max_length": 2000,
-                     "placeholder": plain("e.g. 4521, or late-delivery, or 101, 102")},
+         "label": plain("Value"), "element": value,
          "hint": plain("Ticket numbers and e-mails: separate with commas or spaces.")},
     ]
 
@@ -126,6 +141,11 @@ def _text(
 
 
 def _severity() -> Block:
+    return severity_block()
+
+
+def severity_block(initial: Severity | None = None) -> Block:
+    """How bad it is, as radio buttons (pre-selected when editing)."""
     options = [
         {
             "text": plain(severity.label),
@@ -134,11 +154,14 @@ def _severity() -> Block:
         }
         for severity in Severity
     ]
+    element: Block = {"type": "radio_buttons", "action_id": INPUT, "options": options}
+    if initial is not None:
+        element["initial_option"] = options[list(Severity).index(initial)]
     return {
         "type": "input",
         "block_id": Field.SEVERITY.value,
         "label": plain("How bad is it?"),
-        "element": {"type": "radio_buttons", "action_id": INPUT, "options": options},
+        "element": element,
         "hint": plain("Critical: every 30 min updates · Major: every 2 h · Minor: daily"),
     }
 
@@ -153,19 +176,24 @@ def field_errors(errors: dict[Field, str]) -> dict[str, str]:
 EVERYONE_BLOCK, SHARE_BLOCK = "everyone", "estimated_share"
 
 
-def everyone_blocks() -> list[Block]:
-    """"Everyone is affected", or the share of customers the team estimates."""
+def everyone_blocks(everyone: bool = False, share: int | None = None) -> list[Block]:
+    """"Everyone is affected", or the share of customers the team estimates (pre-filled
+    when editing)."""
     option = {"text": plain("Everyone is affected"), "value": "everyone",
               "description": plain("Every customer: a public status post goes out as well")}
+    checkbox: Block = {"type": "checkboxes", "action_id": INPUT, "options": [option]}
+    if everyone:
+        checkbox["initial_options"] = [option]
+    number: Block = {"type": "number_input", "action_id": INPUT, "is_decimal_allowed": False,
+                     "min_value": "1", "max_value": "100"}
+    if share is not None:
+        number["initial_value"] = str(share)
     return [
         {"type": "input", "block_id": EVERYONE_BLOCK, "optional": True,
-         "label": plain("Scale"),
-         "element": {"type": "checkboxes", "action_id": INPUT, "options": [option]}},
+         "label": plain("Scale"), "element": checkbox},
         {"type": "input", "block_id": SHARE_BLOCK, "optional": True,
          "label": plain("Or: share of customers affected, estimated (%)"),
-         "element": {"type": "number_input", "action_id": INPUT, "is_decimal_allowed": False,
-                     "min_value": "1", "max_value": "100"},
-         "hint": plain("100 counts as everyone.")},
+         "element": number, "hint": plain("100 counts as everyone.")},
     ]
 
 
