@@ -33,17 +33,23 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bot.clock import FakeClock
 from bot.domain.lifecycle import State
+from bot.domain.notices.replies import LIST_PAGE_SIZE, OpenList
+from bot.services.context import Deps, Options
+from bot.services.home import tab as home_service_tab
 from bot.slack.blocks import replies
+from bot.slack.render import render_view
 from storage import chases, home, incidents, migrate
+from storage import records as to_record
 from storage.db import make_engine, make_sessionmaker
-from storage.messages import APPROVED
-from storage.models import Chase, CustomerMessage, Incident
+from storage.messages import APPROVED, PENDING
+from storage.models import Chase, CustomerMessage, Incident, Person
 
 PG_ADMIN = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "database": "postgres"}
 TARGET = 1.5
@@ -122,7 +128,7 @@ async def seed(engine: AsyncEngine, first: int, last: int, open_count: int) -> N
             soon = timedelta(minutes=20 if n % 2 else 200)
             messages.append(_message(n, 1, "approved", NOW + soon))
             if n % 5 == 0:
-                messages.append(_message(n, 2, "pending", None))
+                messages.append(_message(n, 2, PENDING.value, None))
         else:
             declared = NOW - timedelta(days=1, minutes=n)
             rows.append(_incident(n, "closed", declared))
@@ -140,6 +146,10 @@ async def seed(engine: AsyncEngine, first: int, last: int, open_count: int) -> N
                                      messages[start:start + 2000])
         for start in range(0, len(chase_rows), 2000):
             await connection.execute(insert(Chase.__table__), chase_rows[start:start + 2000])
+        if first == 1:  # USER supervises someone: their Home tab has the supervisors' part
+            await connection.execute(insert(Person.__table__), [{
+                "user_id": "U0MEMBER", "supervisor_id": USER, "backup_supervisor_id": None,
+                "updated_at": NOW, "updated_by": USER}])
         await connection.execute(text("ANALYZE"))  # planner statistics, as autovacuum would
 
 
@@ -158,6 +168,12 @@ Query = Callable[[AsyncSession], Awaitable[object]]
 def queries() -> dict[str, Query]:
     hour = NOW + timedelta(hours=1)
 
+    async def home_service(session: AsyncSession) -> object:
+        # The whole use case (its own sessions on the same engine) and the view.
+        deps = Deps(sessions=make_sessionmaker(cast(AsyncEngine, session.bind)),
+                    clock=FakeClock(NOW), slack=cast(Any, None), options=Options())
+        return render_view(await home_service_tab(deps, USER))
+
     async def home_tab(session: AsyncSession) -> object:
         return (await home.involving(session, USER), await home.waiting_for(session, USER),
                 await home.promised_updates(session, hour),
@@ -170,10 +186,12 @@ def queries() -> dict[str, Query]:
         return await promised_updates_before(session, hour)
 
     async def list_page(session: AsyncSession) -> object:
-        found, total = await incidents.open_page(session, 1, replies.LIST_PAGE_SIZE)
-        return replies.open_list(found, NOW, page=1, total=total)
+        found, total = await incidents.open_page(session, 1, LIST_PAGE_SIZE)
+        return replies.open_list(OpenList(tuple(to_record.incident(i) for i in found), NOW,
+                                          page=1, total=total))
 
-    return {"Home tab (4 queries)": home_tab, "promised updates": promised,
+    return {"Home tab, supervisor (service + view)": home_service,
+            "Home tab (4 queries)": home_tab, "promised updates": promised,
             "list, page 1": list_page,
             "baseline: promised updates before 0007": promised_before}
 

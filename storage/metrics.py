@@ -8,11 +8,20 @@ from datetime import datetime
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from bot.domain.metrics import IncidentFacts, SentMessage
+from bot.domain.metrics import IncidentFacts, RemedyLine, SentMessage
+from bot.domain.remedies import StatusOfRemedy
 from bot.domain.severity import Severity
 from storage.messages import APPROVED
-from storage.models import Chase, CustomerMessage, Incident, ReviewAction
+from storage.models import (
+    AffectedCustomer,
+    Chase,
+    CustomerMessage,
+    CustomerRemedy,
+    Incident,
+    ReviewAction,
+)
 
 
 async def facts(
@@ -76,4 +85,38 @@ async def history(
         query = query.where(Incident.declared_at >= since)
     connection = await session.connection()
     return [(r.id, r.category, r.declared_at)
+            for r in (await connection.execute(query)).all()]
+
+
+async def remedy_lines(session: AsyncSession, since: datetime | None) -> list[RemedyLine]:
+    """The remedies of incidents declared since `since` (all if None), grouped in SQL by
+    category, type, currency, amount and status with the number of customers: each affected
+    customer once, with their own remedy, else the incident's default (as `remedies.
+    assigned` does for one incident). Amounts stay exact: the sums are made in Decimal
+    from these few groups, never by the database (SQLite would sum text as floats)."""
+    where = [Incident.declared_at >= since] if since is not None else []
+    own = aliased(CustomerRemedy)
+    chosen = aliased(CustomerRemedy)
+    is_default = and_(chosen.helpdesk == "", chosen.customer_external_id == "")
+    # Each affected customer meets their own row, or else the default row.
+    matches = and_(
+        chosen.incident_id == AffectedCustomer.incident_id,
+        ((chosen.helpdesk == AffectedCustomer.helpdesk)
+         & (chosen.customer_external_id == AffectedCustomer.external_id))
+        | (is_default & own.id.is_(None)))
+    columns = (Incident.category, chosen.type, chosen.currency, chosen.amount, chosen.status)
+    query = (
+        select(*columns, func.count().label("customers"))
+        .select_from(AffectedCustomer)
+        .join(Incident, Incident.id == AffectedCustomer.incident_id)
+        .outerjoin(own, and_(own.incident_id == AffectedCustomer.incident_id,
+                             own.helpdesk == AffectedCustomer.helpdesk,
+                             own.customer_external_id == AffectedCustomer.external_id))
+        .join(chosen, matches)
+        .where(*where)
+        .group_by(*columns))
+    connection = await session.connection()
+    return [RemedyLine(category=r.category, type=r.type, currency=r.currency,
+                       amount=r.amount, approved=r.status is StatusOfRemedy.APPROVED,
+                       customers=int(r.customers))
             for r in (await connection.execute(query)).all()]

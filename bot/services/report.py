@@ -39,7 +39,9 @@ async def report_reply(deps: Deps, days: int | None) -> ReportReply:
         found = await stored.facts(session, since=since, now=now)
         history = await stored.history(
             session, since - metrics.REPEAT_WINDOW if since is not None else None)
-    return ReportReply(metrics.report(found, now=now, days=days, history=history),
+        spent = await stored.remedy_lines(session, since)
+    return ReportReply(metrics.report(found, now=now, days=days, history=history,
+                                      remedies=spent),
                        deps.options.command)
 
 

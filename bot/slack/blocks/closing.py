@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from bot.domain.metrics import IncidentNumbers, ReportRow, Spread
+from bot.domain.metrics import IncidentNumbers, RemedySpend, ReportRow, Spread
 from bot.domain.notices.closing import (
     ActionAssigned,
     ActionReminderNotice,
@@ -28,6 +28,7 @@ from bot.domain.notices.closing import (
     Reviewed,
     ReviewForm,
 )
+from bot.domain.remedies import totals_text
 from bot.domain.review import ActionRecord, ActionReminderKind, RepeatCheck, headline
 from bot.slack.blocks.apology import findings_text
 from bot.slack.blocks.text import (
@@ -433,9 +434,26 @@ def _spread(spread: Spread) -> str:
     return f"{_d(spread.median)} / {_d(spread.p90)}"
 
 
+def spend_text(spend: RemedySpend) -> str:
+    """"remedies €90.00 · $25.00 (refund 3: €90.00; credit 1: $25.00) · awaiting approval
+    €500.00 (1)": approved remedies are the cost; pending ones are shown apart."""
+    text = (f"remedies {esc(totals_text(spend.totals))}" if spend.customers
+            else "remedies none approved")
+    kinds = [f"{t.type.value.replace('_', ' ')} {t.count:,}"
+             + (f": {esc(totals_text(t.totals))}" if t.totals else "") for t in spend.by_type]
+    if kinds:
+        text += f" ({'; '.join(kinds)})"
+    if spend.awaiting_customers:
+        waiting = f"{esc(totals_text(spend.awaiting))}, " if spend.awaiting else ""
+        text += (f" · awaiting approval {waiting}{spend.awaiting_customers:,} "
+                 f"customer{'s' if spend.awaiting_customers != 1 else ''}")
+    return text
+
+
 def report_row(row: ReportRow) -> str:
     name = "All incidents" if row.category == "all" else esc(row.category.capitalize())
     due = row.promises_kept + row.promises_broken
+    cost = "" if row.remedies.empty else f"\n{spend_text(row.remedies)}"
     return (f"*{name}* — {row.incidents} incident{'s' if row.incidents != 1 else ''}\n"
             f"median / p90: ack {_spread(row.ack)} · first contact "
             f"{_spread(row.first_contact)} · resolve {_spread(row.resolve)}\n"
@@ -443,7 +461,7 @@ def report_row(row: ReportRow) -> str:
             f"{row.chases_per_incident:.1f} chases per incident · follow-ups sent "
             f"{row.follow_ups_sent}/{row.resolved} resolved · actions {row.actions_done} done, "
             f"{row.actions_overdue} overdue of {row.actions_total} · repeat rate "
-            f"{_pct(row.repeat_rate)}")
+            f"{_pct(row.repeat_rate)}{cost}")
 
 
 @message_view(ReportReply)
