@@ -40,6 +40,7 @@ class Resolved(Notice):
     after: timedelta
     fix: str
     follow_up_due: datetime
+    no_customers: bool = False  # nobody to write to: offer "No customers to follow up"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,14 @@ class FollowedUp(Notice):
 
     incident: IncidentRecord
     approved_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpSkipped(Notice):
+    """In the thread: no affected customer, so no follow-up (who decided); next, the review."""
+
+    incident: IncidentRecord
+    by: str
 
 
 @dataclass(frozen=True, slots=True)

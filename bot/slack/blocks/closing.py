@@ -18,6 +18,7 @@ from bot.domain.notices.closing import (
     FollowedUp,
     FollowUpForm,
     FollowUpReminder,
+    FollowUpSkipped,
     Reopened,
     ReopenForm,
     RepeatWarning,
@@ -155,6 +156,14 @@ def resolved(notice: Resolved) -> Message:
     incident = notice.incident
     text = (f":white_check_mark: Resolved by {user(notice.by)} after "
             f"{duration(notice.after)}: {esc(notice.fix)}")
+    if notice.no_customers:
+        return text, [
+            section(text),
+            section("No affected customer is known, so there is nobody to send the written "
+                    f"follow-up to. {user(incident.supervisor_id)} can mark it *No customers "
+                    "to follow up* (it goes on the timeline); the review comes next."),
+            actions(f"resolved:{incident.id}", skip_follow_up_button(incident.id)),
+        ]
     return text, [
         section(text),
         section("Next (rule 8): a written follow-up to every affected customer — what we did "
@@ -234,6 +243,26 @@ def followed_up(notice: FollowedUp) -> Message:
     incident = notice.incident
     text = (f":incoming_envelope: Follow-up approved by {user(notice.approved_by)}; every "
             "affected customer gets it on their ticket.")
+    return text, [
+        section(text),
+        section("Next (rule 9): a short review — root cause, category, and prevention actions "
+                "with owners and due dates."),
+        actions(f"followed_up:{incident.id}",
+                button("Start review", CloseLoopActionId.START_REVIEW, str(incident.id),
+                       "primary")),
+    ]
+
+
+def skip_follow_up_button(incident_id: int) -> Block:
+    return button("No customers to follow up", CloseLoopActionId.SKIP_FOLLOW_UP,
+                  str(incident_id), "primary")
+
+
+@message_view(FollowUpSkipped)
+def follow_up_skipped(notice: FollowUpSkipped) -> Message:
+    incident = notice.incident
+    text = (f":heavy_minus_sign: No customers to follow up: {user(notice.by)} marked the "
+            "written follow-up as not needed (no affected customer is known).")
     return text, [
         section(text),
         section("Next (rule 9): a short review — root cause, category, and prevention actions "
