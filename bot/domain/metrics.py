@@ -62,9 +62,14 @@ class IncidentFacts:
     actions_total: int = 0
     actions_done: int = 0
     actions_overdue: int = 0
+    # (kept, broken, pending, follow-up sent) as storage counted them (`promises` in SQL),
+    # for the report across many incidents; None: count them from `messages`.
+    counted: tuple[int, int, int, bool] | None = None
 
     @property
     def follow_up_sent(self) -> bool:
+        if self.counted is not None:
+            return self.counted[3]
         return any(m.kind == "follow_up" for m in self.messages)
 
 
@@ -127,7 +132,8 @@ def promises(messages: Iterable[SentMessage], now: datetime) -> tuple[int, int, 
 
 
 def incident_numbers(facts: IncidentFacts, now: datetime) -> IncidentNumbers:
-    kept, broken, pending = promises(facts.messages, now)
+    kept, broken, pending = (facts.counted[:3] if facts.counted is not None
+                             else promises(facts.messages, now))
     return IncidentNumbers(
         time_to_ack=between(facts.declared_at, facts.acknowledged_at),
         time_to_first_contact=between(facts.declared_at, facts.first_contact_at),

@@ -172,3 +172,19 @@ def test_report_puts_remedy_cost_in_the_total_and_each_category_row() -> None:
                                                Money(Decimal("50"), "USD"))
     assert rows["uncategorised"].remedies.totals == (Money(Decimal("0.30"), "GBP"),)
     assert rows["shipping"].remedies.empty
+
+
+def test_the_home_report_cache_serves_until_a_change_or_its_minutes_pass() -> None:
+    """Kept at version 7: served at version 7 within 5 min; not after a new timeline event
+    (version 8), not 5 min later, not for another period, not before it was counted."""
+    from bot.services.context import ReportCache
+
+    cache = ReportCache(ttl=5 * M)
+    counted = report(ALL, now=NOW, days=30)
+    cache.keep(7, counted)
+    assert cache.fresh(30, NOW + 4 * M, 7) is counted
+    assert cache.fresh(30, NOW + 4 * M, 8) is None
+    assert cache.fresh(30, NOW + 5 * M, 7) is None
+    assert cache.fresh(90, NOW, 7) is None
+    assert cache.fresh(30, NOW - M, 7) is None
+    assert cache.lock(30) is cache.lock(30)
