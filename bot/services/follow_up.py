@@ -106,7 +106,8 @@ async def on_due(deps: Deps, incident_id: int) -> None:
                               key=f"{incident_id}:{(now + REPEAT_EVERY).isoformat()}",
                               incident_id=incident_id, due_at=now + REPEAT_EVERY)
         incident = to_record.incident(row)
-    notice = FollowUpReminder(incident, row.resolved_at, now)
+        nobody = await customers.count(session, incident_id) == 0
+    notice = FollowUpReminder(incident, row.resolved_at, now, no_customers=nobody)
     channel, thread = incident.thread
     await say.post(deps, incident_id, channel, notice, thread_ts=thread,
                    remember_as=Purpose.REMINDER)

@@ -66,9 +66,9 @@ async def test_resolved_with_no_customers_skips_the_follow_up_then_review_and_cl
     bot: RunningBot, slack: SlackStandIn, clock: FakeClock
 ) -> None:
     """Declared without a scope → acknowledged → resolved at once (nobody was told) → the
-    card and thread offer "No customers to follow up" instead of a letter to nobody; the
-    declarer may not skip it, the supervisor does (timeline: who) → Start review → the
-    review → Close."""
+    card, the thread and the follow-up reminder offer "No customers to follow up" instead of
+    a letter to nobody; the declarer may not skip it, the supervisor does (timeline: who) →
+    Start review → the review → Close."""
     await set_supervisor(bot)
     await declare(bot, slack)
     await eventually(lambda: _told(bot), what="the supervisor told")
@@ -85,6 +85,11 @@ async def test_resolved_with_no_customers_skips_the_follow_up_then_review_and_cl
     await eventually(lambda: skip in _card_buttons(slack), what="the card's next step")
     assert CloseLoopActionId.WRITE_FOLLOW_UP.value not in _card_buttons(slack)
     assert said(slack, "nobody to send the written follow-up to")
+    clock.advance(days=3, minutes=1)  # the follow-up time passed: remind to mark it instead
+    reminded = await eventually(lambda: [c for c in slack.dms_to(SUPERVISOR)
+                                         if "no follow-up to write" in c.params["text"]],
+                                what="the supervisor reminded")
+    assert skip in json.dumps(reminded[0].params)
 
     await bot.sender.block_action(DECLARER, CloseLoopActionId.WRITE_FOLLOW_UP.value, "1",
                                   channel_id=INCIDENT_CHANNEL)
@@ -129,7 +134,7 @@ async def test_resolved_with_no_customers_skips_the_follow_up_then_review_and_cl
     kinds = await _kinds(bot)
     assert kinds.index(Event.RESOLVED) < kinds.index(Event.FOLLOW_UP_SKIPPED) < kinds.index(
         Event.REVIEWED) < kinds.index(Event.CLOSED)
-    assert Event.FOLLOW_UP_APPROVED not in kinds
+    assert Event.FOLLOW_UP_APPROVED not in kinds and Event.FOLLOW_UP_REMINDER in kinds
     assert not said(slack, "Follow-up v")  # no letter was drafted for nobody
 
 

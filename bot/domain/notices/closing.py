@@ -84,6 +84,7 @@ class FollowUpReminder(Notice):
     incident: IncidentRecord
     resolved_at: datetime
     now: datetime
+    no_customers: bool = False  # nobody to write to: remind to mark it instead
 
 
 @dataclass(frozen=True, slots=True)

@@ -228,6 +228,13 @@ def follow_up_modal(form: FollowUpForm) -> Block:
 @message_view(FollowUpReminder)
 def follow_up_reminder(notice: FollowUpReminder) -> Message:
     incident = notice.incident
+    if notice.no_customers:
+        text = (f":envelope: #{incident.id} ({esc(incident.title)}) was resolved "
+                f"{duration(notice.now - notice.resolved_at)} ago with no affected customer "
+                f"known, so there is no follow-up to write: {user(incident.supervisor_id)} "
+                "marks it *No customers to follow up* and the review comes next.")
+        return text, [section(text), actions(f"follow_up_due:{incident.id}",
+                                             skip_follow_up_button(incident.id))]
     text = (f":envelope: #{incident.id} ({esc(incident.title)}) was resolved "
             f"{duration(notice.now - notice.resolved_at)} ago and no written follow-up is "
             f"approved yet. Customers were promised one; {user(incident.declarer_id)} writes "
