@@ -38,8 +38,10 @@ async def report_reply(deps: Deps, days: int | None) -> ReportReply:
     async with deps.sessions() as session:
         version = await stored.version(session)  # first: a change meanwhile is newer
         found = await stored.facts(session, since=since, now=now, counted=True)
-        history = await stored.history(
-            session, since - metrics.REPEAT_WINDOW if since is not None else None)
+        # All time: the facts are the whole history already (the report reads their
+        # categories for the repeat rate); a period needs a year before it too.
+        history = (await stored.history(session, since - metrics.REPEAT_WINDOW)
+                   if since is not None else None)
         spent = await stored.remedy_lines(session, since)
     counted = metrics.report(found, now=now, days=days, history=history, remedies=spent)
     deps.report_cache.keep(version, counted)
