@@ -51,5 +51,5 @@ def _numbers(found: Report, command: str) -> list[Block]:
     period = f"last {found.days} days" if found.days else "all time"
     argument = f"{found.days}d" if found.days else "all"
     return [section(f"*The numbers, {period}* (you supervise)\n{report_row(found.total)}"),
-            context(f"As of {slack_date(found.now, '{time}')} (refreshed every few minutes) · "
+            context(f"As of {slack_date(found.now, '{time}')} (counted again after a change) · "
                     f"`{command} report {argument}` has them per category")]
