@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OncallEntry, OncallOverride, Person
@@ -13,6 +13,14 @@ from storage.models import OncallEntry, OncallOverride, Person
 
 async def supervisor_of(session: AsyncSession, user_id: str) -> Person | None:
     return await session.get(Person, user_id)
+
+
+async def is_supervisor(session: AsyncSession, user_id: str) -> bool:
+    """Whether someone answers to this person, as supervisor or backup."""
+    result = await session.execute(
+        select(Person.user_id).where(or_(Person.supervisor_id == user_id,
+                                         Person.backup_supervisor_id == user_id)).limit(1))
+    return result.first() is not None
 
 
 async def set_supervisor(

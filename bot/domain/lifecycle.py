@@ -2,6 +2,7 @@
 
     declared → escalated → customers_notified → updating → resolved
              → followed_up → reviewed → closed
+                  resolved ──skip_follow_up──▶ followed_up  (no affected customer known)
                                          ↑ resolved / followed_up / reviewed
                                            ──reopen──▶ updating (a new mistake surfaced)
 
@@ -49,6 +50,9 @@ class Action(StrEnum):
     POST_UPDATE = "post_update"
     RESOLVE = "resolve"
     FOLLOW_UP = "follow_up"
+    # Nobody to write to: no affected customer was found or added. The step is marked
+    # done ("no customers to follow up") so that the review and close stay reachable.
+    SKIP_FOLLOW_UP = "skip_follow_up"
     REVIEW = "review"
     CLOSE = "close"
     REOPEN = "reopen"
@@ -83,6 +87,8 @@ RULES: dict[Action, Rule] = {
         RESPONDERS,
     ),
     Action.FOLLOW_UP: Rule(frozenset({State.RESOLVED}), State.FOLLOWED_UP, SUPERVISORS),
+    # The supervisor, who would have approved the letter, decides there is none to send.
+    Action.SKIP_FOLLOW_UP: Rule(frozenset({State.RESOLVED}), State.FOLLOWED_UP, SUPERVISORS),
     Action.REVIEW: Rule(frozenset({State.FOLLOWED_UP}), State.REVIEWED, OWNERS),
     Action.CLOSE: Rule(frozenset({State.REVIEWED}), State.CLOSED, SUPERVISORS),
     # A new mistake surfaced after the fix: back to keeping customers posted.
@@ -153,6 +159,24 @@ def next_state(state: State, action: Action, roles: frozenset[Role]) -> State:
     return rule.target
 
 
+class CustomersWaiting(WrongState):
+    """The follow-up cannot be skipped: there are customers to write to."""
+
+
+def skip_follow_up(state: State, roles: frozenset[Role], customers: int) -> State:
+    """Mark a resolved incident's follow-up as "no customers to follow up": allowed only
+    when no affected customer is known (`customers` == 0); otherwise write it (rule 8)."""
+    target = next_state(state, Action.SKIP_FOLLOW_UP, roles)
+    if customers > 0:
+        raise CustomersWaiting(
+            f"{customers} affected customer{'s are' if customers != 1 else ' is'} waiting for "
+            "the written follow-up: write it instead (rule 8).")
+    return target
+
+
+_VERBS = {Action.SKIP_FOLLOW_UP: "skip the follow-up of"}
+
+
 def _refusal(action: Action, allowed: frozenset[Role]) -> str:
     if allowed <= SUPERVISORS | {Role.SYSTEM}:
         who = "the incident's supervisor or backup supervisor"
@@ -160,7 +184,8 @@ def _refusal(action: Action, allowed: frozenset[Role]) -> str:
         who = "the declarer, the incident's supervisors or whoever is on call"
     else:
         who = "the declarer or the incident's supervisors"
-    return f"Only {who} can {action.value.replace('_', ' ')} this incident."
+    verb = _VERBS.get(action, action.value.replace("_", " "))
+    return f"Only {who} can {verb} this incident."
 
 
 _PAST = {
@@ -169,6 +194,7 @@ _PAST = {
     Action.POST_UPDATE: "updated",
     Action.RESOLVE: "resolved",
     Action.FOLLOW_UP: "followed up",
+    Action.SKIP_FOLLOW_UP: "marked as having no customers to follow up",
     Action.REVIEW: "reviewed",
     Action.CLOSE: "closed",
     Action.REOPEN: "reopened",

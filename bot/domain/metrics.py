@@ -9,6 +9,13 @@ Percentiles use the nearest-rank method: p90 is the smallest value with at least
 the values at or below it (for 10 values, the 9th smallest); the median is the middle
 value, or the mean of the two middle ones.
 
+Remedy cost across incidents counts only *approved* remedies: an approved remedy is what
+was promised to (or is already on its way to) the customer, while a pending one may still
+be changed or turned down by the supervisor, and nothing that mentions it has reached
+anyone. Pending remedies are shown apart as "awaiting approval". Each affected customer
+counts once, with their own remedy or else the incident's default (as on the card).
+Amounts are Decimal, summed per currency; a discount (a percentage) has no sum.
+
 A promise is the next-update time a customer message gave. It is *kept* when the next
 customer message (any kind) was approved by then; *broken* when that came later, or
 nothing came and the time has passed; *pending* otherwise (not counted). The final
@@ -18,11 +25,14 @@ message's promise is the written follow-up.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from bot.domain.cadence import first_contact_target
+from bot.domain.remedies import Money, RemedyType, TypeTotal
 from bot.domain.severity import Severity
 
 REPEAT_WINDOW = timedelta(days=365)
@@ -52,9 +62,14 @@ class IncidentFacts:
     actions_total: int = 0
     actions_done: int = 0
     actions_overdue: int = 0
+    # (kept, broken, pending, follow-up sent) as storage counted them (`promises` in SQL),
+    # for the report across many incidents; None: count them from `messages`.
+    counted: tuple[int, int, int, bool] | None = None
 
     @property
     def follow_up_sent(self) -> bool:
+        if self.counted is not None:
+            return self.counted[3]
         return any(m.kind == "follow_up" for m in self.messages)
 
 
@@ -117,7 +132,8 @@ def promises(messages: Iterable[SentMessage], now: datetime) -> tuple[int, int, 
 
 
 def incident_numbers(facts: IncidentFacts, now: datetime) -> IncidentNumbers:
-    kept, broken, pending = promises(facts.messages, now)
+    kept, broken, pending = (facts.counted[:3] if facts.counted is not None
+                             else promises(facts.messages, now))
     return IncidentNumbers(
         time_to_ack=between(facts.declared_at, facts.acknowledged_at),
         time_to_first_contact=between(facts.declared_at, facts.first_contact_at),
@@ -161,6 +177,68 @@ class Spread:
 
 
 @dataclass(frozen=True, slots=True)
+class RemedyLine:
+    """`customers` customers of incidents in `category` offered the same remedy value
+    (what storage groups by: type, currency, amount, approved or not)."""
+
+    category: str | None
+    type: RemedyType
+    currency: str | None
+    amount: Decimal | None
+    approved: bool
+    customers: int
+
+
+@dataclass(frozen=True, slots=True)
+class RemedySpend:
+    """Approved remedies: totals per currency and per type; pending ones apart."""
+
+    totals: tuple[Money, ...] = ()
+    by_type: tuple[TypeTotal, ...] = ()
+    customers: int = 0  # customers with an approved remedy other than "nothing"
+    awaiting: tuple[Money, ...] = ()  # pending remedies' money, per currency
+    awaiting_customers: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not self.customers and not self.awaiting_customers
+
+
+def _money(sums: dict[str, Decimal]) -> tuple[Money, ...]:
+    return tuple(Money(amount, code) for code, amount in sorted(sums.items()))
+
+
+def remedy_spend(lines: Iterable[RemedyLine]) -> RemedySpend:
+    """Sum the lines: money is amount × customers, exact in Decimal."""
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    awaiting: dict[str, Decimal] = defaultdict(Decimal)
+    counts: dict[RemedyType, int] = defaultdict(int)
+    per_type: dict[RemedyType, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    customers = awaiting_customers = 0
+    for line in lines:
+        if line.type is RemedyType.NOTHING or line.customers <= 0:
+            continue
+        money = (line.amount * line.customers
+                 if line.amount is not None and line.currency else None)
+        if not line.approved:
+            awaiting_customers += line.customers
+            if money is not None and line.currency:
+                awaiting[line.currency] += money
+            continue
+        customers += line.customers
+        counts[line.type] += line.customers
+        if money is not None and line.currency:
+            totals[line.currency] += money
+            per_type[line.type][line.currency] += money
+    return RemedySpend(
+        totals=_money(totals),
+        by_type=tuple(TypeTotal(kind, counts[kind], _money(per_type.get(kind, {})))
+                      for kind in sorted(counts, key=lambda k: k.value)),
+        customers=customers, awaiting=_money(awaiting),
+        awaiting_customers=awaiting_customers)
+
+
+@dataclass(frozen=True, slots=True)
 class ReportRow:
     category: str  # a category, UNCATEGORISED, or "all"
     incidents: int
@@ -176,6 +254,7 @@ class ReportRow:
     actions_overdue: int
     actions_total: int
     repeats: int  # incidents with an earlier one of the same category within a year
+    remedies: RemedySpend = field(default_factory=RemedySpend)
 
     @property
     def adherence(self) -> float | None:
@@ -208,7 +287,7 @@ def in_period(facts: IncidentFacts, now: datetime, days: int | None) -> bool:
 
 
 def _row(name: str, chosen: Sequence[IncidentFacts], known: dict[int, IncidentNumbers],
-         repeated: set[int]) -> ReportRow:
+         repeated: set[int], remedies: Iterable[RemedyLine] = ()) -> ReportRow:
     numbers = [known[f.id] for f in chosen]
     return ReportRow(
         category=name, incidents=len(chosen),
@@ -223,7 +302,8 @@ def _row(name: str, chosen: Sequence[IncidentFacts], known: dict[int, IncidentNu
         actions_done=sum(f.actions_done for f in chosen),
         actions_overdue=sum(f.actions_overdue for f in chosen),
         actions_total=sum(f.actions_total for f in chosen),
-        repeats=sum(1 for f in chosen if f.id in repeated))
+        repeats=sum(1 for f in chosen if f.id in repeated),
+        remedies=remedy_spend(remedies))
 
 
 def repeated_ids(history: Iterable[tuple[int, str | None, datetime]]) -> set[int]:
@@ -243,10 +323,12 @@ def repeated_ids(history: Iterable[tuple[int, str | None, datetime]]) -> set[int
 
 
 def report(facts: Sequence[IncidentFacts], *, now: datetime, days: int | None,
-           history: Iterable[tuple[int, str | None, datetime]] | None = None) -> Report:
+           history: Iterable[tuple[int, str | None, datetime]] | None = None,
+           remedies: Sequence[RemedyLine] = ()) -> Report:
     """The report for the last `days` (None: all), overall and per category. `history`
     (id, category, declared_at) reaches back a year further for the repeat rate; by
-    default the facts themselves."""
+    default the facts themselves. `remedies`: the remedy lines of the same period's
+    incidents (storage groups them already)."""
     chosen = [f for f in facts if in_period(f, now, days)]
     repeated = repeated_ids(history if history is not None else
                             ((f.id, f.category, f.declared_at) for f in facts))
@@ -254,7 +336,11 @@ def report(facts: Sequence[IncidentFacts], *, now: datetime, days: int | None,
     groups: dict[str, list[IncidentFacts]] = {}
     for f in chosen:
         groups.setdefault(f.category or UNCATEGORISED, []).append(f)
+    spent: dict[str, list[RemedyLine]] = defaultdict(list)
+    for line in remedies:
+        spent[line.category or UNCATEGORISED].append(line)
     return Report(
         days=days, since=_utc(now) - timedelta(days=days) if days is not None else None,
-        now=now, total=_row("all", chosen, known, repeated),
-        by_category=tuple(_row(c, groups[c], known, repeated) for c in sorted(groups)))
+        now=now, total=_row("all", chosen, known, repeated, remedies),
+        by_category=tuple(_row(c, groups[c], known, repeated, spent.get(c, ()))
+                          for c in sorted(groups)))

@@ -172,6 +172,7 @@ class Event(StrEnum):
     UPDATE_APPROVED = "update_approved"
     FOLLOW_UP_DRAFTED = "follow_up_drafted"
     FOLLOW_UP_APPROVED = "follow_up_approved"
+    FOLLOW_UP_SKIPPED = "follow_up_skipped"  # no affected customer: nobody to follow up
     CHANGES_REQUESTED = "apology_changes_requested"
     APOLOGY_NOT_SENT_NO_RECIPIENTS = "apology_not_sent_no_recipients"
     UPDATE_NOT_SENT_NO_RECIPIENTS = "update_not_sent_no_recipients"

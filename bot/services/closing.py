@@ -8,13 +8,13 @@ import logging
 from datetime import datetime
 
 from bot.domain import lifecycle
-from bot.domain.notices.closing import FollowedUp, Reopened, Resolved
+from bot.domain.notices.closing import FollowedUp, FollowUpSkipped, Reopened, Resolved
 from bot.domain.notices.reminders import RemindersDone
 from bot.domain.records import Event, IncidentRecord, Purpose
 from bot.services import home, public_posts, say
 from bot.services.context import Deps
 from bot.services.incidents import refresh_card
-from storage import incidents
+from storage import customers, incidents
 from storage import records as to_record
 
 log = logging.getLogger(__name__)
@@ -40,11 +40,13 @@ async def after_resolved(deps: Deps, incident_id: int) -> None:
                                 RemindersDone(incident_id, by, "incident resolved"))
     await refresh_card(deps, incident_id)
     fix = await _last_detail(deps, incident_id, Event.RESOLVED, "fix")
+    async with deps.sessions() as session:
+        nobody = await customers.count(session, incident_id) == 0
     channel, thread = incident.thread
     await say.post(deps, incident_id, channel, Resolved(
         incident, by, lifecycle.resolved_after(incident.declared_at,
                                                incident.fixed_at or incident.resolved_at),
-        fix, incident.resolved_at + deps.options.follow_up_within),
+        fix, incident.resolved_at + deps.options.follow_up_within, no_customers=nobody),
         thread_ts=thread, remember_as=Purpose.CLOSING_PROMPT)
     await home.refresh(deps, [incident.declarer_id, incident.supervisor_id,
                               incident.backup_supervisor_id])
@@ -87,6 +89,21 @@ async def after_followed_up(deps: Deps, incident_id: int) -> None:
     await refresh_card(deps, incident_id)
     channel, thread = incident.thread
     await say.post(deps, incident_id, channel, FollowedUp(incident, by), thread_ts=thread,
+                   remember_as=Purpose.CLOSING_PROMPT)
+    await home.refresh(deps, [incident.declarer_id, incident.supervisor_id,
+                              incident.backup_supervisor_id])
+
+
+async def after_follow_up_skipped(deps: Deps, incident_id: int, by: str) -> None:
+    """Follow-up reminders say there is nobody to follow up; the thread offers the review."""
+    incident = await incident_record(deps, incident_id)
+    if incident is None:
+        return
+    await say.update_remembered(deps, incident_id, [Purpose.REMINDER],
+                                RemindersDone(incident_id, by, "no customers to follow up"))
+    await refresh_card(deps, incident_id)
+    channel, thread = incident.thread
+    await say.post(deps, incident_id, channel, FollowUpSkipped(incident, by), thread_ts=thread,
                    remember_as=Purpose.CLOSING_PROMPT)
     await home.refresh(deps, [incident.declarer_id, incident.supervisor_id,
                               incident.backup_supervisor_id])

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.domain.metrics import Report
 from bot.domain.remedies import ApprovalPolicy
 from bot.inflight import InFlight
 from bot.services.ports import Reviewer, SlackPort
@@ -41,6 +43,34 @@ class Options:
     status_url: str | None = None  # the status page customers are pointed to
 
 
+class ReportCache:
+    """The latest report per period, for the supervisors' Home tabs: they show the numbers
+    of `/amends report 30d`, and computing them reads every incident of the period, so
+    Home tabs share one computation instead of one each (Home stays as fast at 10,000
+    incidents as at 100). A kept report serves while nothing was recorded on any timeline
+    since (`version`: the newest timeline event, which every change the numbers read
+    writes) and for at most `ttl` (time alone moves promises from pending to broken)."""
+
+    def __init__(self, ttl: timedelta = timedelta(minutes=5)) -> None:
+        self.ttl = ttl
+        self._kept: dict[int | None, tuple[int, Report]] = {}
+        self._locks: dict[int | None, asyncio.Lock] = {}
+
+    def fresh(self, days: int | None, now: datetime, version: int) -> Report | None:
+        kept = self._kept.get(days)
+        if kept is None or kept[0] != version:
+            return None
+        found = kept[1]
+        return found if found.now <= now < found.now + self.ttl else None
+
+    def keep(self, version: int, report: Report) -> None:
+        self._kept[report.days] = (version, report)
+
+    def lock(self, days: int | None) -> asyncio.Lock:
+        """One computation per period at a time: the others wait and take its result."""
+        return self._locks.setdefault(days, asyncio.Lock())
+
+
 @dataclass(frozen=True, slots=True)
 class Deps:
     sessions: async_sessionmaker[AsyncSession]
@@ -58,3 +88,4 @@ class Deps:
     reviewer: Reviewer | None = None
     # Wakes the runtime's background workers after a use case committed a job (storage.jobs).
     wake_jobs: Callable[[], None] = lambda: None
+    report_cache: ReportCache = field(default_factory=ReportCache)

@@ -43,6 +43,10 @@ async def form(deps: Deps, incident_id: int, user_id: str,
                           "can write the follow-up.")
         incident = to_record.incident(row)
         count = await customers.count(session, incident_id)
+        if count == 0:
+            raise Refusal("No affected customer is known for this incident, so nobody would "
+                          "receive a follow-up. Add where the customers are (Edit), or the "
+                          "supervisor marks it *No customers to follow up*.")
         resolved = [e for e in await incidents.timeline(session, incident_id)
                     if e.kind is Event.RESOLVED]
         earlier = await messages.get(session, edit_of) if edit_of else None
@@ -102,12 +106,28 @@ async def on_due(deps: Deps, incident_id: int) -> None:
                               key=f"{incident_id}:{(now + REPEAT_EVERY).isoformat()}",
                               incident_id=incident_id, due_at=now + REPEAT_EVERY)
         incident = to_record.incident(row)
-    notice = FollowUpReminder(incident, row.resolved_at, now)
+        nobody = await customers.count(session, incident_id) == 0
+    notice = FollowUpReminder(incident, row.resolved_at, now, no_customers=nobody)
     channel, thread = incident.thread
     await say.post(deps, incident_id, channel, notice, thread_ts=thread,
                    remember_as=Purpose.REMINDER)
     for person in dict.fromkeys(p for p in (incident.declarer_id, incident.supervisor_id) if p):
         await say.post(deps, incident_id, person, notice, remember_as=Purpose.REMINDER)
+
+
+async def skip(deps: Deps, incident_id: int, user_id: str) -> None:
+    """The supervisor's "No customers to follow up" on a resolved incident with no affected
+    customer: the step is recorded as skipped (by whom), and the review comes next."""
+    now = deps.clock.now()
+    async with deps.sessions() as session, session.begin():
+        row = await transitions.load(session, incident_id)
+        roles = await transitions.roles_of(session, row, user_id)
+        count = await customers.count(session, incident_id)
+        await transitions.skip_follow_up(session, row, by=user_id, customers=count, now=now,
+                                         roles=roles)
+    from bot.services import closing  # closing → incidents → this module's imports
+
+    await closing.after_follow_up_skipped(deps, incident_id, user_id)
 
 
 async def edit_form(deps: Deps, message_id: int, user_id: str) -> FollowUpForm:

@@ -144,6 +144,7 @@ async def refresh_card(deps: Deps, incident_id: int) -> None:
         last_sent = await outbox.last_sent_at(session, incident_id)
         chase_count = await chases.count(session, incident_id)
         remedy_cost = await remedies.cost(session, incident_id)
+        nobody = await customers.count(session, incident_id) == 0
     if row is None or not row.card_ts or not row.channel_id:
         return
     from bot.services import report  # report reads what this module's callers saved
@@ -151,7 +152,7 @@ async def refresh_card(deps: Deps, incident_id: int) -> None:
     card = Card(to_record.incident(row), deps.clock.now(), last_update_at=last_sent,
                 next_due=next_due, chase_count=chase_count,
                 numbers=await report.incident_numbers(deps, incident_id),
-                remedies=remedy_cost)
+                remedies=remedy_cost, no_customers=nobody)
     try:
         await deps.slack.update(row.channel_id, row.card_ts, card)
     except SlackDeliveryError:

@@ -36,11 +36,35 @@ async def report_reply(deps: Deps, days: int | None) -> ReportReply:
     now = deps.clock.now()
     since = now - timedelta(days=days) if days is not None else None
     async with deps.sessions() as session:
-        found = await stored.facts(session, since=since, now=now)
-        history = await stored.history(
-            session, since - metrics.REPEAT_WINDOW if since is not None else None)
-    return ReportReply(metrics.report(found, now=now, days=days, history=history),
-                       deps.options.command)
+        version = await stored.version(session)  # first: a change meanwhile is newer
+        found = await stored.facts(session, since=since, now=now, counted=True)
+        # All time: the facts are the whole history already (the report reads their
+        # categories for the repeat rate); a period needs a year before it too.
+        history = (await stored.history(session, since - metrics.REPEAT_WINDOW)
+                   if since is not None else None)
+        spent = await stored.remedy_lines(session, since)
+    counted = metrics.report(found, now=now, days=days, history=history, remedies=spent)
+    deps.report_cache.keep(version, counted)
+    return ReportReply(counted, deps.options.command)
+
+
+async def recent_report(deps: Deps, days: int | None = 30,
+                        version: int | None = None) -> metrics.Report:
+    """The period's report for the Home tab's supervisor section: the same numbers as
+    `/amends report`, computed again only when something changed (or every few minutes).
+    `version`: `storage.metrics.version` if the caller already read it."""
+    cache = deps.report_cache
+    if version is None:
+        async with deps.sessions() as session:
+            version = await stored.version(session)
+    found = cache.fresh(days, deps.clock.now(), version)
+    if found is not None:
+        return found
+    async with cache.lock(days):
+        found = cache.fresh(days, deps.clock.now(), version)  # computed while this waited
+        if found is not None:
+            return found
+        return (await report_reply(deps, days)).report
 
 
 async def timeline_points(deps: Deps, incident_id: int) -> tuple[str, list[charts.Point]]:

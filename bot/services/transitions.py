@@ -93,6 +93,25 @@ async def reopen(
     return due
 
 
+async def skip_follow_up(
+    session: AsyncSession, row: Incident, *, by: str, customers: int, now: datetime,
+    roles: frozenset[Role],
+) -> None:
+    """Resolved with nobody to write to: the follow-up step is marked "no customers to
+    follow up" (who and when on the timeline), its reminders stop, the review is next."""
+    try:
+        target = lifecycle.skip_follow_up(row.state, roles, customers)
+    except lifecycle.LifecycleError as error:
+        raise Refusal(str(error)) from None
+    if not await incidents.move_state(session, row.id, expected=row.state, target=target,
+                                      now=now):
+        raise Refusal("Someone else changed this incident just now; look at its card.")
+    await incidents.record(session, row.id, Event.FOLLOW_UP_SKIPPED, actor_id=by, now=now,
+                           details={"reason": "no customers to follow up"})
+    await closing.cancel_timers(session, row.id, (FOLLOW_UP_TIMER,), now)
+    await session.refresh(row)
+
+
 async def close(
     session: AsyncSession, row: Incident, *, by: str, now: datetime, roles: frozenset[Role],
 ) -> None:
@@ -108,4 +127,4 @@ async def close(
 
 
 __all__ = ["FOLLOW_UP_TIMER", "NAGGING", "allowed", "close", "load", "reopen", "resolve",
-           "roles_of"]
+           "roles_of", "skip_follow_up"]

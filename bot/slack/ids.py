@@ -43,6 +43,7 @@ class CloseLoopActionId(StrEnum):
     RESOLVE = "incident_resolve"
     REOPEN = "incident_reopen"
     WRITE_FOLLOW_UP = "follow_up_write"
+    SKIP_FOLLOW_UP = "follow_up_skip"  # no affected customer: nobody to follow up
     START_REVIEW = "review_start"
     CLOSE = "incident_close"
     ACTION_DONE = "review_action_done"

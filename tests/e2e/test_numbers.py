@@ -16,8 +16,9 @@ from bot.charts import DATA_KEY
 from bot.clock import FakeClock
 from bot.slack.ids import ActionId
 from storage import incidents
-from tests.e2e.closing_flows import resolve
+from tests.e2e.closing_flows import resolve, submit_form
 from tests.e2e.flows import (
+    BACKUP,
     DECLARER,
     SUPERVISOR,
     declare,
@@ -128,3 +129,48 @@ async def test_status_report_and_timeline_picture_match_the_scenario(
     assert "final update" in labels and "resolved" in labels
     assert [p["at"][11:16] for p in points if p["label"] != "promised"] == [
         "09:00", "09:04", "09:10", "10:10", "10:40", "10:40"]
+
+
+def _home(slack: SlackStandIn, user_id: str) -> dict[str, Any]:
+    return slack.home_view(user_id) or {}
+
+
+def _home_numbers(slack: SlackStandIn, user_id: str) -> str | None:
+    for block in _home(slack, user_id).get("blocks", []):
+        text = block.get("text", {}).get("text", "")
+        if text.startswith("*The numbers, last 30 days*"):
+            return str(text.split("\n", 1)[1])
+    return None
+
+
+async def test_supervisors_home_shows_the_report_30d_numbers_and_nobody_else_does(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    """After the scenario, the supervisor's and the backup's Home tabs carry exactly the
+    total row of `/amends report 30d`; the declarer (a supervisor of nobody) sees none; a
+    change (a reopen) is on the next Home at once, not minutes later."""
+    await _scenario(bot, slack, clock)
+    for person in (SUPERVISOR, BACKUP, DECLARER):
+        await bot.sender.app_home_opened(person)
+    for person in (SUPERVISOR, BACKUP):  # earlier refreshes drew it mid-scenario
+        await eventually(lambda p=person: "resolve 1 h 30 min / 1 h 30 min" in (
+            _home_numbers(slack, p) or ""), what=f"{person}'s numbers")
+    await eventually(lambda: "Declare with" in json.dumps(_home(slack, DECLARER)),
+                     what="the declarer's home")
+    shown = _home_numbers(slack, SUPERVISOR)
+    assert shown is not None and _home_numbers(slack, BACKUP) == shown
+    assert _home_numbers(slack, DECLARER) is None
+    assert "on time 100% (2/2)" in shown and "first contact 10 min / 10 min" in shown
+
+    await bot.sender.slash_command(text="report 30d", user_id=SUPERVISOR)
+    reply = await eventually(lambda: _responses(slack), what="the report after the ack")
+    assert reply[-1].params["blocks"][1]["text"]["text"] == shown  # the same numbers
+
+    clock.advance(minutes=1)  # well within the cache's minutes: only the change counts
+    await bot.sender.slash_command(text="reopen 1", user_id=SUPERVISOR)
+    await submit_form(bot, slack, SUPERVISOR, "reopen_incident", view_id="V0REOPEN",
+                      reason="Two customers were charged a third time.")
+    await eventually(lambda: said(slack, "Reopened by"), what="reopened")
+    await bot.sender.app_home_opened(SUPERVISOR)
+    await eventually(lambda: "· resolve —\n" in (_home_numbers(slack, SUPERVISOR) or ""),
+                     what="the Home numbers follow the reopen")

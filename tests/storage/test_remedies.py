@@ -96,3 +96,48 @@ async def test_removing_an_override_leaves_the_default(
     async with sessions() as session:
         [left] = await remedies.for_incident(session, incident_id)
     assert left.is_default
+
+
+async def test_report_lines_count_each_customer_once_own_remedy_else_the_default(
+    sessions: async_sessionmaker[AsyncSession], incident_id: int
+) -> None:
+    """Three customers, a €40 default and one own $25 credit, plus a pending €500 refund:
+    the lines say 1 × €40 approved, 1 × $25 approved, 1 × €500 pending (grouped in SQL)."""
+    from bot.domain.metrics import remedy_spend
+    from storage import metrics
+    from storage.models import AffectedCustomer
+
+    async with sessions() as session, session.begin():
+        await session.execute(insert(AffectedCustomer.__table__), [
+            {"incident_id": incident_id, "helpdesk": "zendesk", "external_id": ident,
+             "name": ident, "first_seen_lookup_id": 1, "first_seen_at": NOW}
+            for ident in ("c1", "c2", "c3")])
+        default = make_remedy(RemedyType.REFUND, amount=Decimal("40.00"), currency="EUR")
+        await remedies.put(session, incident_id=incident_id, customer=remedies.DEFAULT,
+                           remedy=default, needs_approval=False, by="U1", now=NOW)
+        await remedies.put(session, incident_id=incident_id, customer=("zendesk", "c2"),
+                           remedy=make_remedy(RemedyType.CREDIT, amount=Decimal("25"),
+                                              currency="USD"),
+                           needs_approval=False, by="U1", now=NOW)
+        await remedies.put(session, incident_id=incident_id, customer=("zendesk", "c3"),
+                           remedy=make_remedy(RemedyType.REFUND, amount=Decimal("500"),
+                                              currency="EUR"),
+                           needs_approval=True, by="U1", now=NOW)
+        # A customer who is not (or no longer) affected: no line.
+        await remedies.put(session, incident_id=incident_id, customer=("zendesk", "gone"),
+                           remedy=make_remedy(RemedyType.CREDIT, amount=Decimal("9"),
+                                              currency="USD"),
+                           needs_approval=False, by="U1", now=NOW)
+    async with sessions() as session:
+        lines = await metrics.remedy_lines(session, NOW - timedelta(days=1))
+        later = await metrics.remedy_lines(session, NOW + timedelta(days=1))
+    assert sorted((line.type, line.currency, line.amount, line.approved, line.customers)
+                  for line in lines) == [
+        (RemedyType.CREDIT, "USD", Decimal("25"), True, 1),
+        (RemedyType.REFUND, "EUR", Decimal("40.00"), True, 1),
+        (RemedyType.REFUND, "EUR", Decimal("500"), False, 1)]
+    assert later == []  # declared before the period
+    spend = remedy_spend(lines)
+    assert [(m.currency, m.amount) for m in spend.totals] == [("EUR", Decimal("40.00")),
+                                                              ("USD", Decimal("25"))]
+    assert [(m.currency, m.amount) for m in spend.awaiting] == [("EUR", Decimal("500"))]

@@ -12,6 +12,7 @@ from bot.domain import commands
 from bot.domain.apology import MessageKind, Rule, check_message
 from bot.domain.lifecycle import (
     Action,
+    CustomersWaiting,
     NotPermitted,
     Role,
     State,
@@ -19,6 +20,7 @@ from bot.domain.lifecycle import (
     may,
     next_state,
     resolved_after,
+    skip_follow_up,
 )
 from bot.domain.messages import MessageContext, Scale, render_message
 from bot.domain.severity import Severity
@@ -54,6 +56,26 @@ def test_the_rest_of_the_lifecycle_in_order() -> None:
         next_state(State.FOLLOWED_UP, Action.CLOSE, SUPERVISOR)
     with pytest.raises(NotPermitted):
         next_state(State.FOLLOWED_UP, Action.REVIEW, ONCALL)
+
+
+def test_with_no_customers_the_supervisor_skips_the_follow_up_and_review_is_next() -> None:
+    """Resolved with 0 customers: the supervisor (or backup) marks "no customers to follow
+    up" → followed up, so review and close follow; with customers, or by anyone else, or
+    from any other state, it is refused."""
+    backup = frozenset({Role.BACKUP_SUPERVISOR})
+    for roles in (SUPERVISOR, backup):
+        assert skip_follow_up(State.RESOLVED, roles, 0) is State.FOLLOWED_UP
+    assert next_state(State.FOLLOWED_UP, Action.REVIEW, DECLARER) is State.REVIEWED
+    assert next_state(State.REVIEWED, Action.CLOSE, SUPERVISOR) is State.CLOSED
+    with pytest.raises(CustomersWaiting, match="2 affected customers are waiting"):
+        skip_follow_up(State.RESOLVED, SUPERVISOR, 2)
+    with pytest.raises(NotPermitted, match="skip the follow-up of"):
+        skip_follow_up(State.RESOLVED, DECLARER | ONCALL, 0)
+    for state in (State.UPDATING, State.FOLLOWED_UP, State.REVIEWED, State.CLOSED):
+        with pytest.raises(WrongState):
+            skip_follow_up(state, SUPERVISOR, 0)
+    assert may(Action.SKIP_FOLLOW_UP, State.RESOLVED, SUPERVISOR)
+    assert not may(Action.SKIP_FOLLOW_UP, State.RESOLVED, DECLARER)
 
 
 def test_reopen_goes_back_to_updating_from_any_state_after_resolution_but_closed() -> None:

@@ -4,20 +4,24 @@ category, with a daylight-saving change inside one incident."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.domain.metrics import (
     IncidentFacts,
+    RemedyLine,
     SentMessage,
     between,
     incident_numbers,
     median,
     percentile,
     promises,
+    remedy_spend,
     report,
 )
+from bot.domain.remedies import Money, RemedyType
 from bot.domain.severity import Severity
 
 LONDON = ZoneInfo("Europe/London")
@@ -122,3 +126,65 @@ def test_naive_datetimes_are_refused() -> None:
     """Metrics never guess a zone."""
     with pytest.raises(ValueError, match="aware"):
         between(datetime(2026, 1, 1), datetime(2026, 1, 2, tzinfo=UTC))  # noqa: DTZ001
+
+
+def _line(category: str | None, kind: RemedyType, amount: str | None, currency: str | None,
+          customers: int, *, approved: bool = True) -> RemedyLine:
+    return RemedyLine(category, kind, currency, Decimal(amount) if amount else None,
+                      approved, customers)
+
+
+LINES = (
+    _line("billing", RemedyType.REFUND, "40.10", "EUR", 3),
+    _line("billing", RemedyType.REFUND, "0.20", "EUR", 1),
+    _line("billing", RemedyType.CREDIT, "25", "USD", 2),
+    _line("billing", RemedyType.DISCOUNT, None, None, 4),
+    _line("billing", RemedyType.NOTHING, None, None, 7),
+    _line("billing", RemedyType.REFUND, "500", "EUR", 1, approved=False),
+    _line(None, RemedyType.WAIVED_FEE, "0.10", "GBP", 3),
+)
+
+
+def test_remedy_spend_sums_approved_money_exactly_per_currency_and_type() -> None:
+    """3 × €40.10 + €0.20 = €120.50 exactly, $50, £0.30 (no float drift); a discount
+    counts customers but no money; "nothing" is no cost; the pending €500 stands apart."""
+    spend = remedy_spend(LINES)
+    assert spend.totals == (Money(Decimal("120.50"), "EUR"), Money(Decimal("0.30"), "GBP"),
+                            Money(Decimal("50"), "USD"))
+    assert all(isinstance(m.amount, Decimal) for m in spend.totals)
+    assert [(t.type, t.count, t.totals) for t in spend.by_type] == [
+        (RemedyType.CREDIT, 2, (Money(Decimal("50"), "USD"),)),
+        (RemedyType.DISCOUNT, 4, ()),
+        (RemedyType.REFUND, 4, (Money(Decimal("120.50"), "EUR"),)),
+        (RemedyType.WAIVED_FEE, 3, (Money(Decimal("0.30"), "GBP"),))]
+    assert spend.customers == 13
+    assert spend.awaiting == (Money(Decimal("500"), "EUR"),) and spend.awaiting_customers == 1
+    assert remedy_spend(()).empty and not spend.empty
+
+
+def test_report_puts_remedy_cost_in_the_total_and_each_category_row() -> None:
+    """The total has every line; "billing" its own; the uncategorised incident's waived
+    fees land in the uncategorised row; shipping spent nothing."""
+    found = report(ALL, now=NOW, days=None, remedies=LINES)
+    rows = {row.category: row for row in found.by_category}
+    assert found.total.remedies == remedy_spend(LINES)
+    assert rows["billing"].remedies.totals == (Money(Decimal("120.50"), "EUR"),
+                                               Money(Decimal("50"), "USD"))
+    assert rows["uncategorised"].remedies.totals == (Money(Decimal("0.30"), "GBP"),)
+    assert rows["shipping"].remedies.empty
+
+
+def test_the_home_report_cache_serves_until_a_change_or_its_minutes_pass() -> None:
+    """Kept at version 7: served at version 7 within 5 min; not after a new timeline event
+    (version 8), not 5 min later, not for another period, not before it was counted."""
+    from bot.services.context import ReportCache
+
+    cache = ReportCache(ttl=5 * M)
+    counted = report(ALL, now=NOW, days=30)
+    cache.keep(7, counted)
+    assert cache.fresh(30, NOW + 4 * M, 7) is counted
+    assert cache.fresh(30, NOW + 4 * M, 8) is None
+    assert cache.fresh(30, NOW + 5 * M, 7) is None
+    assert cache.fresh(90, NOW, 7) is None
+    assert cache.fresh(30, NOW - M, 7) is None
+    assert cache.lock(30) is cache.lock(30)

@@ -40,6 +40,7 @@ class Resolved(Notice):
     after: timedelta
     fix: str
     follow_up_due: datetime
+    no_customers: bool = False  # nobody to write to: offer "No customers to follow up"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,7 @@ class FollowUpReminder(Notice):
     incident: IncidentRecord
     resolved_at: datetime
     now: datetime
+    no_customers: bool = False  # nobody to write to: remind to mark it instead
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +93,14 @@ class FollowedUp(Notice):
 
     incident: IncidentRecord
     approved_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpSkipped(Notice):
+    """In the thread: no affected customer, so no follow-up (who decided); next, the review."""
+
+    incident: IncidentRecord
+    by: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ class Card(Notice):
     chase_count: int = 0
     numbers: IncidentNumbers | None = None  # the incident's own metrics (issue 12)
     remedies: RemedyCost | None = None  # rule 7: what the remedies cost, per currency
+    no_customers: bool = False  # no affected customer known: nobody to follow up
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.metrics import Report
 from bot.domain.notices import Notice
 from bot.domain.records import IncidentRecord
 from bot.domain.review import ActionRecord
@@ -45,3 +46,5 @@ class HomeTab(Notice):
     now: datetime
     command: str
     actions: tuple[ActionRecord, ...] = ()  # my open prevention actions (rule 9)
+    # Supervisors and backups only: `/amends report 30d`'s numbers (None for everyone else).
+    numbers: Report | None = None

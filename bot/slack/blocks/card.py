@@ -14,7 +14,7 @@ from bot.domain.editing import scale_text
 from bot.domain.lifecycle import AFTER_RESOLUTION, State, resolved_after
 from bot.domain.notices.escalation import Card
 from bot.domain.records import IncidentRecord
-from bot.slack.blocks.closing import numbers_line
+from bot.slack.blocks.closing import numbers_line, skip_follow_up_button
 from bot.slack.blocks.remedies import cost_text as remedy_cost_text
 from bot.slack.blocks.text import (
     Block,
@@ -40,7 +40,7 @@ def card(notice: Card) -> Message:
     title = f"{severity.emoji} #{incident.id} · {incident.title}"
     fields = [
         mrkdwn(f"*Severity*\n{severity.label}"),
-        mrkdwn(f"*State*\n{_state_text(incident)}"),
+        mrkdwn(f"*State*\n{_state_text(incident, notice.no_customers)}"),
         mrkdwn(f"*Declared by*\n{user(incident.declarer_id)}"),
         mrkdwn(f"*Supervisor*\n{_supervisors(incident)}"),
         mrkdwn(f"*Declared*\n{slack_date(incident.declared_at)}"),
@@ -65,7 +65,7 @@ def card(notice: Card) -> Message:
     ]
     if notice.numbers is not None:
         blocks.append(context(numbers_line(notice.numbers)))
-    buttons = _next_steps(incident)
+    buttons = _next_steps(incident, no_customers=notice.no_customers)
     if buttons:
         blocks.append(actions(f"card:{incident.id}", *buttons))
     if incident.state is State.CLOSED:
@@ -105,14 +105,17 @@ def _schedule(last: datetime | None, due: datetime | None, now: datetime) -> str
     return f"{mark}{line.last} · {line.due_label} {slack_date(line.due, '{time}')}"
 
 
-def _next_steps(incident: IncidentRecord) -> list[Block]:
+def _next_steps(incident: IncidentRecord, *, no_customers: bool = False) -> list[Block]:
     """The card's buttons: what can happen next from this state (who may is checked on
-    click, with an ephemeral refusal for anyone else)."""
+    click, with an ephemeral refusal for anyone else). Resolved with no affected customer,
+    the next step is "No customers to follow up" rather than a letter to nobody."""
     state, ident = incident.state, str(incident.id)
     steps: list[Block] = []
     if state in (State.ESCALATED, State.CUSTOMERS_NOTIFIED, State.UPDATING):
         steps.append(button("Resolve", CloseLoopActionId.RESOLVE, ident, "primary"))
-    if state is State.RESOLVED:
+    if state is State.RESOLVED and no_customers:
+        steps.append(skip_follow_up_button(incident.id))
+    elif state is State.RESOLVED:
         steps.append(button("Write follow-up", CloseLoopActionId.WRITE_FOLLOW_UP, ident,
                             "primary"))
     if state is State.FOLLOWED_UP:
@@ -139,11 +142,13 @@ def _resolved_after(incident: IncidentRecord) -> str:
     return f"resolved after {duration(resolved_after(incident.declared_at, fixed))}"
 
 
-def _state_text(incident: IncidentRecord) -> str:
+def _state_text(incident: IncidentRecord, no_customers: bool = False) -> str:
     state = incident.state
     after = _resolved_after(incident)
     if state is State.RESOLVED and after:
         return f":white_check_mark: R{after[1:]}"
+    if state is State.FOLLOWED_UP and after and no_customers:
+        return f":heavy_minus_sign: No customers to follow up · {after}"
     if state is State.FOLLOWED_UP and after:
         return f":incoming_envelope: Followed up · {after}"
     if state is State.REVIEWED and after:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from bot.domain.metrics import IncidentNumbers, ReportRow, Spread
+from bot.domain.metrics import IncidentNumbers, RemedySpend, ReportRow, Spread
 from bot.domain.notices.closing import (
     ActionAssigned,
     ActionReminderNotice,
@@ -18,6 +18,7 @@ from bot.domain.notices.closing import (
     FollowedUp,
     FollowUpForm,
     FollowUpReminder,
+    FollowUpSkipped,
     Reopened,
     ReopenForm,
     RepeatWarning,
@@ -28,6 +29,7 @@ from bot.domain.notices.closing import (
     Reviewed,
     ReviewForm,
 )
+from bot.domain.remedies import totals_text
 from bot.domain.review import ActionRecord, ActionReminderKind, RepeatCheck, headline
 from bot.slack.blocks.apology import findings_text
 from bot.slack.blocks.text import (
@@ -154,6 +156,14 @@ def resolved(notice: Resolved) -> Message:
     incident = notice.incident
     text = (f":white_check_mark: Resolved by {user(notice.by)} after "
             f"{duration(notice.after)}: {esc(notice.fix)}")
+    if notice.no_customers:
+        return text, [
+            section(text),
+            section("No affected customer is known, so there is nobody to send the written "
+                    f"follow-up to. {user(incident.supervisor_id)} can mark it *No customers "
+                    "to follow up* (it goes on the timeline); the review comes next."),
+            actions(f"resolved:{incident.id}", skip_follow_up_button(incident.id)),
+        ]
     return text, [
         section(text),
         section("Next (rule 8): a written follow-up to every affected customer — what we did "
@@ -218,6 +228,13 @@ def follow_up_modal(form: FollowUpForm) -> Block:
 @message_view(FollowUpReminder)
 def follow_up_reminder(notice: FollowUpReminder) -> Message:
     incident = notice.incident
+    if notice.no_customers:
+        text = (f":envelope: #{incident.id} ({esc(incident.title)}) was resolved "
+                f"{duration(notice.now - notice.resolved_at)} ago with no affected customer "
+                f"known, so there is no follow-up to write: {user(incident.supervisor_id)} "
+                "marks it *No customers to follow up* and the review comes next.")
+        return text, [section(text), actions(f"follow_up_due:{incident.id}",
+                                             skip_follow_up_button(incident.id))]
     text = (f":envelope: #{incident.id} ({esc(incident.title)}) was resolved "
             f"{duration(notice.now - notice.resolved_at)} ago and no written follow-up is "
             f"approved yet. Customers were promised one; {user(incident.declarer_id)} writes "
@@ -233,6 +250,26 @@ def followed_up(notice: FollowedUp) -> Message:
     incident = notice.incident
     text = (f":incoming_envelope: Follow-up approved by {user(notice.approved_by)}; every "
             "affected customer gets it on their ticket.")
+    return text, [
+        section(text),
+        section("Next (rule 9): a short review — root cause, category, and prevention actions "
+                "with owners and due dates."),
+        actions(f"followed_up:{incident.id}",
+                button("Start review", CloseLoopActionId.START_REVIEW, str(incident.id),
+                       "primary")),
+    ]
+
+
+def skip_follow_up_button(incident_id: int) -> Block:
+    return button("No customers to follow up", CloseLoopActionId.SKIP_FOLLOW_UP,
+                  str(incident_id), "primary")
+
+
+@message_view(FollowUpSkipped)
+def follow_up_skipped(notice: FollowUpSkipped) -> Message:
+    incident = notice.incident
+    text = (f":heavy_minus_sign: No customers to follow up: {user(notice.by)} marked the "
+            "written follow-up as not needed (no affected customer is known).")
     return text, [
         section(text),
         section("Next (rule 9): a short review — root cause, category, and prevention actions "
@@ -433,9 +470,26 @@ def _spread(spread: Spread) -> str:
     return f"{_d(spread.median)} / {_d(spread.p90)}"
 
 
+def spend_text(spend: RemedySpend) -> str:
+    """"remedies €90.00 · $25.00 (refund 3: €90.00; credit 1: $25.00) · awaiting approval
+    €500.00 (1)": approved remedies are the cost; pending ones are shown apart."""
+    text = (f"remedies {esc(totals_text(spend.totals))}" if spend.customers
+            else "remedies none approved")
+    kinds = [f"{t.type.value.replace('_', ' ')} {t.count:,}"
+             + (f": {esc(totals_text(t.totals))}" if t.totals else "") for t in spend.by_type]
+    if kinds:
+        text += f" ({'; '.join(kinds)})"
+    if spend.awaiting_customers:
+        waiting = f"{esc(totals_text(spend.awaiting))}, " if spend.awaiting else ""
+        text += (f" · awaiting approval {waiting}{spend.awaiting_customers:,} "
+                 f"customer{'s' if spend.awaiting_customers != 1 else ''}")
+    return text
+
+
 def report_row(row: ReportRow) -> str:
     name = "All incidents" if row.category == "all" else esc(row.category.capitalize())
     due = row.promises_kept + row.promises_broken
+    cost = "" if row.remedies.empty else f"\n{spend_text(row.remedies)}"
     return (f"*{name}* — {row.incidents} incident{'s' if row.incidents != 1 else ''}\n"
             f"median / p90: ack {_spread(row.ack)} · first contact "
             f"{_spread(row.first_contact)} · resolve {_spread(row.resolve)}\n"
@@ -443,7 +497,7 @@ def report_row(row: ReportRow) -> str:
             f"{row.chases_per_incident:.1f} chases per incident · follow-ups sent "
             f"{row.follow_ups_sent}/{row.resolved} resolved · actions {row.actions_done} done, "
             f"{row.actions_overdue} overdue of {row.actions_total} · repeat rate "
-            f"{_pct(row.repeat_rate)}")
+            f"{_pct(row.repeat_rate)}{cost}")
 
 
 @message_view(ReportReply)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bot.domain.metrics import Report
 from bot.domain.notices.home import HomeTab
+from bot.slack.blocks.closing import report_row
 from bot.slack.blocks.text import Block, context, duration, esc, plain, section, slack_date
 from bot.slack.render import surface_view
 
@@ -36,6 +38,18 @@ def home(tab: HomeTab) -> Block:
         "\n".join(f"• {esc(a.description)} (#{a.incident_id}), due {a.due_on.isoformat()}"
                   + (" :rotating_light: overdue" if a.overdue(now) else "")
                   for a in tab.actions) or "_None open._")))
+    if tab.numbers is not None:
+        blocks.append({"type": "divider"})
+        blocks += _numbers(tab.numbers, tab.command)
     blocks.append(context(f"Declare with `{tab.command} declare`. Updated "
                           f"{slack_date(now, '{time}')}."))
     return {"type": "home", "blocks": blocks}
+
+
+def _numbers(found: Report, command: str) -> list[Block]:
+    """For supervisors: the total row of `/amends report 30d`, as of when it was counted."""
+    period = f"last {found.days} days" if found.days else "all time"
+    argument = f"{found.days}d" if found.days else "all"
+    return [section(f"*The numbers, {period}* (you supervise)\n{report_row(found.total)}"),
+            context(f"As of {slack_date(found.now, '{time}')} (counted again after a change) · "
+                    f"`{command} report {argument}` has them per category")]

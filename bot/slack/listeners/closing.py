@@ -147,6 +147,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         form = await follow_up.form(deps, int(action["value"]), body["user"]["id"])
         await open_form(deps, body["trigger_id"], form)
 
+    async def on_skip_follow_up(ack: AsyncAck, body: dict[str, Any],
+                                action: dict[str, Any]) -> None:
+        await ack()
+        await follow_up.skip(deps, int(action["value"]), body["user"]["id"])
+
     async def on_follow_up_submit(ack: AsyncAck, body: dict[str, Any],
                                   view: dict[str, Any]) -> None:
         state = blocks.FormState.from_metadata(view.get("private_metadata", ""))
@@ -242,6 +247,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(CloseLoopActionId.REOPEN.value)(deps.in_flight.track(on_reopen))
     app.action(CloseLoopActionId.WRITE_FOLLOW_UP.value)(
         deps.in_flight.track(on_write_follow_up))
+    app.action(CloseLoopActionId.SKIP_FOLLOW_UP.value)(
+        deps.in_flight.track(on_skip_follow_up))
     app.view(CloseLoopCallbackId.RESOLVE.value)(deps.in_flight.track(on_resolve_submit))
     app.view(CloseLoopCallbackId.REOPEN.value)(deps.in_flight.track(on_reopen_submit))
     app.view(CloseLoopCallbackId.FOLLOW_UP.value)(deps.in_flight.track(on_follow_up_submit))
