@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.declaration import Declaration
 from bot.domain.lifecycle import State
 from bot.domain.records import Event, Purpose
-from storage.db import is_postgres, rowcount
+from storage.db import begin_writing, is_postgres, rowcount
 from storage.models import Incident, SlackMessage, TimelineEvent
 
 
@@ -61,6 +61,17 @@ async def create(
     await record(session, incident.id, Event.DECLARED, actor_id=declarer_id, now=now,
                  details={"severity": declaration.severity.value})
     return incident, True
+
+
+async def lock_for_change(session: AsyncSession, incident_id: int) -> None:
+    """Serialise read-decide-write changes of one incident (two edits at once must not
+    both decide from the old values): PostgreSQL locks its row until the transaction ends,
+    SQLite takes its single write lock now."""
+    if is_postgres(session):
+        await session.execute(
+            select(Incident.id).where(Incident.id == incident_id).with_for_update())
+    else:
+        await begin_writing(session)
 
 
 async def by_idempotency_key(session: AsyncSession, key: str) -> Incident | None:

@@ -98,6 +98,7 @@ async def _save(deps: Deps, incident_id: int, request: EditRequest, user_id: str
                           EditField.SCOPE)
     lookup_id = None
     async with deps.sessions() as session, session.begin():
+        await incidents.lock_for_change(session, incident_id)  # one edit at a time
         row = await transitions.load(session, incident_id)
         before = to_record.incident(row)
         current = Current(

@@ -5,6 +5,7 @@ refused."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -239,6 +240,24 @@ async def test_bystanders_are_refused_and_bad_input_gets_field_errors(
     stolen = await submit_edit(bot, view, edit_values(severity="critical"), user_id=BYSTANDER)
     assert "Only the declarer" in stolen["errors"]["reason"]
     assert not [e for e in await timeline(bot) if e.kind is Event.EDITED]
+
+
+async def test_two_edits_submitted_at_once_are_applied_one_after_the_other(
+    bot: RunningBot, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    """Two people submit the form at the same moment from the same starting values: each
+    change is decided from the values the other left (one at a time), so the timeline
+    chains Major → Critical → Minor or Major → Minor → Critical, never two from Major."""
+    await declared_with_customers(bot, slack)
+    first, second = await open_edit(bot, slack), await open_edit(bot, slack, DECLARER)
+    await asyncio.gather(
+        submit_edit(bot, first, edit_values(severity="critical", reason="Worse."),
+                    view_id="V0EDITA"),
+        submit_edit(bot, second, edit_values(severity="minor", reason="Smaller."),
+                    user_id=DECLARER, view_id="V0EDITB"))
+    edited = [e.details["changes"][0] for e in await timeline(bot) if e.kind is Event.EDITED]
+    assert len(edited) == 2
+    assert edited[0]["old"] == "Major" and edited[1]["old"] == edited[0]["new"]
 
 
 @pytest.mark.parametrize("helpdesk", ["zendesk", "freshdesk"])
