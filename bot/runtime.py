@@ -151,7 +151,7 @@ class Runtime:
         ], poll_seconds=settings.amends_scheduler_poll_seconds,
             pressed=lambda: pressure.waiting > 0)
         job_wakers.append(job_runner.wake)
-        pressure.when_idle(job_runner.wake)
+        pressure.when_idle(job_runner.resume)
 
         batch = reminders.Batch(background)
         handlers = {

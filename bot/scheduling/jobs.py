@@ -55,6 +55,10 @@ class _LaneState:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     running: dict[int, asyncio.Task[None]] = field(default_factory=dict)
     last_start: float = float("-inf")  # time.monotonic() of its latest claim
+    # Whether a claim may find something: jobs were added here, a poll came round (another
+    # replica's jobs, retries now due, leases run out), or the last claim was full. Waking
+    # for anything else (a request acked, a worker done) claims only when this is set.
+    maybe_work: bool = True
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -91,6 +95,13 @@ class JobRunner:
 
     def wake(self) -> None:
         """Claim now instead of at the next poll (a use case just committed a job)."""
+        for state in self._lanes:
+            state.maybe_work = True
+            state.wake.set()
+
+    def resume(self) -> None:
+        """Slack's requests are all answered: lanes held back may go on (claiming only if
+        there may be something to claim)."""
         for state in self._lanes:
             state.wake.set()
 
@@ -139,10 +150,16 @@ class JobRunner:
             idle = self._workers(state, pressed) - len(state.running)
             if idle <= 0:
                 # Woken when a worker finishes (see _ended) or the pressure is off; under
-                # pressure, also when the lane may start its next job.
+                # pressure, also when the lane may start its next job. (Cleared first: a
+                # wake-up that came while held back must not spin this loop.)
+                state.wake.clear()
                 await self._wait(state, self._pressed_start_every if pressed else None)
                 continue
             state.wake.clear()
+            if not state.maybe_work:
+                if not await self._wait(state, self._poll_seconds):
+                    state.maybe_work = True  # the poll: look in the table again
+                continue
             try:
                 claimed = await self._claim(lane.kinds, idle)
             except Exception:  # noqa: BLE001 - the database may be back at the next poll
@@ -154,8 +171,7 @@ class JobRunner:
                 task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
                 state.running[job.id] = task
                 task.add_done_callback(functools.partial(self._ended, state, job.id))
-            if len(claimed) < idle:
-                await self._wait(state, self._poll_seconds)
+            state.maybe_work = len(claimed) == idle  # a full claim: there may be more
 
     def _workers(self, state: _LaneState, pressed: bool) -> int:
         """While Slack requests wait for their ack, the backlog waits in the table and the
@@ -169,19 +185,22 @@ class JobRunner:
         return 1
 
     @staticmethod
-    async def _wait(state: _LaneState, seconds: float | None) -> None:
+    async def _wait(state: _LaneState, seconds: float | None) -> bool:
+        """Until woken (True) or `seconds` passed (False)."""
         # Not asyncio.timeout / wait_for: those cancel this task when time is up, and a
         # cancellation that lands late would hit the next claim inside a transaction.
         waiter = asyncio.ensure_future(state.wake.wait())
         try:
-            await asyncio.wait({waiter}, timeout=seconds)
+            done, _ = await asyncio.wait({waiter}, timeout=seconds)
         finally:
             waiter.cancel()
+        return bool(done)
 
-    @staticmethod
-    def _ended(state: _LaneState, job_id: int, _task: asyncio.Task[None]) -> None:
+    def _ended(self, state: _LaneState, job_id: int, _task: asyncio.Task[None]) -> None:
         state.running.pop(job_id, None)
-        state.wake.set()  # an idle worker: claim again
+        # An idle worker: claim again. Jobs that waited for this one (`after`) may now be
+        # claimable, in any lane.
+        self.wake()
 
     async def _claim(self, kinds: Collection[JobKind], limit: int) -> list[ClaimedJob]:
         async with self._sessions() as session, session.begin():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.records import JobKind
@@ -212,5 +213,39 @@ async def test_while_slack_requests_wait_a_lane_starts_one_job_then_holds_back(
         pressed = False
         runner.wake()
         await eventually(lambda: len(done) == 4, what="the other three")
+    finally:
+        await runner.stop()
+
+
+async def test_requests_answered_wake_the_lanes_but_an_empty_table_is_not_asked_again(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every time Slack's requests are all answered the lanes are resumed; with nothing
+    added since a claim came back short, they do not claim again until the next poll
+    (a burst of requests used to cost a write transaction per lane per lull)."""
+    from bot.clock import FakeClock
+    from bot.scheduling.jobs import JobRunner, Lane
+
+    claims: list[int] = []
+    original = jobs.claim
+
+    async def counted(*args: object, **kwargs: object) -> list[jobs.ClaimedJob]:
+        claims.append(1)
+        return await original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jobs, "claim", counted)
+    runner = JobRunner(make_sessionmaker(engine), FakeClock(NOW), {},
+                       [Lane("slack", frozenset({JobKind.ANNOUNCE}), 2)],
+                       poll_seconds=3600)
+    runner.start()
+    try:
+        await eventually(lambda: claims, what="the first claim")
+        for _ in range(50):
+            runner.resume()
+            for _ in range(5):
+                await asyncio.sleep(0)
+        assert len(claims) == 1
+        runner.wake()  # a use case added a job: look again
+        await eventually(lambda: len(claims) == 2, what="the claim after a job was added")
     finally:
         await runner.stop()
