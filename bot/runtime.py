@@ -22,6 +22,7 @@ from bot.scheduling.jobs import JobRunner, Lane
 from bot.scheduling.scheduler import Scheduler
 from bot.scheduling.timers import TimerRunner
 from bot.services import (
+    acknowledgement,
     calls,
     chases,
     customer_import,
@@ -143,8 +144,11 @@ class Runtime:
             JobKind.IMPORT: lambda job: _imported(customer_import.run(
                 background, customer_import.FileImport.from_job_key(job.key))),
             JobKind.CATCH_UP: _by_id(lambda lookup_id: editing.catch_up(background, lookup_id)),
+            JobKind.ACKNOWLEDGED: _by_id(lambda incident_id: acknowledgement.after_acknowledged(
+                background, incident_id)),
         }, [
-            Lane("slack", frozenset({JobKind.ANNOUNCE, JobKind.CHASE, JobKind.HOME}),
+            Lane("slack", frozenset({JobKind.ANNOUNCE, JobKind.ACKNOWLEDGED, JobKind.CHASE,
+                                     JobKind.HOME}),
                  settings.amends_background_workers),
             Lane("helpdesk", frozenset({JobKind.LOOKUP, JobKind.IMPORT, JobKind.CATCH_UP}),
                  settings.amends_lookup_workers),

@@ -315,6 +315,7 @@ class JobKind(StrEnum):
     CHASE = "chase"  # tell Slack about a chase a helpdesk webhook reported
     IMPORT = "import"  # read a CSV of customers shared in the declare form (after the card)
     CATCH_UP = "catch_up"  # a look-up's newcomers get every message already sent (after it)
+    ACKNOWLEDGED = "acknowledged"  # the prompts, the card and the thread after Acknowledge
 
     @property
     def priority(self) -> int:
@@ -322,5 +323,5 @@ class JobKind(StrEnum):
         return _JOB_PRIORITY[self]
 
 
-_JOB_PRIORITY = {JobKind.ANNOUNCE: 0, JobKind.CHASE: 1, JobKind.LOOKUP: 2, JobKind.IMPORT: 2,
-                 JobKind.CATCH_UP: 2, JobKind.HOME: 5}
+_JOB_PRIORITY = {JobKind.ANNOUNCE: 0, JobKind.ACKNOWLEDGED: 0, JobKind.CHASE: 1,
+                 JobKind.LOOKUP: 2, JobKind.IMPORT: 2, JobKind.CATCH_UP: 2, JobKind.HOME: 5}

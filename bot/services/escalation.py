@@ -18,10 +18,10 @@ from bot.domain.notices.escalation import (
     SupervisorPicked,
     ToldSupervisor,
 )
-from bot.domain.records import ACK_PROMPTS, Event, IncidentRecord, Purpose
+from bot.domain.records import ACK_PROMPTS, Event, IncidentRecord, JobKind, Purpose
 from bot.services import say
 from bot.services.context import Deps
-from storage import closing, db, incidents, people, timers
+from storage import closing, db, incidents, jobs, people, timers
 from storage import records as to_record
 from storage.models import Incident
 
@@ -72,11 +72,22 @@ async def acknowledge(deps: Deps, incident_id: int, user_id: str) -> IncidentRec
                                now=now)
         # Every pending one: an Edit that named a new supervisor scheduled its own.
         await closing.cancel_timers(session, incident_id, (ESCALATION_TIMER,), now)
+        # What follows (prompts, card, thread, Home tabs) is a job saved with the change:
+        # a burst of clicks is acked at once, and a crash after the ack loses none of it.
+        await jobs.add(session, JobKind.ACKNOWLEDGED, incident_id, now=now)
         await session.refresh(incident)
         record = to_record.incident(incident)
-    await say.update_remembered(deps, incident_id, ACK_PROMPTS,
-                                Acknowledged(record, user_id, now))
+    deps.wake_jobs()
     return record
+
+
+async def tell_acknowledged(deps: Deps, record: IncidentRecord) -> None:
+    """The prompts that asked for acknowledgement (thread, DMs) now say who gave it."""
+    if record.acknowledged_by is None or record.acknowledged_at is None:
+        return
+    await say.update_remembered(deps, record.id, ACK_PROMPTS,
+                                Acknowledged(record, record.acknowledged_by,
+                                             record.acknowledged_at))
 
 
 async def on_escalation_timeout(deps: Deps, incident_id: int) -> None:

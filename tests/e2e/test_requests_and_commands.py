@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import urllib.parse
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
+import pytest
 
 from tests.e2e.flows import DECLARER, ORIGIN, SUPERVISOR, declare, set_supervisor
-from tests.standins.slack_api import SlackStandIn
+from tests.standins.slack_api import RESPONSE_URL, SlackStandIn
 from tests.support.bot import SIGNING_SECRET, RunningBot
 from tests.support.slack_signing import sign
 from tests.support.waiting import eventually
@@ -196,3 +199,29 @@ async def test_a_rotation_set_mid_week_puts_the_first_named_on_call_now(
     later = (await bot.sender.slash_command(text="oncall", user_id=DECLARER)).json()
     assert later["text"].startswith(f":pager: On call now: <@{SUPERVISOR}>")
     assert f"Next: <@{DECLARER}>" in later["text"]
+
+
+async def test_an_answer_that_is_not_ready_at_once_comes_after_the_ack(
+    bot: RunningBot, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under load the database may keep `/amends list` waiting: Slack gets its ack with a
+    short note within a quarter of a second, and the list follows through the command's
+    response_url once it is ready."""
+    from bot.services import commands as answers
+
+    ready = asyncio.Event()
+    real = answers.answer
+
+    async def held(*args: Any, **kwargs: Any) -> Any:
+        await ready.wait()
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(answers, "answer", held)
+    acked = (await bot.sender.slash_command(text="list", user_id=DECLARER)).json()
+    assert acked["text"] == ":hourglass_flowing_sand: Looking…"
+    assert not [c for c in slack.calls if c.method == RESPONSE_URL]
+    ready.set()
+    [later] = await eventually(lambda: [c for c in slack.calls if c.method == RESPONSE_URL],
+                               what="the list after the ack")
+    assert "No open incidents" in later.params["text"]
+    assert later.params["response_type"] == "ephemeral"

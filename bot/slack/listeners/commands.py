@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -9,6 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot.domain import commands
 from bot.domain.apology import MessageKind
 from bot.domain.errors import Refusal
+from bot.domain.notices import Notice
 from bot.services import commands as answers
 from bot.services import delivery_flow, remedies, resolution
 from bot.services.context import Deps
@@ -52,12 +55,31 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await open_form(deps, command["trigger_id"], await opener(
                 deps, parsed.incident_id, command["user_id"]))
             return
-        try:
-            notice = await answers.answer(deps, parsed, command["user_id"])
-        except Refusal as refusal:
-            await ack(text=str(refusal), response_type="ephemeral")
-            return
-        text, blocks = render_message(notice)
-        await ack(text=text, blocks=blocks, response_type="ephemeral")
+        await answer_in_time(ack, respond, answers.answer(deps, parsed, command["user_id"]))
 
     app.command(deps.options.command)(deps.in_flight.track(on_command))
+
+
+ANSWER_WITHIN = 0.25  # seconds: past this, ack with a note and send the answer after
+
+
+async def answer_in_time(ack: AsyncAck, respond: AsyncRespond,
+                         answering: Coroutine[Any, Any, Notice]) -> None:
+    """The answer in the ack when it is ready at once (the usual case); under load, ack
+    now with a note and send the answer when it is ready, so the ack never waits for the
+    database behind a burst of other requests."""
+    task = asyncio.ensure_future(answering)
+    done, _ = await asyncio.wait({task}, timeout=ANSWER_WITHIN)
+    if not done:
+        await ack(text=":hourglass_flowing_sand: Looking…", response_type="ephemeral")
+    try:
+        notice = await task
+    except Refusal as refusal:
+        reply: dict[str, Any] = {"text": str(refusal)}
+    else:
+        text, blocks = render_message(notice)
+        reply = {"text": text, "blocks": blocks}
+    if done:
+        await ack(response_type="ephemeral", **reply)
+    else:
+        await respond(response_type="ephemeral", **reply)
