@@ -84,14 +84,7 @@ async def after_followed_up(deps: Deps, incident_id: int) -> None:
         events = await incidents.timeline(session, incident_id)
     approved = [e for e in events if e.kind is Event.FOLLOW_UP_APPROVED]
     by = (approved[-1].actor_id if approved else None) or ""
-    await say.update_remembered(deps, incident_id, [Purpose.REMINDER],
-                                RemindersDone(incident_id, by, "follow-up approved"))
-    await refresh_card(deps, incident_id)
-    channel, thread = incident.thread
-    await say.post(deps, incident_id, channel, FollowedUp(incident, by), thread_ts=thread,
-                   remember_as=Purpose.CLOSING_PROMPT)
-    await home.refresh(deps, [incident.declarer_id, incident.supervisor_id,
-                              incident.backup_supervisor_id])
+    await _follow_up_ended(deps, incident, "follow-up approved", FollowedUp(incident, by), by)
 
 
 async def after_follow_up_skipped(deps: Deps, incident_id: int, by: str) -> None:
@@ -99,11 +92,17 @@ async def after_follow_up_skipped(deps: Deps, incident_id: int, by: str) -> None
     incident = await incident_record(deps, incident_id)
     if incident is None:
         return
-    await say.update_remembered(deps, incident_id, [Purpose.REMINDER],
-                                RemindersDone(incident_id, by, "no customers to follow up"))
-    await refresh_card(deps, incident_id)
+    await _follow_up_ended(deps, incident, "no customers to follow up",
+                           FollowUpSkipped(incident, by), by)
+
+
+async def _follow_up_ended(deps: Deps, incident: IncidentRecord, why: str,
+                           notice: FollowedUp | FollowUpSkipped, by: str) -> None:
+    await say.update_remembered(deps, incident.id, [Purpose.REMINDER],
+                                RemindersDone(incident.id, by, why))
+    await refresh_card(deps, incident.id)
     channel, thread = incident.thread
-    await say.post(deps, incident_id, channel, FollowUpSkipped(incident, by), thread_ts=thread,
+    await say.post(deps, incident.id, channel, notice, thread_ts=thread,
                    remember_as=Purpose.CLOSING_PROMPT)
     await home.refresh(deps, [incident.declarer_id, incident.supervisor_id,
                               incident.backup_supervisor_id])

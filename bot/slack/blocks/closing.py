@@ -250,14 +250,15 @@ def followed_up(notice: FollowedUp) -> Message:
     incident = notice.incident
     text = (f":incoming_envelope: Follow-up approved by {user(notice.approved_by)}; every "
             "affected customer gets it on their ticket.")
-    return text, [
-        section(text),
-        section("Next (rule 9): a short review — root cause, category, and prevention actions "
-                "with owners and due dates."),
-        actions(f"followed_up:{incident.id}",
-                button("Start review", CloseLoopActionId.START_REVIEW, str(incident.id),
-                       "primary")),
-    ]
+    return text, [section(text), *_offer_review(incident.id)]
+
+
+def _offer_review(incident_id: int) -> list[Block]:
+    return [section("Next (rule 9): a short review — root cause, category, and prevention "
+                    "actions with owners and due dates."),
+            actions(f"followed_up:{incident_id}",
+                    button("Start review", CloseLoopActionId.START_REVIEW, str(incident_id),
+                           "primary"))]
 
 
 def skip_follow_up_button(incident_id: int) -> Block:
@@ -270,14 +271,7 @@ def follow_up_skipped(notice: FollowUpSkipped) -> Message:
     incident = notice.incident
     text = (f":heavy_minus_sign: No customers to follow up: {user(notice.by)} marked the "
             "written follow-up as not needed (no affected customer is known).")
-    return text, [
-        section(text),
-        section("Next (rule 9): a short review — root cause, category, and prevention actions "
-                "with owners and due dates."),
-        actions(f"followed_up:{incident.id}",
-                button("Start review", CloseLoopActionId.START_REVIEW, str(incident.id),
-                       "primary")),
-    ]
+    return text, [section(text), *_offer_review(incident.id)]
 
 
 # -- the review ------------------------------------------------------------------------------
