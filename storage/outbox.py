@@ -518,14 +518,3 @@ async def keys_for_customers(
         select(OutboxMessage.helpdesk, OutboxMessage.customer_id)
         .where(OutboxMessage.message_key == message_key).distinct())
     return {(helpdesk, customer) for helpdesk, customer in result.all()}
-
-
-async def creating(session: AsyncSession, incident_id: int) -> set[tuple[str, str]]:
-    """The customers (helpdesk, customer) whose new ticket is still being made: a `create`
-    row not sent yet (later messages to them wait for the ticket, or make a second one)."""
-    result = await session.execute(
-        select(OutboxMessage.helpdesk, OutboxMessage.customer_id)
-        .where(OutboxMessage.incident_id == incident_id,
-               OutboxMessage.ticket_id.like(f"{NEW_TICKET_PREFIX}%"),
-               OutboxMessage.status.in_((PENDING, SENDING))).distinct())
-    return {(helpdesk, customer) for helpdesk, customer in result.all()}

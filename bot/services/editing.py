@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,7 +37,7 @@ from bot.domain.escalation import escalation_deadline
 from bot.domain.lifecycle import State
 from bot.domain.notices.editing import Edited, EditForm
 from bot.domain.notices.escalation import SupervisorPicked
-from bot.domain.records import Event, IncidentRecord, JobKind, Purpose
+from bot.domain.records import Event, IncidentRecord, Purpose
 from bot.services import apology, delivery_flow, first_contact, home, reminders, say, transitions
 from bot.services import customers as customer_lookup
 from bot.services.context import Deps
@@ -45,13 +45,12 @@ from bot.services.escalation import ESCALATION_TIMER, tell_supervisor
 from bot.services.first_contact import FIRST_CONTACT_TIMER
 from bot.services.incidents import refresh_card
 from bot.services.reminders import REMINDER_TIMER
-from storage import closing, customers, incidents, jobs, messages, outbox, status_posts, timers
+from storage import closing, customers, incidents, messages, outbox, status_posts, timers
 from storage import records as to_record
 from storage.models import Incident
 
 log = logging.getLogger(__name__)
 
-CATCH_UP_AGAIN = timedelta(minutes=1)  # newcomers' later messages wait for their new ticket
 _OVER = frozenset({State.RESOLVED, State.FOLLOWED_UP, State.REVIEWED, State.CLOSED})
 
 
@@ -198,12 +197,11 @@ async def catch_up(deps: Deps, lookup_id: int) -> int:
     the outbox (the same message keys: a second run adds nothing). Returns rows queued.
 
     A newcomer with no open ticket gets a new one with the first message; the later ones
-    wait until it exists (this job runs again a minute later), so they land on that
-    ticket instead of each making another."""
+    wait for it in the outbox and go on it as replies (see `apology._enqueue`), instead of
+    each making another."""
     now = deps.clock.now()
     keys: list[str] = []
     queued = 0
-    held = False
     async with deps.sessions() as session, session.begin():
         lookup = await customers.get_lookup(session, lookup_id)
         row = await incidents.get(session, lookup.incident_id) if lookup else None
@@ -214,18 +212,13 @@ async def catch_up(deps: Deps, lookup_id: int) -> int:
         for message in sent:
             key = to_record.message(message).outbox_key
             missing = newcomers - await outbox.keys_for_customers(session, key)
-            waiting = missing - await outbox.creating(session, row.id)
-            held = held or waiting != missing
-            if not waiting:
+            if not missing:
                 continue
             added = await apology.queue_for(session, row, message, now,
-                                            deps.options.team_timezone, only=waiting)
+                                            deps.options.team_timezone, only=missing)
             if added:
                 keys.append(key)
                 queued += added
-        if held:  # once their new tickets exist, the rest goes there
-            await jobs.add(session, JobKind.CATCH_UP, lookup_id, now=now,
-                           run_after=now + CATCH_UP_AGAIN)
         if keys:
             await incidents.record(session, row.id, Event.NEWCOMERS_CAUGHT_UP, actor_id=None,
                                    now=now, details={"lookup": lookup_id,
