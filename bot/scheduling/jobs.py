@@ -59,6 +59,7 @@ class _LaneState:
     # replica's jobs, retries now due, leases run out), or the last claim was full. Waking
     # for anything else (a request acked, a worker done) claims only when this is set.
     maybe_work: bool = True
+    added: int = 0  # wake-ups for new work so far (one that lands mid-claim must count)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -97,6 +98,7 @@ class JobRunner:
         """Claim now instead of at the next poll (a use case just committed a job)."""
         for state in self._lanes:
             state.maybe_work = True
+            state.added += 1
             state.wake.set()
 
     def resume(self) -> None:
@@ -160,6 +162,7 @@ class JobRunner:
                 if not await self._wait(state, self._poll_seconds):
                     state.maybe_work = True  # the poll: look in the table again
                 continue
+            added = state.added
             try:
                 claimed = await self._claim(lane.kinds, idle)
             except Exception:  # noqa: BLE001 - the database may be back at the next poll
@@ -171,7 +174,8 @@ class JobRunner:
                 task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
                 state.running[job.id] = task
                 task.add_done_callback(functools.partial(self._ended, state, job.id))
-            state.maybe_work = len(claimed) == idle  # a full claim: there may be more
+            # A full claim: there may be more; so may there be if work was added meanwhile.
+            state.maybe_work = len(claimed) == idle or state.added != added
 
     def _workers(self, state: _LaneState, pressed: bool) -> int:
         """While Slack requests wait for their ack, the backlog waits in the table and the

@@ -345,11 +345,12 @@ async def test_an_update_approved_while_the_new_ticket_fails_goes_on_that_ticket
         await bot.sender.block_action(SUPERVISOR, ActionId.APPROVE_MESSAGE.value, message_id,
                                       channel_id=INCIDENT_CHANNEL)
 
-        async def creation() -> Any:
+        async def creation(failed: int = 1) -> Any:
+            """The creation row once its `failed`-th attempt is recorded as failed."""
             async with bot.runtime.deps.sessions() as session:
                 rows = await outbox.rows(session, "apology:1:v1")
             return rows[0] if rows and rows[0].status == outbox.PENDING \
-                and rows[0].attempts == 1 and rows[0].last_error else None
+                and rows[0].attempts == failed and rows[0].last_error else None
 
         await eventually(creation, within=10, what="the first creation failed, to be retried")
         await eventually(lambda: said(slack, "Apology v1: 0 of 1 sent"), within=10,
@@ -376,6 +377,8 @@ async def test_an_update_approved_while_the_new_ticket_fails_goes_on_that_ticket
         clock.advance(minutes=1)  # past the first retry delay (15 s): the second 503
         await eventually(lambda: len(standin.calls("POST", create)) == 2, within=10,
                          what="the second creation attempt")
+        # Its retry time is counted from when the failure is recorded: wait for that first.
+        await eventually(lambda: creation(2), within=10, what="the second failure recorded")
         clock.advance(minutes=1)  # past the second delay (30 s): created
         await eventually(lambda: said(slack, "Update v1: 1 of 1 sent"), within=15,
                          what="the update delivered")

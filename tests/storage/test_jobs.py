@@ -249,3 +249,35 @@ async def test_requests_answered_wake_the_lanes_but_an_empty_table_is_not_asked_
         await eventually(lambda: len(claims) == 2, what="the claim after a job was added")
     finally:
         await runner.stop()
+
+
+async def test_work_added_while_a_claim_is_under_way_is_claimed_next(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A use case wakes the lanes while their claim is still running (and comes back
+    empty): the lane claims again at once instead of waiting for the next poll."""
+    from bot.clock import FakeClock
+    from bot.scheduling.jobs import JobRunner, Lane
+
+    claims: list[int] = []
+    first_may_end = asyncio.Event()
+    original = jobs.claim
+
+    async def held_first(*args: object, **kwargs: object) -> list[jobs.ClaimedJob]:
+        claims.append(1)
+        if len(claims) == 1:
+            await first_may_end.wait()
+        return await original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jobs, "claim", held_first)
+    runner = JobRunner(make_sessionmaker(engine), FakeClock(NOW), {},
+                       [Lane("slack", frozenset({JobKind.ANNOUNCE}), 2)],
+                       poll_seconds=3600)
+    runner.start()
+    try:
+        await eventually(lambda: claims, what="the first claim")
+        runner.wake()  # work added while the claim runs
+        first_may_end.set()
+        await eventually(lambda: len(claims) >= 2, what="a claim for the work added meanwhile")
+    finally:
+        await runner.stop()
