@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     amends_command: str = "/amends"
     amends_admin_users: str = ""
     amends_scheduler_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    # A slash command's answer goes in the ack when ready this soon; else the ack says
+    # "Looking…" and the answer follows through the response_url (Slack allows 3 s).
+    amends_command_answer_within_seconds: float = Field(default=0.25, gt=0, le=2.5)
     zendesk_url: str | None = None
     zendesk_email: str | None = None
     zendesk_api_token: SecretStr | None = None

@@ -119,6 +119,7 @@ class Runtime:
                 public_status=settings.amends_public_status,
                 public_url=public_url,
                 status_url=status_url,
+                answer_within=settings.amends_command_answer_within_seconds,
             ),
             helpdesks=helpdesks,
             wake_delivery=lambda: _call_all(wakers),

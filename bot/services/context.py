@@ -41,6 +41,7 @@ class Options:
     public_status: bool = False  # the built-in status page at /status is on
     public_url: str | None = None  # where people reach amends (links to /status)
     status_url: str | None = None  # the status page customers are pointed to
+    answer_within: float = 0.25  # seconds a command's answer may take to go in the ack
 
 
 class ReportCache:

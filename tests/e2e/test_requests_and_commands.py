@@ -205,8 +205,8 @@ async def test_an_answer_that_is_not_ready_at_once_comes_after_the_ack(
     bot: RunningBot, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Under load the database may keep `/amends list` waiting: Slack gets its ack with a
-    short note within a quarter of a second, and the list follows through the command's
-    response_url once it is ready."""
+    short note once the answer budget has passed (2.5 s here, 0.25 s by default), and the
+    list follows through the command's response_url once it is ready."""
     from bot.services import commands as answers
 
     ready = asyncio.Event()

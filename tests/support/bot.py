@@ -51,6 +51,9 @@ def runtime_factory(
         "database_url": db_url,
         "amends_incident_channel": INCIDENT_CHANNEL,
         "amends_scheduler_poll_seconds": 0.05,
+        # Tests read answers from the ack; a busy machine must not turn them into a
+        # "Looking…" ack (that path has its own test, with a held answer).
+        "amends_command_answer_within_seconds": 2.5,
     }
     values.update(settings)
     config = load_settings(env_file=None, **values)

@@ -55,21 +55,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await open_form(deps, command["trigger_id"], await opener(
                 deps, parsed.incident_id, command["user_id"]))
             return
-        await answer_in_time(ack, respond, answers.answer(deps, parsed, command["user_id"]))
+        await answer_in_time(ack, respond, answers.answer(deps, parsed, command["user_id"]),
+                             within=deps.options.answer_within)
 
     app.command(deps.options.command)(deps.in_flight.track(on_command))
 
 
-ANSWER_WITHIN = 0.25  # seconds: past this, ack with a note and send the answer after
-
-
 async def answer_in_time(ack: AsyncAck, respond: AsyncRespond,
-                         answering: Coroutine[Any, Any, Notice]) -> None:
+                         answering: Coroutine[Any, Any, Notice], *, within: float) -> None:
     """The answer in the ack when it is ready at once (the usual case); under load, ack
     now with a note and send the answer when it is ready, so the ack never waits for the
     database behind a burst of other requests."""
     task = asyncio.ensure_future(answering)
-    done, _ = await asyncio.wait({task}, timeout=ANSWER_WITHIN)
+    done, _ = await asyncio.wait({task}, timeout=within)
     if not done:
         await ack(text=":hourglass_flowing_sand: Looking…", response_type="ephemeral")
     try:
