@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -223,8 +224,6 @@ async def test_requests_answered_wake_the_lanes_but_an_empty_table_is_not_asked_
     """Every time Slack's requests are all answered the lanes are resumed; with nothing
     added since a claim came back short, they do not claim again until the next poll
     (a burst of requests used to cost a write transaction per lane per lull)."""
-    from bot.clock import FakeClock
-    from bot.scheduling.jobs import JobRunner, Lane
 
     claims: list[int] = []
     original = jobs.claim
@@ -234,9 +233,7 @@ async def test_requests_answered_wake_the_lanes_but_an_empty_table_is_not_asked_
         return await original(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(jobs, "claim", counted)
-    runner = JobRunner(make_sessionmaker(engine), FakeClock(NOW), {},
-                       [Lane("slack", frozenset({JobKind.ANNOUNCE}), 2)],
-                       poll_seconds=3600)
+    runner = _idle_runner(engine)
     runner.start()
     try:
         await eventually(lambda: claims, what="the first claim")
@@ -256,8 +253,6 @@ async def test_work_added_while_a_claim_is_under_way_is_claimed_next(
 ) -> None:
     """A use case wakes the lanes while their claim is still running (and comes back
     empty): the lane claims again at once instead of waiting for the next poll."""
-    from bot.clock import FakeClock
-    from bot.scheduling.jobs import JobRunner, Lane
 
     claims: list[int] = []
     first_may_end = asyncio.Event()
@@ -270,9 +265,7 @@ async def test_work_added_while_a_claim_is_under_way_is_claimed_next(
         return await original(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(jobs, "claim", held_first)
-    runner = JobRunner(make_sessionmaker(engine), FakeClock(NOW), {},
-                       [Lane("slack", frozenset({JobKind.ANNOUNCE}), 2)],
-                       poll_seconds=3600)
+    runner = _idle_runner(engine)
     runner.start()
     try:
         await eventually(lambda: claims, what="the first claim")
@@ -281,3 +274,13 @@ async def test_work_added_while_a_claim_is_under_way_is_claimed_next(
         await eventually(lambda: len(claims) >= 2, what="a claim for the work added meanwhile")
     finally:
         await runner.stop()
+
+
+def _idle_runner(engine: AsyncEngine) -> Any:
+    """A runner with one two-worker lane and no handlers, polling only once an hour (so
+    every claim it makes comes from a wake-up)."""
+    from bot.clock import FakeClock
+    from bot.scheduling.jobs import JobRunner, Lane
+
+    return JobRunner(make_sessionmaker(engine), FakeClock(NOW), {},
+                     [Lane("slack", frozenset({JobKind.ANNOUNCE}), 2)], poll_seconds=3600)
