@@ -55,6 +55,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
@@ -148,6 +149,11 @@ async def serve_amends(config: dict[str, Any]) -> dict[str, Any]:
 
         setattr(module, name, wrapper)
 
+    if config.get("one_by_one"):  # the baseline: each declare its own transaction
+        async def alone(deps: Any, declaring: Any) -> Any:
+            return (await incidents.declare_all(deps, [declaring]))[0]
+
+        incidents.declare = alone  # type: ignore[assignment]
     timed(incidents, "declare")
     from storage import db
 
@@ -171,8 +177,44 @@ async def serve_amends(config: dict[str, Any]) -> dict[str, Any]:
     async def make_runtime() -> Runtime:
         return await Runtime.create(settings)
 
+    lag = asyncio.create_task(_loop_lag(inside["loop lag"]))
+    if os.environ.get("BENCH_STALL_DUMP"):
+        _watch_for_stalls()
     await _serve(_timed_asgi(create_asgi_app(make_runtime), server_s))
+    lag.cancel()
     return {"server": server_s, "inside": inside}
+
+
+_last_tick = [time.monotonic()]
+
+
+async def _loop_lag(lags: list[float], every: float = 0.01) -> None:
+    """How late a 10 ms sleep wakes: how long anything ready waits for the event loop."""
+    while True:
+        started = time.perf_counter()
+        await asyncio.sleep(every)
+        lags.append(time.perf_counter() - started - every)
+        _last_tick[0] = time.monotonic()
+
+
+def _watch_for_stalls(limit: float = 2.0) -> None:
+    """BENCH_STALL_DUMP=<file>: the loop thread's stack, appended to the file whenever the
+    loop has not turned for 2 s (what blocked it)."""
+    import threading
+    import traceback
+
+    main = threading.main_thread().ident
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if time.monotonic() - _last_tick[0] > limit and main is not None:
+                frame = sys._current_frames().get(main)
+                with open(os.environ["BENCH_STALL_DUMP"], "a") as out:
+                    out.write("STALL\n" + "".join(traceback.format_stack(frame)))
+                time.sleep(limit)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 async def serve_bare(config: dict[str, Any]) -> dict[str, Any]:
@@ -213,30 +255,32 @@ CHILDREN: dict[str, Callable[[dict[str, Any]], Awaitable[Any]]] = {
 class Child:
     process: asyncio.subprocess.Process
     info: dict[str, Any]
+    log: Path  # its stderr: a file, not a pipe, which would fill and block its event loop
 
     async def stop(self) -> dict[str, Any]:
         try:
-            out, err = await asyncio.wait_for(self.process.communicate(b"stop\n"), 60)
+            out, _ = await asyncio.wait_for(self.process.communicate(b"stop\n"), 60)
         except TimeoutError:
             with contextlib.suppress(ProcessLookupError):
                 self.process.kill()
-            out, err = await self.process.communicate()
+            out, _ = await self.process.communicate()
         for line in out.decode().splitlines():
             if line.startswith(RESULT):
                 return json.loads(line[len(RESULT):])
         if self.process.returncode != 0:
-            print(err.decode()[-2000:], file=sys.stderr)
+            print(self.log.read_text()[-2000:], file=sys.stderr)
         return {}
 
 
 async def spawn(role: str, config: dict[str, Any], tmp: Path) -> Child:
     path = tmp / f"{role}.json"
     path.write_text(json.dumps(config))
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.ack", "--child", role, str(path),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, cwd=str(REPO),
-        env={**os.environ, "PYTHONPATH": str(REPO)})
+    log = tmp / f"{role}.log"
+    with log.open("wb") as err:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.ack", "--child", role, str(path),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=err,
+            cwd=str(REPO), env={**os.environ, "PYTHONPATH": str(REPO)})
     if process.stdout is None:
         raise RuntimeError("no pipe to the child")
     deadline = time.monotonic() + 60
@@ -245,9 +289,9 @@ async def spawn(role: str, config: dict[str, Any], tmp: Path) -> Child:
         if not line:
             break
         if line.decode().startswith(READY):
-            return Child(process, json.loads(line.decode()[len(READY):]))
-    _, err = await process.communicate()
-    raise RuntimeError(f"{role} did not start: {err.decode()[-2000:]}")
+            return Child(process, json.loads(line.decode()[len(READY):]), log)
+    await process.communicate()
+    raise RuntimeError(f"{role} did not start: {log.read_text()[-2000:]}")
 
 
 # -- the database -------------------------------------------------------------------------
@@ -382,7 +426,7 @@ async def timed(target: Target, kind: str, sample: Sample) -> None:
     try:
         response = await target.send(kind)
         ok = response.status_code == 200
-    except httpx.HTTPError:
+    except (OSError, TimeoutError, aiohttp.ClientError):
         ok = False
     sample.add(time.perf_counter() - started, ok)
 
@@ -418,17 +462,36 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def kind_sender(base_url: str, **kwargs: Any) -> Any:
-    """A SlackSender that names the kind of request in a header (not signed, not read by
-    the apps; the bench's ASGI wrapper files the server time under it)."""
-    from tests.support.slack_signing import SlackSender
+    """A SlackSender (its signed payloads) that posts through aiohttp and names the kind of
+    request in a header (not signed, not read by the apps; the bench's ASGI wrapper files
+    the server time under it).
+
+    Not httpx, as the tests do: its pool checks every idle connection on each request, so
+    with a few hundred requests in flight the load generator itself became the bottleneck
+    (its event loop stalled for seconds, and the slower app, with more in flight, paid
+    more). aiohttp's connector hands out a pooled connection in constant time."""
+    from tests.support.slack_signing import FORM, USER_AGENT, SlackSender
 
     class KindSender(SlackSender):
         kind = "other"
+        session: aiohttp.ClientSession | None = None
 
-        async def raw(self, body: bytes, headers: dict[str, str] | None = None,
-                      **more: Any) -> httpx.Response:
-            return await super().raw(body, {**(headers or {}), "X-Bench-Kind": self.kind},
-                                     **more)
+        async def raw(self, body: bytes, headers: dict[str, str] | None = None, *,
+                      signature: Any = None, content_type: str = FORM) -> httpx.Response:
+            if self.session is None:
+                self.session = aiohttp.ClientSession(
+                    connector=aiohttp.TCPConnector(limit=0),
+                    timeout=aiohttp.ClientTimeout(total=30))
+            out = {"Content-Type": content_type, "User-Agent": USER_AGENT,
+                   **(self.signing_headers(body, signature) if signature else {}),
+                   **(headers or {}), "X-Bench-Kind": self.kind}
+            async with self.session.post(self.url, data=body, headers=out) as answer:
+                return httpx.Response(answer.status, content=await answer.read())
+
+        async def aclose(self) -> None:
+            if self.session is not None:
+                await self.session.close()
+            await super().aclose()
 
     return KindSender(base_url, SIGNING_SECRET, **kwargs)
 
@@ -450,13 +513,11 @@ async def run(args: argparse.Namespace) -> int:
         try:
             children["standins"] = await spawn("standins", {}, tmp)
             stand = children["standins"].info
-            children["amends"] = await spawn("amends", {**stand, "url": url}, tmp)
+            children["amends"] = await spawn(
+                "amends", {**stand, "url": url, "one_by_one": args.one_by_one}, tmp)
             children["bare"] = await spawn("bare", stand, tmp)
-            limits = httpx.Limits(max_connections=max(levels) * 2 + 20,
-                                  max_keepalive_connections=max(levels) * 2 + 20)
             targets = {name: Target(name, kind_sender(
-                children[name].info["url"], response_url_base=stand["hooks"],
-                transport=httpx.AsyncHTTPTransport(limits=limits), timeout=30.0))
+                children[name].info["url"], response_url_base=stand["hooks"]))
                 for name in ("amends", "bare")}
             for target in targets.values():  # warm up: connections, Bolt's auth.test
                 for _ in range(3):
@@ -480,6 +541,8 @@ async def run(args: argparse.Namespace) -> int:
                                               table[(kind, level, name)])
                     await drained(f"{kind} x{level}")
             steps: list[tuple[float, Sample, Sample]] = []
+            own_lag: list[float] = []
+            lag = asyncio.create_task(_loop_lag(own_lag))
             for rate in rates:
                 print(f"declare at {rate:g}/s ...", file=sys.stderr, flush=True)
                 await drained(f"the step before {rate:g}/s")
@@ -489,6 +552,11 @@ async def run(args: argparse.Namespace) -> int:
                 steps.append((rate, amends, bare))
                 if percentile(amends.latencies, 99) >= TARGET_P99:
                     break
+            lag.cancel()
+            stalls = [x for x in own_lag if x > 0.1]
+            print(f"load generator's loop during the rate steps: lag p99 "
+                  f"{_ms(own_lag, 99)} ms, {len(stalls)} stalls over 100 ms, "
+                  f"longest {max(own_lag, default=0) * 1000:.0f} ms", file=sys.stderr)
             await asyncio.sleep(1)
             for target in targets.values():
                 await target.sender.aclose()
@@ -496,6 +564,10 @@ async def run(args: argparse.Namespace) -> int:
             for name in ("amends", "bare", "standins"):
                 if name in children:
                     results[name] = await children[name].stop()
+            if "amends" in children:
+                logged = children["amends"].log.read_text().splitlines()
+                results["amends log"] = [line for line in logged
+                                         if line.startswith(("WARNING", "ERROR", "CRITICAL"))]
             await drop_database(pg_name)
     report(args, backend, levels, table, steps, results, drains)
     return 0
@@ -519,6 +591,8 @@ def report(args: argparse.Namespace, backend: str, levels: list[int],
            drains: list[tuple[str, float, int]]) -> None:
     print()
     print(f"python -m bench.ack --db {args.db} --requests {args.requests} "
+          + ("--one-by-one " if args.one_by_one else "")
+          + f"--kinds {args.kinds} "
           f"--concurrency {args.concurrency} --rates {args.rates} "
           f"--step-seconds {args.step_seconds:g} --drain-seconds {args.drain_seconds:g}")
     print(f"{backend}; {args.requests} requests per kind, level and app, alternating rounds. "
@@ -565,6 +639,8 @@ def report(args: argparse.Namespace, backend: str, levels: list[int],
                  *[_ms(server.get("declare", []), q) for q in (50, 95, 99)]],
                 ["  the transaction (services.incidents.declare)",
                  *[_ms(inside.get("declare", []), q) for q in (50, 95, 99)]],
+                ["event loop lag (a 10 ms sleep's overshoot, whole run)",
+                 *[_ms(inside.get("loop lag", []), q) for q in (50, 95, 99)]],
                 ["SQLite write lock wait, Slack requests (all kinds)",
                  *[_ms(inside.get("gate0", []), q) for q in (50, 95, 99)]],
                 ["SQLite write lock wait, background work",
@@ -572,6 +648,12 @@ def report(args: argparse.Namespace, backend: str, levels: list[int],
                 ["bare Bolt server time (declare)",
                  *[_ms(bare_server.get("declare", []), q) for q in (50, 95, 99)]]]
         _table(["stage", "p50", "p95", "p99"], rows)
+        stalls = [lag for lag in inside.get("loop lag", []) if lag > 0.1]
+        print(f"\nEvent loop stalls over 100 ms: {len(stalls)}, "
+              f"{sum(stalls):.1f} s in all, the longest {max(stalls, default=0) * 1000:.0f} ms.")
+    logged = results.get("amends log", [])
+    print(f"\namends logged {len(logged)} warnings and errors"
+          + (f"; the first: {logged[0][:160]}" if logged else "."))
     if drains:
         print("\nWork after the acks, drained before the next phase (jobs left = still "
               "unfinished when the wait ended):")
@@ -593,6 +675,9 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"requests to measure at each level, of {','.join(KINDS)}")
     parser.add_argument("--drain-seconds", type=float, default=120.0,
                         help="longest wait for the work after the acks between phases")
+    parser.add_argument("--one-by-one", action="store_true",
+                        help="each declare in its own transaction (no group commit): the "
+                             "before, for comparison")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:

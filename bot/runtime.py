@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import partial
 
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -41,6 +42,7 @@ from bot.services import (
 from bot.services.chase_poll import ChasePoller
 from bot.services.context import Deps, Options
 from bot.services.delivery import DeliveryWorker
+from bot.services.group_commit import GroupCommit
 from bot.services.public_posts import StatusWorker
 from bot.slack.outbound import Slack, make_client
 from integrations.helpdesk.settings import build_helpdesks
@@ -132,6 +134,8 @@ class Runtime:
                 timeout=settings.amends_reviewer_timeout_seconds),
             wake_jobs=lambda: _call_all(job_wakers),
         )
+        # Declares that arrive together share one transaction (a group commit).
+        deps = replace(deps, declares=GroupCommit(partial(incidents.declare_all, deps)))
         # Listeners use `deps`; everything that runs after the ack uses `background`, whose
         # connections come from the background pool.
         background = replace(deps, sessions=make_sessionmaker(background_engine))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,6 +42,31 @@ async def start_lookup(
     session.add(lookup)
     await session.flush()
     return lookup
+
+
+@dataclass(frozen=True, slots=True)
+class NewLookup:
+    incident_id: int
+    helpdesk: str
+    scope_kind: str
+    scope_value: str
+    requested_by: str
+
+
+async def start_lookups(
+    session: AsyncSession, new: Sequence[NewLookup], *, now: datetime
+) -> dict[int, int]:
+    """One running look-up per incident (for the declares of one transaction, in one
+    statement): their ids by incident id."""
+    if not new:
+        return {}
+    result = await session.execute(
+        insert(CustomerLookup).returning(CustomerLookup.incident_id, CustomerLookup.id), [{
+            "incident_id": n.incident_id, "helpdesk": n.helpdesk, "scope_kind": n.scope_kind,
+            "scope_value": n.scope_value, "status": RUNNING, "started_at": now,
+            "requested_by": n.requested_by, "tickets_found": 0, "customers_found": 0,
+            "new_customers": 0, "truncated": False} for n in new])
+    return {incident_id: lookup_id for incident_id, lookup_id in result.all()}
 
 
 async def get_lookup(session: AsyncSession, lookup_id: int) -> CustomerLookup | None:

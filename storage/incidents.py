@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,49 +19,78 @@ from storage.db import begin_writing, is_postgres, rowcount
 from storage.models import Incident, SlackMessage, TimelineEvent
 
 
+@dataclass(frozen=True, slots=True)
+class NewIncident:
+    declaration: Declaration
+    declarer_id: str
+    supervisor_id: str | None
+    backup_supervisor_id: str | None
+    origin_channel_id: str | None
+    channel_id: str | None
+    idempotency_key: str
+
+
 async def create(
-    session: AsyncSession,
-    *,
-    declaration: Declaration,
-    declarer_id: str,
-    supervisor_id: str | None,
-    backup_supervisor_id: str | None,
-    origin_channel_id: str | None,
-    channel_id: str | None,
-    idempotency_key: str,
-    now: datetime,
+    session: AsyncSession, *, declaration: Declaration, declarer_id: str,
+    supervisor_id: str | None, backup_supervisor_id: str | None,
+    origin_channel_id: str | None, channel_id: str | None, idempotency_key: str, now: datetime,
 ) -> tuple[Incident, bool]:
-    """The new incident and True, or the one a retried request already created and False.
-    One statement either way (INSERT … ON CONFLICT DO NOTHING RETURNING): the declare
-    transaction runs before Slack's ack, and each round trip counts under a burst."""
+    """The new incident and True, or the one a retried request already created and False."""
+    new = NewIncident(declaration, declarer_id, supervisor_id, backup_supervisor_id,
+                      origin_channel_id, channel_id, idempotency_key)
+    return (await create_all(session, [new], now=now))[0]
+
+
+async def create_all(
+    session: AsyncSession, new: Sequence[NewIncident], *, now: datetime
+) -> list[tuple[Incident, bool]]:
+    """Each new incident and True, or the one its idempotency key already names and False
+    (Slack sent the same submission again, here or on another replica), in order.
+
+    One statement for all of them (INSERT … ON CONFLICT DO NOTHING RETURNING), one for their
+    `declared` events, and a look-up only for keys that already existed: declares run before
+    Slack's ack, several in one transaction under a burst, and each round trip counts."""
+    if not new:
+        return []
+    firsts: dict[str, NewIncident] = {}
+    for n in new:
+        firsts.setdefault(n.idempotency_key, n)  # a second copy is a retry: the first counts
     insert = pg_insert if is_postgres(session) else sqlite_insert
-    statement = insert(Incident).values(
-        title=declaration.title,
-        what_happened=declaration.what_happened,
-        who_is_affected=declaration.who_is_affected,
-        proposed_fix=declaration.proposed_fix,
-        severity=declaration.severity,
-        everyone=declaration.everyone,
-        estimated_share=declaration.estimated_share,
-        state=State.DECLARED,
-        declarer_id=declarer_id,
-        supervisor_id=supervisor_id,
-        backup_supervisor_id=backup_supervisor_id,
-        origin_channel_id=origin_channel_id,
-        channel_id=channel_id,
-        declared_at=now,
-        updated_at=now,
-        idempotency_key=idempotency_key,
-    ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(Incident)
-    incident = (await session.execute(statement)).scalar_one_or_none()
-    if incident is None:  # Slack sent the same submission again (or two replicas raced)
-        existing = await by_idempotency_key(session, idempotency_key)
-        if existing is None:
-            raise LookupError(f"incident {idempotency_key!r} neither created nor found")
-        return existing, False
-    await record(session, incident.id, Event.DECLARED, actor_id=declarer_id, now=now,
-                 details={"severity": declaration.severity.value})
-    return incident, True
+    # Parameter lists, not multi-row VALUES: the statement compiles once, whatever the
+    # batch's size, and SQLAlchemy sends the rows in one round trip ("insertmanyvalues").
+    statement = insert(Incident).on_conflict_do_nothing(
+        index_elements=["idempotency_key"]).returning(Incident)
+    made = {i.idempotency_key: i for i in (await session.scalars(
+        statement, [_row(n, now) for n in firsts.values()])).all()}
+    if made:
+        await session.execute(insert(TimelineEvent), [
+            {"incident_id": i.id, "at": now, "actor_id": i.declarer_id, "kind": Event.DECLARED,
+             "details": {"severity": i.severity.value}} for i in made.values()])
+    missing = [key for key in firsts if key not in made]
+    existing = {} if not missing else {i.idempotency_key: i for i in (await session.scalars(
+        select(Incident).where(Incident.idempotency_key.in_(missing)))).all()}
+    found, seen = {**existing, **made}, set()
+    results: list[tuple[Incident, bool]] = []
+    for key in (n.idempotency_key for n in new):
+        if key not in found:
+            raise LookupError(f"incident {key!r} neither created nor found")
+        results.append((found[key], key in made and key not in seen))  # a second copy: a retry
+        seen.add(key)
+    return results
+
+
+def _row(new: NewIncident, now: datetime) -> dict[str, Any]:
+    declaration = new.declaration
+    return {
+        "title": declaration.title, "what_happened": declaration.what_happened,
+        "who_is_affected": declaration.who_is_affected,
+        "proposed_fix": declaration.proposed_fix, "severity": declaration.severity,
+        "everyone": declaration.everyone, "estimated_share": declaration.estimated_share,
+        "state": State.DECLARED, "declarer_id": new.declarer_id,
+        "supervisor_id": new.supervisor_id, "backup_supervisor_id": new.backup_supervisor_id,
+        "origin_channel_id": new.origin_channel_id, "channel_id": new.channel_id,
+        "declared_at": now, "updated_at": now, "idempotency_key": new.idempotency_key,
+    }
 
 
 async def lock_for_change(session: AsyncSession, incident_id: int) -> None:

@@ -38,18 +38,40 @@ class ClaimedJob:
     attempts: int  # including this one
 
 
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    kind: JobKind
+    key: str | int
+    after: int | None = None  # the job that must finish first
+    run_after: datetime | None = None
+
+
 async def add(
     session: AsyncSession, kind: JobKind, key: str | int, *, now: datetime,
     after: int | None = None, run_after: datetime | None = None,
 ) -> int | None:
     """Add a job; its id, or None when the same (kind, key) is already waiting."""
+    return (await add_all(session, [NewJob(kind, key, after, run_after)], now=now))[0]
+
+
+async def add_all(session: AsyncSession, new: Sequence[NewJob], *, now: datetime
+                  ) -> list[int | None]:
+    """Several jobs in one statement; each one's id, or None where the same (kind, key) is
+    already waiting (or comes earlier in `new`), in order."""
+    if not new:
+        return []
+    rows: dict[tuple[str, str], dict[str, object]] = {}
+    for n in new:  # the first of two alike is the one kept
+        rows.setdefault((n.kind, str(n.key)), {
+            "kind": n.kind, "key": str(n.key), "priority": n.kind.priority, "status": PENDING,
+            "after_id": n.after, "run_after": n.run_after or now, "attempts": 0,
+            "created_at": now})
     insert = pg_insert if is_postgres(session) else sqlite_insert
-    statement = insert(Job).values(
-        kind=kind, key=str(key), priority=kind.priority, status=PENDING, after_id=after,
-        run_after=run_after or now, attempts=0, created_at=now,
-    ).on_conflict_do_nothing(index_elements=["kind", "key"], index_where=_FRESH
-                             ).returning(Job.id)
-    return (await session.execute(statement)).scalar_one_or_none()
+    statement = insert(Job).on_conflict_do_nothing(
+        index_elements=["kind", "key"], index_where=_FRESH).returning(Job.id, Job.kind, Job.key)
+    ids = {(kind, key): id_ for id_, kind, key in (
+        await session.execute(statement, list(rows.values()))).all()}
+    return [ids.pop((n.kind, str(n.key)), None) for n in new]
 
 
 def _claimable(now: datetime, owner: str) -> ColumnElement[bool]:

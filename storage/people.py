@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import delete, func, or_, select
@@ -13,6 +13,14 @@ from storage.models import OncallEntry, OncallOverride, Person
 
 async def supervisor_of(session: AsyncSession, user_id: str) -> Person | None:
     return await session.get(Person, user_id)
+
+
+async def supervisors_of(session: AsyncSession, user_ids: Collection[str]) -> dict[str, Person]:
+    """Who each of these people answers to, by user id, for those on record (one query)."""
+    if not user_ids:
+        return {}
+    result = await session.scalars(select(Person).where(Person.user_id.in_(list(user_ids))))
+    return {person.user_id: person for person in result.all()}
 
 
 async def is_supervisor(session: AsyncSession, user_id: str) -> bool:

@@ -52,11 +52,10 @@ async def schedule_all(session: AsyncSession, timers: Sequence[Due]) -> None:
     if not timers:
         return
     insert = pg_insert if is_postgres(session) else sqlite_insert
-    statement = insert(Timer).values([
+    statement = insert(Timer).on_conflict_do_nothing(index_elements=["kind", "key"])
+    await session.execute(statement, [  # a parameter list: compiled once for any number
         {"kind": t.kind, "key": t.key, "due_at": t.due_at, "incident_id": t.incident_id,
-         "status": PENDING, "attempts": 0, "late": False} for t in timers
-    ]).on_conflict_do_nothing(index_elements=["kind", "key"])
-    await session.execute(statement)
+         "status": PENDING, "attempts": 0, "late": False} for t in timers])
 
 
 async def cancel(session: AsyncSession, *, kind: str, key: str, now: datetime) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,6 +18,10 @@ from bot.inflight import InFlight
 from bot.services.ports import Reviewer, SlackPort
 from integrations.helpdesk.base import Helpdesk
 from integrations.statuspage.base import StatusPage
+
+if TYPE_CHECKING:
+    from bot.services.group_commit import GroupCommit
+    from bot.services.incidents import Declared, Declaring
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,3 +95,6 @@ class Deps:
     # Wakes the runtime's background workers after a use case committed a job (storage.jobs).
     wake_jobs: Callable[[], None] = lambda: None
     report_cache: ReportCache = field(default_factory=ReportCache)
+    # Declares that arrive together share one transaction (set by the runtime; None: each
+    # its own).
+    declares: GroupCommit[Declaring, Declared] | None = None

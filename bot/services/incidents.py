@@ -4,7 +4,9 @@ card itself, which every later step refreshes."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.domain.declaration import Declaration
 from bot.domain.escalation import escalation_deadline
@@ -18,6 +20,7 @@ from bot.services.ports import SlackDeliveryError
 from integrations.helpdesk.base import Scope
 from storage import chases, customers, db, incidents, jobs, outbox, people, remedies, timers
 from storage import records as to_record
+from storage.models import Incident, Person
 
 log = logging.getLogger(__name__)
 
@@ -29,62 +32,86 @@ class Declared:
     lookup_id: int | None  # the customer look-up that follows the card, if a scope was given
 
 
-async def declare(
-    deps: Deps,
-    declaration: Declaration,
-    *,
-    declarer_id: str,
-    origin_channel_id: str | None,
-    idempotency_key: str,
-    scope: tuple[str, Scope] | None = None,
-    customer_file: tuple[str, str] | None = None,
-) -> Declared:
-    """Before the ack, one transaction: the incident, its timers, the look-up request, and
-    the jobs that follow (the card and supervisor, then the look-up). Nothing is sent
-    here: background workers run `announce` and the look-up, even after a crash."""
+@dataclass(frozen=True, slots=True)
+class Declaring:
+    """A declare form, submitted and valid."""
+
+    declaration: Declaration
+    declarer_id: str
+    origin_channel_id: str | None
+    idempotency_key: str
+    scope: tuple[str, Scope] | None = None  # (helpdesk, scope): look the customers up
+    customer_file: tuple[str, str] | None = None  # (helpdesk, Slack file id): import them
+
+
+async def declare(deps: Deps, declaring: Declaring) -> Declared:
+    """Saved before the ack, with the work that follows, in one transaction shared with the
+    declares that arrive at the same moment (`deps.declares`, a group commit)."""
+    if deps.declares is None:
+        return (await declare_all(deps, [declaring]))[0]
+    return await deps.declares.submit(declaring)
+
+
+async def declare_all(deps: Deps, batch: Sequence[Declaring]) -> list[Declared]:
+    """One transaction: the incidents, their timers, the look-up requests, and the jobs
+    that follow (the card and supervisor, then the look-up or file import). Nothing is
+    sent here: background workers run `announce` and the rest, even after a crash. A
+    statement per table, not per declare: this runs before Slack's ack."""
     now = deps.clock.now()
-    lookup_id = announcing = None
     async with deps.sessions() as session, session.begin():
         await db.begin_writing(session)  # the reads below decide the writes: one lock, inline
-        person = await people.supervisor_of(session, declarer_id)
-        supervisor = person.supervisor_id if person else None
-        incident, created = await incidents.create(
-            session,
-            declaration=declaration,
-            declarer_id=declarer_id,
-            supervisor_id=supervisor,
-            backup_supervisor_id=person.backup_supervisor_id if person else None,
-            origin_channel_id=origin_channel_id,
-            channel_id=deps.options.incident_channel or origin_channel_id,
-            idempotency_key=idempotency_key,
-            now=now,
-        )
-        if created:
-            due = first_contact.timers_for(incident)
-            if supervisor:
-                due.append(timers.Due(ESCALATION_TIMER, str(incident.id), escalation_deadline(
-                    now, deps.options.escalation_timeout), incident.id))
-            await timers.schedule_all(session, due)
-            announcing = await jobs.add(session, JobKind.ANNOUNCE, incident.id, now=now)
-        if created and scope and scope[0] in deps.helpdesks:
-            helpdesk, found_by = scope
-            lookup = await customers.start_lookup(
-                session, incident_id=incident.id, helpdesk=helpdesk,
-                scope_kind=found_by.kind.value, scope_value=found_by.value,
-                requested_by=declarer_id, now=now)
-            lookup_id = lookup.id
-            # Its progress goes in the card's thread: it runs once the card is posted.
-            await jobs.add(session, JobKind.LOOKUP, lookup.id, now=now, after=announcing)
-        if created and customer_file:
-            # Its report goes in the card's thread too: after the card.
-            await jobs.add(session, JobKind.IMPORT, FileImport(
-                incident.id, customer_file[0], customer_file[1], declarer_id).job_key,
-                now=now, after=announcing)
-        record = to_record.incident(incident)
-    if created:
+        bosses = await people.supervisors_of(session, {d.declarer_id for d in batch})
+        made = await incidents.create_all(session, [
+            _new_incident(deps, d, bosses.get(d.declarer_id)) for d in batch], now=now)
+        new = [(d, incident) for d, (incident, created) in zip(batch, made, strict=True)
+               if created]
+        await timers.schedule_all(session, [t for _, i in new for t in _timers(deps, i, now)])
+        announcing = await jobs.add_all(
+            session, [jobs.NewJob(JobKind.ANNOUNCE, i.id) for _, i in new], now=now)
+        lookups = await customers.start_lookups(session, [customers.NewLookup(
+            i.id, d.scope[0], d.scope[1].kind.value, d.scope[1].value, d.declarer_id)
+            for d, i in new if d.scope and d.scope[0] in deps.helpdesks], now=now)
+        # Their progress goes in the card's thread: they run once the card is posted.
+        await jobs.add_all(session, [
+            job for (d, i), card in zip(new, announcing, strict=True)
+            for job in _after_card(d, i.id, lookups.get(i.id), card)], now=now)
+        declared = [Declared(to_record.incident(incident), created,
+                             lookups.get(incident.id) if created else None)
+                    for incident, created in made]
+    if new:
         deps.wake_jobs()
-    log.info("incident %s declared (new=%s)", record.id, created)
-    return Declared(record, created, lookup_id)
+    for one in declared:
+        log.info("incident %s declared (new=%s)", one.incident.id, one.created)
+    return declared
+
+
+def _new_incident(deps: Deps, declaring: Declaring, boss: Person | None
+                  ) -> incidents.NewIncident:
+    return incidents.NewIncident(
+        declaring.declaration, declaring.declarer_id,
+        boss.supervisor_id if boss else None, boss.backup_supervisor_id if boss else None,
+        declaring.origin_channel_id, deps.options.incident_channel or declaring.origin_channel_id,
+        declaring.idempotency_key)
+
+
+def _timers(deps: Deps, incident: Incident, now: datetime) -> list[timers.Due]:
+    due = first_contact.timers_for(incident)
+    if incident.supervisor_id:
+        due.append(timers.Due(ESCALATION_TIMER, str(incident.id), escalation_deadline(
+            now, deps.options.escalation_timeout), incident.id))
+    return due
+
+
+def _after_card(declaring: Declaring, incident_id: int, lookup_id: int | None,
+                card: int | None) -> list[jobs.NewJob]:
+    after: list[jobs.NewJob] = []
+    if lookup_id is not None:
+        after.append(jobs.NewJob(JobKind.LOOKUP, lookup_id, after=card))
+    if declaring.customer_file:
+        helpdesk, file_id = declaring.customer_file
+        after.append(jobs.NewJob(JobKind.IMPORT, FileImport(
+            incident_id, helpdesk, file_id, declaring.declarer_id).job_key, after=card))
+    return after
 
 
 async def announce(deps: Deps, incident_id: int) -> None:

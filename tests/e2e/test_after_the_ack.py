@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 
+from sqlalchemy import select
+
 from bot.clock import FakeClock
 from bot.domain.records import JobKind
 from bot.slack.ids import CallbackId
 from storage import jobs
+from storage.models import Incident
 from tests.e2e.flows import DECLARER, ORIGIN, SUPERVISOR, declaration_values, set_supervisor
 from tests.standins.slack_api import SlackStandIn
 from tests.support.bot import INCIDENT_CHANNEL, RunningBot, start_bot
@@ -27,10 +30,11 @@ def _asked_to_acknowledge(slack: SlackStandIn) -> list[object]:
         c.params)]
 
 
-async def _submit(bot: RunningBot, view_id: str, title: str = "Invoices sent twice") -> None:
+async def _submit(bot: RunningBot, view_id: str, title: str = "Invoices sent twice",
+                  retry_num: int | None = None) -> None:
     response = await bot.sender.view_submission(
         DECLARER, CallbackId.DECLARE.value, declaration_values(title=title),
-        private_metadata=json.dumps({"channel": ORIGIN}), view_id=view_id)
+        private_metadata=json.dumps({"channel": ORIGIN}), view_id=view_id, retry_num=retry_num)
     assert response.status_code == 200, response.text
 
 
@@ -85,3 +89,20 @@ async def test_a_burst_of_declarations_all_get_their_cards_and_dms(
     assert sorted(int(text.split("#", 1)[1].split(" ", 1)[0]) for text in cards) == list(
         range(1, burst + 1))
     assert len(_asked_to_acknowledge(slack)) == burst
+
+
+async def test_slack_retries_inside_a_burst_make_one_incident_each(
+    bot: RunningBot, slack: SlackStandIn
+) -> None:
+    """Declares that arrive together share one transaction (the group commit); Slack's retry
+    of a submission, arriving in the same moment as the submission itself, is still the
+    same incident: 10 submissions each sent twice at once make 10 incidents and 10 cards."""
+    await set_supervisor(bot)
+    await asyncio.gather(*(_submit(bot, f"V0TWICE{n}", title=f"Twice {n}", retry_num=retry)
+                           for n in range(10) for retry in (None, 1)))
+    await eventually(lambda: len(_cards(slack)) >= 10, within=30, what="every card")
+    await eventually(lambda: _done(bot), within=30, what="no job left")
+    async with bot.runtime.deps.sessions() as session:
+        titles = sorted((await session.scalars(select(Incident.title))).all())
+    assert titles == sorted(f"Twice {n}" for n in range(10))
+    assert len(_cards(slack)) == 10 and len(_asked_to_acknowledge(slack)) == 10

@@ -42,14 +42,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
         metadata = json.loads(view.get("private_metadata") or "{}")
         # Saved before the ack, in one transaction with the work that follows (background
         # jobs: card, supervisor, look-up): a crash after this line loses nothing.
-        await incidents.declare(
-            deps, declaration,
+        await incidents.declare(deps, incidents.Declaring(
+            declaration,
             declarer_id=body["user"]["id"],
             origin_channel_id=metadata.get("channel"),
             idempotency_key=f"view:{view['id']}",
             scope=scope,
             customer_file=(import_helpdesk, files[0]) if files and import_helpdesk else None,
-        )
+        ))
         await ack()
 
     app.view(CallbackId.DECLARE.value)(deps.in_flight.track(on_declare))
