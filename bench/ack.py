@@ -179,7 +179,7 @@ async def serve_amends(config: dict[str, Any]) -> dict[str, Any]:
 
     lag = asyncio.create_task(_loop_lag(inside["loop lag"]))
     if os.environ.get("BENCH_STALL_DUMP"):
-        _watch_for_stalls()
+        _watch_for_stalls(float(os.environ.get("BENCH_STALL_SECONDS", "2")))
     await _serve(_timed_asgi(create_asgi_app(make_runtime), server_s))
     lag.cancel()
     return {"server": server_s, "inside": inside}
@@ -199,7 +199,7 @@ async def _loop_lag(lags: list[float], every: float = 0.01) -> None:
 
 def _watch_for_stalls(limit: float = 2.0) -> None:
     """BENCH_STALL_DUMP=<file>: the loop thread's stack, appended to the file whenever the
-    loop has not turned for 2 s (what blocked it)."""
+    loop has not turned for BENCH_STALL_SECONDS (2 s): what blocked it."""
     import threading
     import traceback
 
@@ -207,7 +207,7 @@ def _watch_for_stalls(limit: float = 2.0) -> None:
 
     def watch() -> None:
         while True:
-            time.sleep(0.5)
+            time.sleep(limit / 4)
             if time.monotonic() - _last_tick[0] > limit and main is not None:
                 frame = sys._current_frames().get(main)
                 with open(os.environ["BENCH_STALL_DUMP"], "a") as out:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -70,6 +71,7 @@ class Runtime:
     app: AsyncApp
     chase_poller: ChasePoller
     metrics: Metrics = field(default_factory=Metrics)
+    slack_session: aiohttp.ClientSession | None = None  # the Web API client's connections
 
     @classmethod
     async def create(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
@@ -82,7 +84,9 @@ class Runtime:
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
         secret = (settings.slack_signing_secret.get_secret_value()
                   if settings.slack_signing_secret else "")
-        client = make_client(token, settings.slack_api_url)
+        # One connection pool to Slack for the process (closed in `close`).
+        slack_session = aiohttp.ClientSession()
+        client = make_client(token, settings.slack_api_url, slack_session)
         helpdesks = build_helpdesks(
             settings.zendesk_url, settings.zendesk_email, settings.zendesk_api_token,
             settings.freshdesk_url, settings.freshdesk_api_key,
@@ -205,7 +209,7 @@ class Runtime:
         app.use(metrics.bolt_middleware())
         app.use(pressure.bolt_middleware())
         return cls(settings, engine, background_engine, deps, job_runner, runner, delivery,
-                   scheduler, app, chase_poller, metrics)
+                   scheduler, app, chase_poller, metrics, slack_session)
 
     async def start(self, *, migrate_first: bool = True, schedule: bool = True) -> None:
         if migrate_first:
@@ -232,6 +236,8 @@ class Runtime:
             await self.deps.reviewer.aclose()
         await self.engine.dispose()
         await self.background_engine.dispose()
+        if self.slack_session is not None:
+            await self.slack_session.close()
 
 
 def _per_incident(

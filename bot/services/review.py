@@ -62,10 +62,9 @@ class ReviewDraft:
 
 async def repeats(session: AsyncSession, incident: IncidentRecord, category: str | None,
                   now: datetime) -> RepeatCheck:
-    earlier = await closing.earlier_incidents(session, since=now - policy.REPEAT_WINDOW,
-                                              exclude=incident.id)
-    candidates = [policy.Candidate(i.id, i.title, i.category, i.declared_at) for i in earlier]
-    titles = {i.id: i.title for i in earlier}
+    candidates = await closing.earlier_incidents(session, since=now - policy.REPEAT_WINDOW,
+                                                 exclude=incident.id)
+    titles = {c.incident_id: c.title for c in candidates}
     rows = await closing.actions_for_incidents(session, [c.incident_id for c in candidates])
     return policy.find_repeats(
         title=incident.title, category=category, now=now, candidates=candidates,

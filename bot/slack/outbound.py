@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import aiohttp
 import httpx
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -37,10 +38,14 @@ from bot.slack.render import render_message, render_view
 
 log = logging.getLogger(__name__)
 
-def make_client(token: str, base_url: str) -> AsyncWebClient:
+def make_client(token: str, base_url: str,
+                session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """The Web API client. Give it the runtime's `session`: without one, slack_sdk opens a
+    new aiohttp session, and so a new connection (DNS, TCP and TLS), for every call."""
     return AsyncWebClient(
         token=token,
         base_url=base_url,
+        session=session,
         timeout=10,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),

@@ -55,6 +55,9 @@ async def test_bolt_does_not_warn_that_the_token_is_unused(
                              database_url=f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
     runtime = await Runtime.create(settings)
     await runtime.engine.dispose()
+    await runtime.background_engine.dispose()
+    if runtime.slack_session is not None:
+        await runtime.slack_session.close()
     assert not [r for r in caplog.records if "will be unused" in r.getMessage()]
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
