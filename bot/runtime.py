@@ -27,6 +27,7 @@ from bot.services import (
     acknowledgement,
     calls,
     chases,
+    commands,
     customer_import,
     customers,
     delivery_flow,
@@ -139,7 +140,8 @@ class Runtime:
             wake_jobs=lambda: _call_all(job_wakers),
         )
         # Declares that arrive together share one transaction (a group commit).
-        deps = replace(deps, declares=GroupCommit(partial(incidents.declare_all, deps)))
+        deps = replace(deps, declares=GroupCommit(partial(incidents.declare_all, deps)),
+                       open_pages=GroupCommit(partial(commands.read_open_pages, deps)))
         # Listeners use `deps`; everything that runs after the ack uses `background`, whose
         # connections come from the background pool.
         background = replace(deps, sessions=make_sessionmaker(background_engine))

@@ -3,6 +3,7 @@ returning a notice (the listener renders it as the ephemeral answer)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Sequence
 from datetime import timedelta
 
 from bot.domain import commands
@@ -21,10 +22,30 @@ from bot.domain.notices.replies import (
     TeamReply,
     TimelineEntry,
 )
+from bot.domain.records import IncidentRecord
 from bot.services import oncall
 from bot.services.context import Deps
 from storage import customers, incidents, people, remedies
 from storage import records as to_record
+
+OpenPage = tuple[tuple[IncidentRecord, ...], int]  # one page of open incidents, and how many
+
+
+async def read_open_pages(deps: Deps, pages: Sequence[int]) -> list[OpenPage]:
+    """These pages of `/amends list`, each read once, in one session. Through
+    `deps.open_pages` (bot/services/group_commit.py), everyone who asks while a read is
+    under way shares the next one: a hundred people listing at once cost a few reads,
+    not a hundred, and each answer was read after its question was asked."""
+    read: dict[int, OpenPage] = {}
+    async with deps.sessions() as session:
+        for page in sorted(set(pages)):
+            rows, total = await incidents.open_page(session, page, LIST_PAGE_SIZE)
+            read[page] = (tuple(to_record.incident(r) for r in rows), total)
+    return [read[page] for page in pages]
+
+
+async def _only(answers: Awaitable[list[OpenPage]]) -> OpenPage:
+    return (await answers)[0]
 
 
 def declare_form(deps: Deps, title: str, channel_id: str | None) -> DeclareForm:
@@ -38,10 +59,9 @@ async def answer(deps: Deps, parsed: commands.Command, user_id: str) -> Notice:
         case commands.Help(unknown=unknown):
             return HelpReply(name, unknown)
         case commands.ListOpen(page=page):
-            async with deps.sessions() as session:
-                rows, total = await incidents.open_page(session, page, LIST_PAGE_SIZE)
-            return OpenList(tuple(to_record.incident(r) for r in rows), now, page=page,
-                            total=total, command=name)
+            found, total = await (deps.open_pages.submit(page) if deps.open_pages
+                                  else _only(read_open_pages(deps, [page])))
+            return OpenList(found, now, page=page, total=total, command=name)
         case commands.Status(incident_id=incident_id):
             async with deps.sessions() as session:
                 row = await incidents.get(session, incident_id)

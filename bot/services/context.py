@@ -20,6 +20,7 @@ from integrations.helpdesk.base import Helpdesk
 from integrations.statuspage.base import StatusPage
 
 if TYPE_CHECKING:
+    from bot.services.commands import OpenPage
     from bot.services.group_commit import GroupCommit
     from bot.services.incidents import Declared, Declaring
 
@@ -98,3 +99,5 @@ class Deps:
     # Declares that arrive together share one transaction (set by the runtime; None: each
     # its own).
     declares: GroupCommit[Declaring, Declared] | None = None
+    # `/amends list` pages asked for at the same moment share one read (set by the runtime).
+    open_pages: GroupCommit[int, OpenPage] | None = None

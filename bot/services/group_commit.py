@@ -1,13 +1,18 @@
 """Group commit: requests that arrive together share one transaction.
 
+Used for declares (one write for a burst of them) and for `/amends list` (one read for
+everyone asking at the same moment).
+
 Under a burst, each declare's own transaction is a handful of round trips to the database
 and a commit, and every round trip waits for a turn of a busy event loop. Here callers hand
 their item in and wait; one writer takes everything waiting, writes it in one transaction
 and answers each caller. While a batch is being written the next one gathers, so there is
 no timer: a lone request goes at once, and the busier it gets, the bigger the batches.
 
-One bad item must not fail the others: if a batch fails, its items are written again one
-by one, so only the item that fails again gets the error.
+Every batch is written (or read) after all of its items arrived, so no caller is answered
+from a transaction that began before it asked. One bad item must not fail the others: if a
+batch fails, its items are written again one by one, so only the item that fails again
+gets the error.
 """
 
 from __future__ import annotations
@@ -26,6 +31,11 @@ class GroupCommit(Generic[T, R]):
         self._most = most  # a bound on one transaction's size (and its statements' length)
         self._waiting: list[tuple[T, asyncio.Future[R]]] = []
         self._writer: asyncio.Task[None] | None = None
+
+    @property
+    def waiting(self) -> int:
+        """Items waiting for the next batch (not those being written now)."""
+        return len(self._waiting)
 
     async def submit(self, item: T) -> R:
         """`item` written (with whatever else is waiting); `write`'s answer for it."""

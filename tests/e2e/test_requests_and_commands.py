@@ -225,3 +225,41 @@ async def test_an_answer_that_is_not_ready_at_once_comes_after_the_ack(
                                what="the list after the ack")
     assert "No open incidents" in later.params["text"]
     assert later.params["response_type"] == "ephemeral"
+
+
+async def test_lists_asked_at_the_same_moment_share_reads_made_after_they_were_asked(
+    bot: RunningBot, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """30 `/amends list` at once while a read is under way: they are answered by one more
+    read per page, not 30; and that read began after they asked, so an incident declared
+    while the first read was running is in their answers."""
+    from storage import incidents as stored
+
+    first_read_started, release = asyncio.Event(), asyncio.Event()
+    reads: list[int] = []
+    real = stored.open_page
+
+    async def counted(session: Any, page: int, per_page: int) -> Any:
+        reads.append(page)
+        if len(reads) == 1:
+            first_read_started.set()
+            await release.wait()
+        return await real(session, page, per_page)
+
+    monkeypatch.setattr(stored, "open_page", counted)
+    first = asyncio.create_task(bot.sender.slash_command(text="list", user_id=DECLARER))
+    await first_read_started.wait()
+    await set_supervisor(bot)
+    await declare(bot, slack, title="Declared during the first read")
+    later = [asyncio.create_task(bot.sender.slash_command(
+        text="list" if n % 3 else "list 2", user_id=DECLARER)) for n in range(30)]
+    pages = bot.runtime.deps.open_pages
+    assert pages is not None
+    await eventually(lambda: pages.waiting == 30, what="the 30 lists waiting for the next read")
+    release.set()
+    answers = [(await task).json() for task in later]
+    await first
+    assert sorted(reads) == [1, 1, 2]
+    page_one = [a for n, a in enumerate(answers) if n % 3]
+    assert len(page_one) == 20 and all(
+        "Declared during the first read" in str(a["blocks"]) for a in page_one)

@@ -72,8 +72,8 @@ def open_list(notice: OpenList) -> Reply:
     pages = max(1, -(-total // per_page))
     if not incidents:
         if total:
-            return plain_reply(f"There are {pages} page{'s' if pages != 1 else ''} of open "
-                               f"incidents; try `{command} list {pages}`.")
+            many = f"are {pages} pages" if pages != 1 else "is 1 page"
+            return plain_reply(f"There {many} of open incidents; try `{command} list {pages}`.")
         return plain_reply(":sunny: No open incidents.")
     first = (page - 1) * per_page + 1
     head = f"*{total} open incident{'s' if total != 1 else ''}*"
