@@ -13,7 +13,8 @@ Processes, all on 127.0.0.1 (ports chosen by the OS):
   for the declarer and `--requests × levels` incidents waiting for acknowledgement;
 - bare: a Bolt AsyncApp with the same signing secret, served by the same Starlette
   adapter under uvicorn, whose listeners only call `ack()`;
-- this process: signed Slack requests (tests/support/slack_signing.py) and the clock.
+- this process: signed Slack requests (tests/support/slack_signing.py's payloads, sent
+  through aiohttp: see `kind_sender`) and the clock.
 
 For each kind of request (`/amends list`, `/amends help`, an Acknowledge click, a
 declare form submitted with a Zendesk tag to look up) and each concurrency level, the
@@ -33,7 +34,13 @@ that took is printed. The look-ups wait 2 s per helpdesk request, so they drain 
 Where the time goes for declare is measured inside the amends process: the server's
 time per request (ASGI in to response start), and within it the one transaction before
 the ack (`services.incidents.declare`: the incident, its timers, the look-up request and
-the jobs that follow).
+the jobs that follow, shared by the declares that arrive together); and how late the
+event loop answers a 10 ms sleep (its lag, and stalls over 100 ms). The load generator's
+own loop lag is printed too: if it stalls, the figures measure it, not the apps.
+
+`--one-by-one` gives each declare its own transaction (no group commit): the before.
+BENCH_STALL_DUMP=<file> writes the amends loop's stack whenever it stalls (see
+`_watch_for_stalls`).
 """
 
 from __future__ import annotations
@@ -48,7 +55,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -414,21 +421,26 @@ class Target:
 class Sample:
     latencies: list[float] = field(default_factory=list)
     late: int = 0  # not answered within 3 s, or not answered 200 at all
+    failed: Counter[str] = field(default_factory=Counter)  # what came instead of a 200
 
-    def add(self, seconds: float, ok: bool) -> None:
+    def add(self, seconds: float, ok: bool, failure: str = "") -> None:
         self.latencies.append(seconds)
         if not ok or seconds > SLACK_LIMIT:
             self.late += 1
+        if failure:
+            self.failed[failure] += 1
 
 
 async def timed(target: Target, kind: str, sample: Sample) -> None:
     started = time.perf_counter()
+    failure = ""
     try:
         response = await target.send(kind)
-        ok = response.status_code == 200
-    except (OSError, TimeoutError, aiohttp.ClientError):
-        ok = False
-    sample.add(time.perf_counter() - started, ok)
+        if response.status_code != 200:
+            failure = f"HTTP {response.status_code}: {response.text[:80]}"
+    except (OSError, TimeoutError, aiohttp.ClientError) as error:
+        failure = type(error).__name__
+    sample.add(time.perf_counter() - started, not failure, failure)
 
 
 async def closed_loop(target: Target, kind: str, requests: int, concurrency: int,
@@ -613,6 +625,9 @@ def report(args: argparse.Namespace, backend: str, levels: list[int],
                      f"{bare.late}/{len(bare.latencies)}"])
     _table(["request", "concurrent", "amends p50/p95/p99 ms", "bare Bolt p50/p95/p99 ms",
             "p99 ÷ bare", "amends late", "bare late"], rows)
+    for (kind, level, name), sample in table.items():
+        for failure, count in sample.failed.items():
+            print(f"  {name} {kind} x{level}: {count} × {failure}")
     print()
     rows = []
     best = None
@@ -624,6 +639,10 @@ def report(args: argparse.Namespace, backend: str, levels: list[int],
                      f"{amends.late}/{len(amends.latencies)}", "yes" if ok else "NO"])
     _table(["declares/s", "amends p50/p99 ms", "bare p50/p99 ms", "amends late",
             "p99 < 1 s"], rows)
+    for rate, amends, bare in steps:
+        for name, sample in (("amends", amends), ("bare", bare)):
+            for failure, count in sample.failed.items():
+                print(f"  {name} at {rate:g}/s: {count} × {failure}")
     failed = bool(steps) and best != steps[-1][0]
     print(f"\nHighest declare rate with p99 under 1 s: "
           f"{'none' if best is None else f'{best:g}/s'} (steps of {args.step_seconds:g} s"
@@ -652,8 +671,9 @@ def report(args: argparse.Namespace, backend: str, levels: list[int],
         print(f"\nEvent loop stalls over 100 ms: {len(stalls)}, "
               f"{sum(stalls):.1f} s in all, the longest {max(stalls, default=0) * 1000:.0f} ms.")
     logged = results.get("amends log", [])
-    print(f"\namends logged {len(logged)} warnings and errors"
-          + (f"; the first: {logged[0][:160]}" if logged else "."))
+    print(f"\namends logged {len(logged)} warnings and errors" + (":" if logged else "."))
+    for line, count in Counter(line[:160] for line in logged).most_common(5):
+        print(f"  {count} × {line}")
     if drains:
         print("\nWork after the acks, drained before the next phase (jobs left = still "
               "unfinished when the wait ended):")
