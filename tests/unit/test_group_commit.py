@@ -111,3 +111,11 @@ async def test_callers_waiting_when_the_writer_is_cancelled_mid_write_are_not_le
     commit._writer.cancel()
     results = await asyncio.gather(first, second, return_exceptions=True)
     assert all(isinstance(r, asyncio.CancelledError) for r in results)
+
+
+async def test_a_caller_arriving_as_the_writer_finishes_is_still_written() -> None:
+    writes = Writes()
+    commit = GroupCommit(writes.write)
+    assert await commit.submit(1) == "saved 1"
+    # The writer is done, but its done-callback may not have run yet: not a reason to wait.
+    assert await asyncio.wait_for(commit.submit(2), 5) == "saved 2"
