@@ -3,7 +3,7 @@ returning a notice (the listener renders it as the ephemeral answer)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 
 from bot.domain import commands
@@ -44,10 +44,6 @@ async def read_open_pages(deps: Deps, pages: Sequence[int]) -> list[OpenPage]:
     return [read[page] for page in pages]
 
 
-async def _only(answers: Awaitable[list[OpenPage]]) -> OpenPage:
-    return (await answers)[0]
-
-
 def declare_form(deps: Deps, title: str, channel_id: str | None) -> DeclareForm:
     return DeclareForm(title, channel_id, tuple(sorted(deps.helpdesks)))
 
@@ -59,8 +55,10 @@ async def answer(deps: Deps, parsed: commands.Command, user_id: str) -> Notice:
         case commands.Help(unknown=unknown):
             return HelpReply(name, unknown)
         case commands.ListOpen(page=page):
-            found, total = await (deps.open_pages.submit(page) if deps.open_pages
-                                  else _only(read_open_pages(deps, [page])))
+            if deps.open_pages is None:
+                [(found, total)] = await read_open_pages(deps, [page])
+            else:
+                found, total = await deps.open_pages.submit(page)
             return OpenList(found, now, page=page, total=total, command=name)
         case commands.Status(incident_id=incident_id):
             async with deps.sessions() as session:

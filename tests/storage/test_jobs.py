@@ -225,14 +225,7 @@ async def test_requests_answered_wake_the_lanes_but_an_empty_table_is_not_asked_
     added since a claim came back short, they do not claim again until the next poll
     (a burst of requests used to cost a write transaction per lane per lull)."""
 
-    claims: list[int] = []
-    original = jobs.claim
-
-    async def counted(*args: object, **kwargs: object) -> list[jobs.ClaimedJob]:
-        claims.append(1)
-        return await original(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(jobs, "claim", counted)
+    claims = _count_claims(monkeypatch)
     runner = _idle_runner(engine)
     runner.start()
     try:
@@ -254,17 +247,8 @@ async def test_work_added_while_a_claim_is_under_way_is_claimed_next(
     """A use case wakes the lanes while their claim is still running (and comes back
     empty): the lane claims again at once instead of waiting for the next poll."""
 
-    claims: list[int] = []
     first_may_end = asyncio.Event()
-    original = jobs.claim
-
-    async def held_first(*args: object, **kwargs: object) -> list[jobs.ClaimedJob]:
-        claims.append(1)
-        if len(claims) == 1:
-            await first_may_end.wait()
-        return await original(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(jobs, "claim", held_first)
+    claims = _count_claims(monkeypatch, first_may_end)
     runner = _idle_runner(engine)
     runner.start()
     try:
@@ -284,3 +268,19 @@ def _idle_runner(engine: AsyncEngine) -> Any:
 
     return JobRunner(make_sessionmaker(engine), FakeClock(NOW), {},
                      [Lane("slack", frozenset({JobKind.ANNOUNCE}), 2)], poll_seconds=3600)
+
+
+def _count_claims(monkeypatch: pytest.MonkeyPatch,
+                  first_ends_on: asyncio.Event | None = None) -> list[int]:
+    """Every claim the lanes make, counted; the first held until `first_ends_on` is set."""
+    claims: list[int] = []
+    original = jobs.claim
+
+    async def counted(*args: object, **kwargs: object) -> list[jobs.ClaimedJob]:
+        claims.append(1)
+        if first_ends_on is not None and len(claims) == 1:
+            await first_ends_on.wait()
+        return await original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jobs, "claim", counted)
+    return claims
