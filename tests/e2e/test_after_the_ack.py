@@ -96,13 +96,33 @@ async def test_slack_retries_inside_a_burst_make_one_incident_each(
 ) -> None:
     """Declares that arrive together share one transaction (the group commit); Slack's retry
     of a submission, arriving in the same moment as the submission itself, is still the
-    same incident: 10 submissions each sent twice at once make 10 incidents and 10 cards."""
+    same incident: 10 submissions each sent twice at once make 10 incidents and 10 cards.
+    The titles are hostile: batched or not, they reach Slack escaped."""
     await set_supervisor(bot)
-    await asyncio.gather(*(_submit(bot, f"V0TWICE{n}", title=f"Twice {n}", retry_num=retry)
+    await asyncio.gather(*(_submit(bot, f"V0TWICE{n}", title=f"<!channel> Twice {n}",
+                                   retry_num=retry)
                            for n in range(10) for retry in (None, 1)))
     await eventually(lambda: len(_cards(slack)) >= 10, within=30, what="every card")
     await eventually(lambda: _done(bot), within=30, what="no job left")
     async with bot.runtime.deps.sessions() as session:
         titles = sorted((await session.scalars(select(Incident.title))).all())
-    assert titles == sorted(f"Twice {n}" for n in range(10))
+    assert titles == sorted(f"<!channel> Twice {n}" for n in range(10))
     assert len(_cards(slack)) == 10 and len(_asked_to_acknowledge(slack)) == 10
+    posted = [text for c in slack.calls_to("chat.postMessage") for text in _mrkdwn(c.params)]
+    assert any("Twice 3" in text for text in posted)
+    assert not [text for text in posted if "<!channel>" in text]  # &lt;!channel&gt;
+
+
+def _mrkdwn(message: object) -> list[str]:
+    """The texts Slack reads as mrkdwn (where <!channel> pings): a message's `text` and
+    every mrkdwn text object (plain_text shows < and > as they are)."""
+    found: list[str] = []
+    if isinstance(message, dict):
+        if isinstance(message.get("text"), str) and message.get("type") in (None, "mrkdwn"):
+            found.append(message["text"])
+        for value in message.values():
+            found += _mrkdwn(value)
+    elif isinstance(message, list):
+        for item in message:
+            found += _mrkdwn(item)
+    return found
