@@ -17,7 +17,6 @@ from datetime import datetime
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import Clock, SignatureVerifier
 from starlette.requests import Request
-from starlette.types import Message
 
 SLACK_MAX_BODY = 1024 * 1024  # Slack's payloads are a few KiB; a modal's state stays far below
 SLACK_TIMESTAMP = "x-slack-request-timestamp"
@@ -36,20 +35,6 @@ async def read_body(request: Request, limit: int) -> bytes | None:
             return None
         body.extend(chunk)
     return bytes(body)
-
-
-def replay(request: Request, body: bytes) -> Request:
-    """The same request with its body readable again (for a handler that reads it itself)."""
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await request.receive()
-
-    return Request(request.scope, receive)
 
 
 class _At(Clock):
@@ -82,18 +67,20 @@ def slack_signed(secret: str, headers: Mapping[str, str], body: bytes, *, now: d
     return SignatureVerifier(secret, clock=_At(now)).is_valid(text, timestamp, signature)
 
 
-def slack_payload_ok(body: bytes, headers: Mapping[str, str]) -> bool:
-    """True when Bolt can read this (signed) body: a form with a `payload` JSON object
-    (interactions), a slash command's form, or a JSON object (events)."""
+def slack_request(body: bytes, headers: Mapping[str, str],
+                  query: Mapping[str, str] | None = None) -> AsyncBoltRequest | None:
+    """The (signed) body as the request Bolt dispatches, or None when Bolt could not read
+    it: a form with a `payload` JSON object (interactions), a slash command's form, or a
+    JSON object (events). Parsed once, here, and handed to Bolt as it is."""
     try:
-        text = body.decode("utf-8")
-        # Bolt's own parsing, so what passes here is what Bolt will see.
-        data = AsyncBoltRequest(body=text, headers=dict(headers)).body
+        request = AsyncBoltRequest(body=body.decode("utf-8"), headers=dict(headers),
+                                   query=dict(query) if query else None)
     except Exception:  # noqa: BLE001 - whatever Bolt cannot parse is a bad request
-        return False
+        return None
+    data = request.body
     if not isinstance(data, dict) or not _shape_ok(data):
-        return False
-    return "ssl_check" in data or _fields_ok(data)
+        return None
+    return request if "ssl_check" in data or _fields_ok(data) else None
 
 
 # Top-level fields as Bolt (and our listeners) read them: Slack always sends them so, and

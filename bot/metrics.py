@@ -23,6 +23,9 @@ from typing import Any
 import httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -65,26 +68,12 @@ class Metrics:
 
     # -- hooks ------------------------------------------------------------------------
 
-    def bolt_middleware(self) -> Callable[..., Awaitable[Any]]:
+    def bolt_middleware(self) -> AsyncMiddleware:
         """A Bolt global middleware: counts acks and times them (both modes).
 
         With process_before_response=False, Bolt's `next()` returns once the listener
         acked, so the time around it is the ack latency Slack sees (±10 ms polling)."""
-
-        async def middleware(body: dict[str, Any], next_: Callable[[], Awaitable[Any]]) -> Any:
-            kind = request_kind(body)
-            token = logs.request_id.set(logs.request_id.get() or uuid.uuid4().hex[:12])
-            started = time.perf_counter()
-            try:
-                return await next_()
-            finally:
-                elapsed = time.perf_counter() - started
-                self.acks.labels(kind).inc()
-                self.ack_seconds.labels(kind).observe(elapsed)
-                log.info("slack %s acked in %.0f ms", kind, elapsed * 1000)
-                logs.request_id.reset(token)
-
-        return middleware
+        return _AckTimer(self)
 
     def watch_helpdesk(self, name: str, client: httpx.AsyncClient) -> None:
         """Count every answer of a helpdesk's HTTP client (httpx response hook)."""
@@ -133,6 +122,28 @@ class Metrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _AckTimer(AsyncMiddleware):
+    # A class, not a function: Bolt builds every injectable argument (two dozen of them)
+    # for each function middleware on each request, which was a tenth of the ack's CPU.
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    async def async_process(self, *, req: AsyncBoltRequest, resp: BoltResponse,
+                            next: Callable[[], Awaitable[BoltResponse]],  # noqa: A002 - Bolt's name
+                            ) -> BoltResponse:
+        kind = request_kind(req.body)
+        token = logs.request_id.set(logs.request_id.get() or uuid.uuid4().hex[:12])
+        started = time.perf_counter()
+        try:
+            return await next()
+        finally:
+            elapsed = time.perf_counter() - started
+            self.metrics.acks.labels(kind).inc()
+            self.metrics.ack_seconds.labels(kind).observe(elapsed)
+            log.info("slack %s acked in %.0f ms", kind, elapsed * 1000)
+            logs.request_id.reset(token)
 
 
 def request_kind(body: dict[str, Any]) -> str:

@@ -48,12 +48,19 @@ def declare_form(deps: Deps, title: str, channel_id: str | None) -> DeclareForm:
     return DeclareForm(title, channel_id, tuple(sorted(deps.helpdesks)))
 
 
+def answer_now(deps: Deps, parsed: commands.Command) -> Notice | None:
+    """The answer when it needs nothing read (help), else None: `answer` then."""
+    if isinstance(parsed, commands.Help):
+        return HelpReply(deps.options.command, parsed.unknown)
+    return None
+
+
 async def answer(deps: Deps, parsed: commands.Command, user_id: str) -> Notice:
     now = deps.clock.now()
     name = deps.options.command
+    if (ready := answer_now(deps, parsed)) is not None:
+        return ready
     match parsed:
-        case commands.Help(unknown=unknown):
-            return HelpReply(name, unknown)
         case commands.ListOpen(page=page):
             if deps.open_pages is None:
                 [(found, total)] = await read_open_pages(deps, [page])

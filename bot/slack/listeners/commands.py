@@ -55,6 +55,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await open_form(deps, command["trigger_id"], await opener(
                 deps, parsed.incident_id, command["user_id"]))
             return
+        if (ready := answers.answer_now(deps, parsed)) is not None:
+            text, blocks = render_message(ready)  # no task, no timer: nothing to wait for
+            await ack(response_type="ephemeral", text=text, blocks=blocks)
+            return
         await answer_in_time(ack, respond, answers.answer(deps, parsed, command["user_id"]),
                              within=deps.options.answer_within)
 
