@@ -162,6 +162,9 @@ async def serve_amends(config: dict[str, Any]) -> dict[str, Any]:
 
         incidents.declare = alone  # type: ignore[assignment]
     timed(incidents, "declare")
+    from bot.services import commands
+
+    timed(commands, "read_open_pages")
     from storage import db
 
     gate_acquire = db.WriteGate.acquire
@@ -652,12 +655,16 @@ def report(args: argparse.Namespace, backend: str, levels: list[int],
     inside = results.get("amends", {}).get("inside", {})
     bare_server = results.get("bare", {}).get("server", {})
     if server:
-        print("\nWhere the time goes for declare (amends process; ms p50/p95/p99):")
+        print("\nWhere the time goes for declare and list (amends process; ms p50/p95/p99):")
         print()
         rows = [["server: ASGI in -> response start (declare)",
                  *[_ms(server.get("declare", []), q) for q in (50, 95, 99)]],
                 ["  the transaction (services.incidents.declare)",
                  *[_ms(inside.get("declare", []), q) for q in (50, 95, 99)]],
+                ["server: ASGI in -> response start (list)",
+                 *[_ms(server.get("list", []), q) for q in (50, 95, 99)]],
+                ["  the shared read (services.commands.read_open_pages)",
+                 *[_ms(inside.get("read_open_pages", []), q) for q in (50, 95, 99)]],
                 ["event loop lag (a 10 ms sleep's overshoot, whole run)",
                  *[_ms(inside.get("loop lag", []), q) for q in (50, 95, 99)]],
                 ["SQLite write lock wait, Slack requests (all kinds)",
