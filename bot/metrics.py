@@ -129,6 +129,13 @@ class _AckTimer(AsyncMiddleware):
     # for each function middleware on each request, which was a tenth of the ack's CPU.
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
+        self._series: dict[str, tuple[Counter, Histogram]] = {}  # kind → its counter and histogram
+
+    def _of(self, kind: str) -> tuple[Counter, Histogram]:
+        if kind not in self._series:  # `labels()` takes a lock and builds a key each call
+            self._series[kind] = (self.metrics.acks.labels(kind),
+                                  self.metrics.ack_seconds.labels(kind))
+        return self._series[kind]
 
     async def async_process(self, *, req: AsyncBoltRequest, resp: BoltResponse,
                             next: Callable[[], Awaitable[BoltResponse]],  # noqa: A002 - Bolt's name
@@ -140,8 +147,9 @@ class _AckTimer(AsyncMiddleware):
             return await next()
         finally:
             elapsed = time.perf_counter() - started
-            self.metrics.acks.labels(kind).inc()
-            self.metrics.ack_seconds.labels(kind).observe(elapsed)
+            acks, seconds = self._of(kind)
+            acks.inc()
+            seconds.observe(elapsed)
             log.info("slack %s acked in %.0f ms", kind, elapsed * 1000)
             logs.request_id.reset(token)
 

@@ -10,8 +10,8 @@ so `serve_socket_mode` runs `create_ops_app()` on --port for the health check an
 
 from __future__ import annotations
 
+import secrets
 import time
-import uuid
 from collections.abc import Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
@@ -95,8 +95,8 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        value = incoming[:64] or uuid.uuid4().hex[:12]
+        incoming = next((v for k, v in scope.get("headers") or () if k == b"x-request-id"), b"")
+        value = incoming.decode("latin-1")[:64] or secrets.token_hex(6)
         token = logs.request_id.set(value)
 
         async def send_with_id(message: MutableMapping[str, Any]) -> None:

@@ -47,9 +47,10 @@ def create_asgi_app(
         if body is None:
             return _too_large()
         secret = _secret(runtime.settings.slack_signing_secret)
-        if not inbound.slack_signed(secret, request.headers, body, now=runtime.deps.clock.now()):
+        headers = dict(request.headers.items())  # once: each lookup in Headers is a scan
+        if not inbound.slack_signed(secret, headers, body, now=runtime.deps.clock.now()):
             return JSONResponse({"ok": False, "error": "bad signature"}, status_code=401)
-        slack_request = inbound.slack_request(body, request.headers, request.query_params)
+        slack_request = inbound.slack_request(body, headers, request.query_params)
         if slack_request is None:
             return JSONResponse({"ok": False, "error": "unreadable body"}, status_code=400)
         # Straight to Bolt's dispatch: the body is parsed once (Bolt's own adapter would

@@ -125,6 +125,20 @@ async def test_a_signed_request_still_works(bot: RunningBot) -> None:
     assert (await bot.sender.url_verification("ch4llenge")).json() == {"challenge": "ch4llenge"}
 
 
+async def test_the_load_balancers_request_id_comes_back_and_a_missing_one_is_made(
+    bot: RunningBot,
+) -> None:
+    """X-Request-Id (the one the logs carry) is echoed; without one, amends makes one."""
+    body = (b"command=%2Famends&text=help&user_id=U1&channel_id=C1&trigger_id=t1"
+            b"&response_url=https%3A%2F%2Fexample.com")
+    given = await _post(bot, body, {**_signed(bot, body), "X-Request-Id": "lb-req-42"})
+    made = await _post(bot, body, _signed(bot, body))
+    assert given.status_code == made.status_code == 200
+    assert given.headers["x-request-id"] == "lb-req-42"
+    assert len(made.headers["x-request-id"]) == 12
+    assert int(made.headers["x-request-id"], 16) >= 0  # hex
+
+
 class _Counting:
     """A request body streamed in 64 KiB chunks, counting how much the app pulled."""
 
