@@ -667,10 +667,11 @@ def report(args: argparse.Namespace, backend: str, levels: list[int],
                  *[_ms(inside.get("read_open_pages", []), q) for q in (50, 95, 99)]],
                 ["event loop lag (a 10 ms sleep's overshoot, whole run)",
                  *[_ms(inside.get("loop lag", []), q) for q in (50, 95, 99)]],
-                ["SQLite write lock wait, Slack requests (all kinds)",
-                 *[_ms(inside.get("gate0", []), q) for q in (50, 95, 99)]],
-                ["SQLite write lock wait, background work",
-                 *[_ms(inside.get("gate1", []), q) for q in (50, 95, 99)]],
+                *([["SQLite write lock wait, Slack requests (all kinds)",
+                    *[_ms(inside["gate0"], q) for q in (50, 95, 99)]],
+                   ["SQLite write lock wait, background work",
+                    *[_ms(inside.get("gate1", []), q) for q in (50, 95, 99)]]]
+                  if inside.get("gate0") else []),  # SQLite only
                 ["bare Bolt server time (declare)",
                  *[_ms(bare_server.get("declare", []), q) for q in (50, 95, 99)]]]
         _table(["stage", "p50", "p95", "p99"], rows)

@@ -22,25 +22,24 @@ from bot.domain.notices.replies import (
     TeamReply,
     TimelineEntry,
 )
-from bot.domain.records import IncidentRecord
 from bot.services import oncall
 from bot.services.context import Deps
 from storage import customers, incidents, people, remedies
 from storage import records as to_record
 
-OpenPage = tuple[tuple[IncidentRecord, ...], int]  # one page of open incidents, and how many
 
-
-async def read_open_pages(deps: Deps, pages: Sequence[int]) -> list[OpenPage]:
+async def read_open_pages(deps: Deps, pages: Sequence[int]) -> list[OpenList]:
     """These pages of `/amends list`, each read once, in one session. Through
     `deps.open_pages` (bot/services/group_commit.py), everyone who asks while a read is
     under way shares the next one: a hundred people listing at once cost a few reads,
-    not a hundred, and each answer was read after its question was asked."""
-    read: dict[int, OpenPage] = {}
+    not a hundred, and each answer was read after its question was asked. They share the
+    answer too, one notice per page (timed at the read), so it is rendered once."""
+    read: dict[int, OpenList] = {}
     async with deps.sessions() as session:
         for page in sorted(set(pages)):
             rows, total = await incidents.open_page(session, page, LIST_PAGE_SIZE)
-            read[page] = (tuple(to_record.incident(r) for r in rows), total)
+            read[page] = OpenList(tuple(to_record.incident(r) for r in rows), deps.clock.now(),
+                                  page=page, total=total, command=deps.options.command)
     return [read[page] for page in pages]
 
 
@@ -63,10 +62,9 @@ async def answer(deps: Deps, parsed: commands.Command, user_id: str) -> Notice:
     match parsed:
         case commands.ListOpen(page=page):
             if deps.open_pages is None:
-                [(found, total)] = await read_open_pages(deps, [page])
-            else:
-                found, total = await deps.open_pages.submit(page)
-            return OpenList(found, now, page=page, total=total, command=name)
+                [shared] = await read_open_pages(deps, [page])
+                return shared
+            return await deps.open_pages.submit(page)
         case commands.Status(incident_id=incident_id):
             async with deps.sessions() as session:
                 row = await incidents.get(session, incident_id)

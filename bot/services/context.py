@@ -20,7 +20,7 @@ from integrations.helpdesk.base import Helpdesk
 from integrations.statuspage.base import StatusPage
 
 if TYPE_CHECKING:
-    from bot.services.commands import OpenPage
+    from bot.domain.notices.replies import OpenList
     from bot.services.group_commit import GroupCommit
     from bot.services.incidents import Declared, Declaring
 
@@ -100,4 +100,4 @@ class Deps:
     # its own).
     declares: GroupCommit[Declaring, Declared] | None = None
     # `/amends list` pages asked for at the same moment share one read (set by the runtime).
-    open_pages: GroupCommit[int, OpenPage] | None = None
+    open_pages: GroupCommit[int, OpenList] | None = None

@@ -3,6 +3,7 @@ table is the one place that joins use cases (notices) to Block Kit (views)."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -50,6 +51,25 @@ def render_message(notice: Notice) -> Message:
         return notice.text, notice.blocks
     _load_views()
     return _MESSAGES[type(notice)](notice)
+
+
+_SHARED: OrderedDict[int, tuple[Notice, Message]] = OrderedDict()
+_SHARED_MOST = 8
+
+
+def render_shared(notice: Notice) -> Message:
+    """`render_message`, drawn once per notice object. Answers that share one read share
+    one notice (a hundred people listing at once: bot/services/commands.py), so they can
+    share its blocks, which are only serialised. The last few notices are kept, each with
+    its id, so a reused id never finds another notice's blocks."""
+    kept = _SHARED.get(id(notice))
+    if kept is not None and kept[0] is notice:
+        return kept[1]
+    drawn = render_message(notice)
+    _SHARED[id(notice)] = (notice, drawn)
+    while len(_SHARED) > _SHARED_MOST:
+        _SHARED.popitem(last=False)
+    return drawn
 
 
 def render_view(notice: Notice) -> Block:

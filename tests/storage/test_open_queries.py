@@ -70,16 +70,18 @@ async def test_open_incidents_come_in_pages_that_neither_skip_nor_repeat(
     engine: AsyncEngine,
 ) -> None:
     """50 open incidents (some declared at the same moment) among closed ones: two pages of 25
-    hold each open one exactly once, newest first, and the count says 50."""
+    hold each open one exactly once, newest first, and the count says 50 (also on page 3,
+    which is empty)."""
     rows = [_incident(n, "declared" if n % 3 else "closed", minutes_ago=n // 2)
             for n in range(1, 76)]
     await _seed(engine, rows, [])
     async with make_sessionmaker(engine)() as session:
         first, total = await incidents.open_page(session, 1, 25)
-        second, _ = await incidents.open_page(session, 2, 25)
-        third, _ = await incidents.open_page(session, 3, 25)
+        second, second_total = await incidents.open_page(session, 2, 25)
+        third, past_the_end = await incidents.open_page(session, 3, 25)
     ids = [i.id for i in (*first, *second)]
-    assert total == 50 and len(ids) == 50 and not third
+    assert total == second_total == past_the_end == 50  # the count, on a page or past them
+    assert len(ids) == 50 and not third
     assert sorted(ids) == sorted(n for n in range(1, 76) if n % 3)
     declared = [i.declared_at for i in (*first, *second)]
     assert declared == sorted(declared, reverse=True)

@@ -12,6 +12,7 @@ from bot.domain.notices.replies import OpenList
 from bot.domain.records import IncidentRecord
 from bot.domain.severity import Severity
 from bot.slack.blocks import replies
+from bot.slack.render import render_message, render_shared
 
 NOW = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
 
@@ -39,3 +40,24 @@ def test_a_page_of_long_titles_is_split_into_sections_without_cutting_a_line() -
     assert len(sections) >= 2 and all(len(s) <= 3000 for s in sections)
     assert all(f"*#{n}*" in "".join(sections) for n in range(1, 26))
     assert "page 1 of 2" in text and "`/amends list 2`" in str(blocks[-1])
+
+
+def test_one_shared_notice_is_drawn_once_and_another_is_drawn_afresh() -> None:
+    """Answers sharing one read share one notice, and its blocks; an equal notice that is
+    another object (another read) is drawn again, and a notice drawn long ago too."""
+    def page(title: str) -> OpenList:
+        return OpenList((IncidentRecord(
+            id=1, title=title, what_happened="", who_is_affected="", proposed_fix="",
+            severity=Severity.MAJOR, state=State.DECLARED, declarer_id="U1",
+            supervisor_id="U2", backup_supervisor_id=None, origin_channel_id=None,
+            channel_id=None, card_ts=None, declared_at=NOW, acknowledged_at=None,
+            acknowledged_by=None, first_contact_at=None),), NOW, total=1)
+
+    shared = page("Refunds sent twice")
+    first = render_shared(shared)
+    assert render_shared(shared) is first
+    again = render_shared(page("Refunds sent twice"))
+    assert again == first and again is not first
+    others = [page(f"Other {n}") for n in range(20)]
+    assert [render_shared(o)[1] for o in others] == [render_message(o)[1] for o in others]
+    assert render_shared(shared) is not first and render_shared(shared) == first

@@ -16,7 +16,7 @@ from bot.services import commands as answers
 from bot.services import delivery_flow, remedies, resolution
 from bot.services.context import Deps
 from bot.slack.listeners.common import open_form
-from bot.slack.render import render_message
+from bot.slack.render import render_message, render_shared
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -79,7 +79,7 @@ async def answer_in_time(ack: AsyncAck, respond: AsyncRespond,
     except Refusal as refusal:
         reply: dict[str, Any] = {"text": str(refusal)}
     else:
-        text, blocks = render_message(notice)
+        text, blocks = render_shared(notice)  # lists read together are one notice
         reply = {"text": text, "blocks": blocks}
     if done:
         await ack(response_type="ephemeral", **reply)
