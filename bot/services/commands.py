@@ -3,7 +3,7 @@ returning a notice (the listener renders it as the ephemeral answer)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import timedelta
 
 from bot.domain import commands
@@ -26,6 +26,7 @@ from bot.services import oncall
 from bot.services.context import Deps
 from storage import customers, incidents, people, remedies
 from storage import records as to_record
+from storage.db import quick_reads
 
 
 async def read_open_pages(deps: Deps, pages: Sequence[int]) -> list[OpenList]:
@@ -35,12 +36,25 @@ async def read_open_pages(deps: Deps, pages: Sequence[int]) -> list[OpenList]:
     not a hundred, and each answer was read after its question was asked. They share the
     answer too, one notice per page (timed at the read), so it is rendered once."""
     read: dict[int, OpenList] = {}
-    async with deps.sessions() as session:
+    async with quick_reads(deps.sessions) as session:
         for page in sorted(set(pages)):
             rows, total = await incidents.open_page(session, page, LIST_PAGE_SIZE)
             read[page] = OpenList(tuple(to_record.incident(r) for r in rows), deps.clock.now(),
                                   page=page, total=total, command=deps.options.command)
     return [read[page] for page in pages]
+
+
+def open_list(deps: Deps, page: int) -> Awaitable[OpenList]:
+    """`/amends list [page]`'s answer, shared with whoever asks at the same moment: a
+    future to wait on (bot/slack/listeners/commands.py waits with a time limit)."""
+    if deps.open_pages is not None:
+        return deps.open_pages.enqueue(page)
+    return _read_one_page(deps, page)
+
+
+async def _read_one_page(deps: Deps, page: int) -> OpenList:
+    [alone] = await read_open_pages(deps, [page])
+    return alone
 
 
 def declare_form(deps: Deps, title: str, channel_id: str | None) -> DeclareForm:
@@ -61,10 +75,7 @@ async def answer(deps: Deps, parsed: commands.Command, user_id: str) -> Notice:
         return ready
     match parsed:
         case commands.ListOpen(page=page):
-            if deps.open_pages is None:
-                [shared] = await read_open_pages(deps, [page])
-                return shared
-            return await deps.open_pages.submit(page)
+            return await open_list(deps, page)
         case commands.Status(incident_id=incident_id):
             async with deps.sessions() as session:
                 row = await incidents.get(session, incident_id)

@@ -207,16 +207,16 @@ async def test_an_answer_that_is_not_ready_at_once_comes_after_the_ack(
     """Under load the database may keep `/amends list` waiting: Slack gets its ack with a
     short note once the answer budget has passed (2.5 s here, 0.25 s by default), and the
     list follows through the command's response_url once it is ready."""
-    from bot.services import commands as answers
+    from storage import incidents as stored
 
     ready = asyncio.Event()
-    real = answers.answer
+    real = stored.open_page
 
     async def held(*args: Any, **kwargs: Any) -> Any:
         await ready.wait()
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(answers, "answer", held)
+    monkeypatch.setattr(stored, "open_page", held)
     acked = (await bot.sender.slash_command(text="list", user_id=DECLARER)).json()
     assert acked["text"] == ":hourglass_flowing_sand: Looking…"
     assert not [c for c in slack.calls if c.method == RESPONSE_URL]

@@ -119,3 +119,18 @@ async def test_a_caller_arriving_as_the_writer_finishes_is_still_written() -> No
     assert await commit.submit(1) == "saved 1"
     # The writer is done, but its done-callback may not have run yet: not a reason to wait.
     assert await asyncio.wait_for(commit.submit(2), 5) == "saved 2"
+
+
+async def test_an_enqueued_future_waited_on_with_a_limit_gives_up_alone() -> None:
+    """`enqueue` hands back the future itself; a caller whose time limit passes stops
+    waiting (its future cancelled), and the batch is still written for the others."""
+    writes = Writes()
+    commit = GroupCommit(writes.write)
+    writes.held.clear()
+    impatient, patient = commit.enqueue(1), commit.enqueue(2)
+    done, _ = await asyncio.wait({impatient}, timeout=0)
+    assert not done
+    impatient.cancel()
+    writes.held.set()
+    assert await patient == "saved 2"
+    assert writes.batches == [[1, 2]] and impatient.cancelled()

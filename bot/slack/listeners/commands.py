@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Awaitable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -59,17 +59,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
             text, blocks = render_message(ready)  # no task, no timer: nothing to wait for
             await ack(response_type="ephemeral", text=text, blocks=blocks)
             return
-        await answer_in_time(ack, respond, answers.answer(deps, parsed, command["user_id"]),
-                             within=deps.options.answer_within)
+        answering = (answers.open_list(deps, parsed.page) if isinstance(parsed, commands.ListOpen)
+                     else answers.answer(deps, parsed, command["user_id"]))
+        await answer_in_time(ack, respond, answering, within=deps.options.answer_within)
 
     app.command(deps.options.command)(deps.in_flight.track(on_command))
 
 
 async def answer_in_time(ack: AsyncAck, respond: AsyncRespond,
-                         answering: Coroutine[Any, Any, Notice], *, within: float) -> None:
+                         answering: Awaitable[Notice], *, within: float) -> None:
     """The answer in the ack when it is ready at once (the usual case); under load, ack
     now with a note and send the answer when it is ready, so the ack never waits for the
-    database behind a burst of other requests."""
+    database behind a burst of other requests. `answering` may be a future (no task is
+    made around it: under a burst every turn of the event loop counts)."""
     task = asyncio.ensure_future(answering)
     done, _ = await asyncio.wait({task}, timeout=within)
     if not done:
