@@ -675,6 +675,9 @@ def report(args: argparse.Namespace, backend: str, levels: list[int],
                 ["bare Bolt server time (declare)",
                  *[_ms(bare_server.get("declare", []), q) for q in (50, 95, 99)]]]
         _table(["stage", "p50", "p95", "p99"], rows)
+        lists, reads = len(server.get("list", [])), len(inside.get("read_open_pages", []))
+        if lists:
+            print(f"\n{lists} lists were answered from {reads} reads.")
         stalls = [lag for lag in inside.get("loop lag", []) if lag > 0.1]
         print(f"\nEvent loop stalls over 100 ms: {len(stalls)}, "
               f"{sum(stalls):.1f} s in all, the longest {max(stalls, default=0) * 1000:.0f} ms.")
