@@ -144,6 +144,7 @@ class Runtime:
         # One declare batch at a time on both databases: two at once on PostgreSQL were
         # slower at 200/s (bench.ack: p99 1.15 s against 0.72 s), smaller batches.
         deps = replace(deps, declares=GroupCommit(partial(incidents.declare_all, deps)),
+                       acknowledges=GroupCommit(partial(escalation.acknowledge_all, deps)),
                        open_pages=GroupCommit(partial(commands.read_open_pages, deps)))
         # Listeners use `deps`; everything that runs after the ack uses `background`, whose
         # connections come from the background pool.

@@ -3,7 +3,7 @@ resolving or closing an incident needs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -22,9 +22,16 @@ async def cancel_timers(
     session: AsyncSession, incident_id: int, kinds: Iterable[str], now: datetime
 ) -> int:
     """Cancel the incident's pending timers of these kinds; returns how many."""
+    return await cancel_timers_of(session, [incident_id], kinds, now)
+
+
+async def cancel_timers_of(
+    session: AsyncSession, incident_ids: Collection[int], kinds: Iterable[str], now: datetime
+) -> int:
+    """`cancel_timers` for several incidents in one statement."""
     result = await session.execute(
         update(Timer)
-        .where(Timer.incident_id == incident_id, Timer.status == PENDING,
+        .where(Timer.incident_id.in_(sorted(incident_ids)), Timer.status == PENDING,
                Timer.kind.in_(list(kinds)))
         .values(status=CANCELLED, done_at=now)
         .execution_options(synchronize_session=False))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, literal_column, select, update
+from sqlalchemy import Table, bindparam, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -102,6 +102,40 @@ async def lock_for_change(session: AsyncSession, incident_id: int) -> None:
             select(Incident.id).where(Incident.id == incident_id).with_for_update())
     else:
         await begin_writing(session)
+
+
+async def lock_all_for_change(session: AsyncSession, incident_ids: Collection[int]
+                              ) -> dict[int, Incident]:
+    """`lock_for_change` for several incidents, read at once: PostgreSQL locks their rows
+    (in id order, so two batches cannot deadlock), SQLite takes its write lock. Those
+    missing are not in the answer."""
+    if not is_postgres(session):
+        await begin_writing(session)
+    statement = select(Incident).where(Incident.id.in_(sorted(incident_ids))).order_by(
+        Incident.id)
+    if is_postgres(session):
+        statement = statement.with_for_update()
+    return {row.id: row for row in (await session.execute(statement)).scalars()}
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    incident_id: int
+    by: str
+    target: State
+
+
+async def acknowledge_all(session: AsyncSession, moves: Sequence[Acknowledgement], *,
+                          now: datetime) -> None:
+    """These incidents, acknowledged: one statement for all. Their rows were read and
+    locked by `lock_all_for_change` in this transaction, so the states that decided these
+    moves still hold."""
+    table = cast(Table, Incident.__table__)  # Core: an executemany UPDATE, not the ORM's
+    await session.execute(
+        update(table).where(table.c.id == bindparam("b_id")).values(
+            state=bindparam("b_state"), acknowledged_by=bindparam("b_by"),
+            acknowledged_at=now, updated_at=now),
+        [{"b_id": m.incident_id, "b_state": m.target.value, "b_by": m.by} for m in moves])
 
 
 async def by_idempotency_key(session: AsyncSession, key: str) -> Incident | None:
@@ -205,6 +239,14 @@ async def record(
     session.add(event)
     await session.flush()
     return event
+
+
+async def record_all(session: AsyncSession, kind: Event, actors: Sequence[tuple[int, str | None]],
+                     *, now: datetime) -> None:
+    """The same event on several incidents (incident id, who), in one flush."""
+    session.add_all([TimelineEvent(incident_id=incident_id, at=now, actor_id=actor_id,
+                                   kind=kind, details={}) for incident_id, actor_id in actors])
+    await session.flush()
 
 
 async def timeline(session: AsyncSession, incident_id: int) -> Sequence[TimelineEvent]:

@@ -20,7 +20,10 @@ from integrations.helpdesk.base import Helpdesk
 from integrations.statuspage.base import StatusPage
 
 if TYPE_CHECKING:
+    from bot.domain.errors import Refusal
     from bot.domain.notices.replies import OpenList
+    from bot.domain.records import IncidentRecord
+    from bot.services.escalation import Acknowledging
     from bot.services.group_commit import GroupCommit
     from bot.services.incidents import Declared, Declaring
 
@@ -99,5 +102,7 @@ class Deps:
     # Declares that arrive together share one transaction (set by the runtime; None: each
     # its own).
     declares: GroupCommit[Declaring, Declared] | None = None
+    # Acknowledge clicks that arrive together share one transaction (set by the runtime).
+    acknowledges: GroupCommit[Acknowledging, IncidentRecord | Refusal] | None = None
     # `/amends list` pages asked for at the same moment share one read (set by the runtime).
     open_pages: GroupCommit[int, OpenList] | None = None

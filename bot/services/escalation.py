@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import lifecycle
 from bot.domain.errors import NotFound, Refusal
 from bot.domain.escalation import EscalationFacts, TimeoutOutcome, escalation_deadline, on_timeout
-from bot.domain.lifecycle import Action, State
+from bot.domain.lifecycle import Action
 from bot.domain.notices.escalation import (
     Acknowledged,
     EscalatedToBackup,
@@ -21,7 +24,7 @@ from bot.domain.notices.escalation import (
 from bot.domain.records import ACK_PROMPTS, Event, IncidentRecord, JobKind, Purpose
 from bot.services import say
 from bot.services.context import Deps
-from storage import closing, db, incidents, jobs, people, timers
+from storage import closing, incidents, jobs, people, timers
 from storage import records as to_record
 from storage.models import Incident
 
@@ -29,7 +32,8 @@ log = logging.getLogger(__name__)
 
 ESCALATION_TIMER = "escalation_timeout"
 
-__all__ = ["ESCALATION_TIMER", "Refusal", "acknowledge", "on_escalation_timeout",
+__all__ = ["ESCALATION_TIMER", "Acknowledging", "Refusal", "acknowledge", "acknowledge_all",
+           "on_escalation_timeout",
            "pick_supervisor", "tell_supervisor"]
 
 
@@ -47,38 +51,77 @@ async def tell_supervisor(deps: Deps, incident: IncidentRecord) -> None:
                                now=now, details={"supervisor": incident.supervisor_id})
 
 
+@dataclass(frozen=True, slots=True)
+class Acknowledging:
+    """A click on Acknowledge: which incident, by whom."""
+
+    incident_id: int
+    user_id: str
+
+
 async def acknowledge(deps: Deps, incident_id: int, user_id: str) -> IncidentRecord:
     """Move the incident to `escalated`, once, if this person may; else raise Refusal.
-    The prompts that asked for it (thread, DMs) then say who acknowledged."""
+    The prompts that asked for it (thread, DMs) then say who acknowledged. Shared with the
+    clicks that arrive at the same moment (`deps.acknowledges`, a group commit)."""
+    click = Acknowledging(incident_id, user_id)
+    if deps.acknowledges is None:
+        [outcome] = await acknowledge_all(deps, [click])
+    else:
+        outcome = await deps.acknowledges.submit(click)
+    if isinstance(outcome, Refusal):
+        raise outcome
+    return outcome
+
+
+async def acknowledge_all(deps: Deps, clicks: Sequence[Acknowledging]
+                          ) -> list[IncidentRecord | Refusal]:
+    """One transaction for a burst of clicks, a statement per table: each click's incident
+    moved (or the reason it is not, for that click alone), its event, its escalation
+    timers cancelled, and the job that tells everyone (`after_acknowledged`). The rows are
+    read locked, so two clicks (in this batch or on two replicas) move an incident once:
+    the second one sees the first one's change."""
     now = deps.clock.now()
+    outcomes: list[IncidentRecord | Refusal] = []
     async with deps.sessions() as session, session.begin():
-        await db.begin_writing(session)  # the state read decides the write
-        incident = await _load(session, incident_id)
-        roles = to_record.incident(incident).people.roles_of(user_id)
-        try:
-            target = lifecycle.next_state(incident.state, Action.ACKNOWLEDGE, roles)
-        except lifecycle.WrongState:
-            raise Refusal(_already(incident)) from None
-        except lifecycle.LifecycleError as error:
-            raise Refusal(str(error)) from None
-        moved = await incidents.move_state(
-            session, incident_id, expected=State.DECLARED, target=target, now=now,
-            acknowledged_at=now, acknowledged_by=user_id,
-        )
-        if not moved:  # a second click or replica got there first
-            await session.refresh(incident)
-            raise Refusal(_already(incident))
-        await incidents.record(session, incident_id, Event.ACKNOWLEDGED, actor_id=user_id,
-                               now=now)
-        # Every pending one: an Edit that named a new supervisor scheduled its own.
-        await closing.cancel_timers(session, incident_id, (ESCALATION_TIMER,), now)
-        # What follows (prompts, card, thread, Home tabs) is a job saved with the change:
-        # a burst of clicks is acked at once, and a crash after the ack loses none of it.
-        await jobs.add(session, JobKind.ACKNOWLEDGED, incident_id, now=now)
-        await session.refresh(incident)
-        record = to_record.incident(incident)
-    deps.wake_jobs()
-    return record
+        rows = await incidents.lock_all_for_change(session, {c.incident_id for c in clicks})
+        current = {incident_id: to_record.incident(row) for incident_id, row in rows.items()}
+        moved: dict[int, IncidentRecord] = {}
+        for click in clicks:
+            outcome = _decide(current.get(click.incident_id), click, now)
+            if isinstance(outcome, IncidentRecord):
+                current[outcome.id] = moved[outcome.id] = outcome
+            outcomes.append(outcome)
+        if moved:
+            await incidents.acknowledge_all(session, [
+                incidents.Acknowledgement(r.id, r.acknowledged_by or "", r.state)
+                for r in moved.values()], now=now)
+            await incidents.record_all(session, Event.ACKNOWLEDGED, [
+                (r.id, r.acknowledged_by) for r in moved.values()], now=now)
+            # Every pending one: an Edit that named a new supervisor scheduled its own.
+            await closing.cancel_timers_of(session, moved.keys(), (ESCALATION_TIMER,), now)
+            # What follows (prompts, card, thread, Home tabs) is a job saved with the
+            # change: a burst of clicks is acked at once, and a crash after the ack loses
+            # none of it.
+            await jobs.add_all(session, [jobs.NewJob(JobKind.ACKNOWLEDGED, incident_id)
+                                         for incident_id in moved], now=now)
+    if moved:
+        deps.wake_jobs()
+    return outcomes
+
+
+def _decide(incident: IncidentRecord | None, click: Acknowledging, now: datetime
+            ) -> IncidentRecord | Refusal:
+    """The incident as this click leaves it, or why it may not."""
+    if incident is None:
+        return NotFound(f"There is no incident #{click.incident_id}.")
+    try:
+        target = lifecycle.next_state(incident.state, Action.ACKNOWLEDGE,
+                                      incident.people.roles_of(click.user_id))
+    except lifecycle.WrongState:
+        return Refusal(_already(incident))
+    except lifecycle.LifecycleError as error:
+        return Refusal(str(error))
+    return replace(incident, state=target, acknowledged_at=now, acknowledged_by=click.user_id)
 
 
 async def tell_acknowledged(deps: Deps, record: IncidentRecord) -> None:
@@ -160,7 +203,7 @@ async def _load(session: AsyncSession, incident_id: int) -> Incident:
     return incident
 
 
-def _already(incident: Incident) -> str:
+def _already(incident: Incident | IncidentRecord) -> str:
     if incident.acknowledged_by:
         return f"Already acknowledged by <@{incident.acknowledged_by}>."
     return f"This incident is {incident.state.label.lower()}; nothing to acknowledge."

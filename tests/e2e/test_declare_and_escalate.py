@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -119,6 +120,28 @@ async def test_double_click_acknowledges_once(bot: RunningBot, slack: SlackStand
     await eventually(lambda: slack.calls_to("chat.postEphemeral"), what="'already' note")
     assert (await _kinds(bot)).count("acknowledged") == 1
     assert "Already acknowledged" in slack.calls_to("chat.postEphemeral")[0].params["text"]
+
+
+async def test_clicks_at_the_same_moment_share_a_transaction_and_each_gets_its_answer(
+    bot: RunningBot, slack: SlackStandIn,
+) -> None:
+    """The supervisor's double click and a bystander's click, sent together (so they can
+    share a batch of the group commit): one acknowledgement, one "already", one refusal,
+    and every click acked with a 200."""
+    await set_supervisor(bot)
+    await declare(bot, slack)
+    incident = await _with_card(bot)
+    answers = await asyncio.gather(*[
+        bot.sender.block_action(**_ack_action(INCIDENT_CHANNEL, incident.card_ts, who))
+        for who in (SUPERVISOR, SUPERVISOR, BYSTANDER)])
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    told = await eventually(lambda: len(slack.calls_to("chat.postEphemeral")) == 2
+                            and slack.calls_to("chat.postEphemeral"), what="two notes")
+    by_user = {c.params["user"]: c.params["text"] for c in told}
+    assert "Only the incident's supervisor" in by_user[BYSTANDER]
+    assert f"Already acknowledged by <@{SUPERVISOR}>" in by_user[SUPERVISOR]
+    assert (await _kinds(bot)).count("acknowledged") == 1
+    assert (await _incident(bot)).state == "escalated"
 
 
 async def test_modal_field_errors_save_nothing(bot: RunningBot, slack: SlackStandIn) -> None:
