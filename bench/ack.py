@@ -26,10 +26,11 @@ bare's, and how many were not answered within 3 s (Slack's limit; errors count t
 Then declare rate steps: declares sent at a fixed rate (open loop) for `--step-seconds`
 each, rising until amends' p99 reaches 1 s; bare gets the same steps, alternating.
 
-Between phases the work that follows the acks (cards, DMs, Home tabs, look-ups: rows in
-the `jobs` table) is left to drain, up to `--drain-seconds`, so each phase starts from
-the same quiet state instead of competing with the previous phase's backlog; how long
-that took is printed. The look-ups wait 2 s per helpdesk request, so they drain slowly.
+After each amends round, and before each rate step, the work that follows the acks
+(cards, DMs, Home tabs, look-ups: rows in the `jobs` table) is left to drain, up to
+`--drain-seconds`, so the next round (amends' or bare's) starts from the same quiet state
+instead of competing with amends' backlog; how long that took is printed. The look-ups
+wait 2 s per helpdesk request, so they drain slowly.
 
 Where the time goes for declare is measured inside the amends process: the server's
 time per request (ASGI in to response start), and within it the one transaction before
@@ -554,7 +555,8 @@ async def run(args: argparse.Namespace) -> int:
                             share = args.requests // 2 + (args.requests % 2 if round_ else 0)
                             await closed_loop(targets[name], kind, share, level,
                                               table[(kind, level, name)])
-                    await drained(f"{kind} x{level}")
+                            if name == "amends":  # its work after the acks, done before
+                                await drained(f"{kind} x{level}, amends round {round_ + 1}")
             steps: list[tuple[float, Sample, Sample]] = []
             own_lag: list[float] = []
             lag = asyncio.create_task(_loop_lag(own_lag))
