@@ -53,7 +53,13 @@ from integrations.reviewer import build_reviewer
 from integrations.statuspage.atlassian import StatuspageClient
 from integrations.statuspage.base import StatusPage
 from storage import migrate
-from storage.db import make_background_engine, make_engine, make_sessionmaker
+from storage.db import (
+    CHECKPOINT_SECONDS,
+    checkpoint,
+    make_background_engine,
+    make_engine,
+    make_sessionmaker,
+)
 from storage.jobs import ClaimedJob
 from storage.timers import ClaimedTimer
 
@@ -203,9 +209,13 @@ class Runtime:
         unwatched = [name for name in helpdesks
                      if not getattr(settings, f"{name}_webhook_secret", None)]
         chase_poller = ChasePoller(background, unwatched)
-        slow = ([(deps.in_flight.track(chase_poller.run),
-                  settings.amends_chase_poll_minutes * 60)]
-                if unwatched and settings.amends_chase_poll_minutes else [])
+        slow: list[tuple[Callable[[], Awaitable[object]], float]] = []
+        if unwatched and settings.amends_chase_poll_minutes:
+            slow.append((deps.in_flight.track(chase_poller.run),
+                         settings.amends_chase_poll_minutes * 60))
+        if background_engine.dialect.name == "sqlite":  # the WAL, copied off the event loop
+            slow.append((deps.in_flight.track(partial(checkpoint, background_engine)),
+                         CHECKPOINT_SECONDS))
         scheduler = Scheduler(jobs, clock, slow_jobs=slow,
                               poll_seconds=settings.amends_scheduler_poll_seconds)
         wakers.append(lambda: scheduler.wake(jobs.index(delivery_job)))

@@ -3,6 +3,10 @@
 SQLite is set up for a server: WAL (readers go on while one writer commits),
 `synchronous=NORMAL` (durable at each checkpoint, safe with WAL), a busy timeout
 (wait for the write lock instead of failing), and foreign keys (off by default).
+Checkpoints (copying the WAL into the database file, with an fsync) are not left to
+whichever commit happens to fill the WAL past 1,000 pages: that commit runs on the event
+loop (see below) and held it for about 100 ms. `wal_autocheckpoint` is off on our
+connections, and `checkpoint` runs on the worker thread every few seconds instead.
 
 Transactions on SQLite follow SQLAlchemy's "serializable isolation / savepoints"
 recipe for pysqlite and aiosqlite, with one change: the driver's own BEGIN
@@ -70,7 +74,9 @@ SQLITE_PRAGMAS = {
     "synchronous": "NORMAL",
     "foreign_keys": "ON",
     "busy_timeout": str(SQLITE_BUSY_TIMEOUT_MS),
+    "wal_autocheckpoint": "0",  # `checkpoint` does it, off the event loop
 }
+CHECKPOINT_SECONDS = 2.0
 _WRITE_LOCK = "amends_sqlite_write_lock"
 _WRITER = "amends_sqlite_writer"
 _READS = ("SELECT", "PRAGMA", "EXPLAIN")
@@ -354,6 +360,16 @@ def _release_gate(_dbapi_connection: object, record: Any, *_rest: object) -> Non
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def checkpoint(engine: AsyncEngine) -> None:
+    """SQLite: copy what the WAL holds into the database file, on aiosqlite's worker
+    thread (a PRAGMA outside a write transaction goes there), without waiting for readers
+    or writers (PASSIVE: what is in use now is copied next time). PostgreSQL: nothing."""
+    if engine.dialect.name != "sqlite":
+        return
+    async with engine.connect() as connection:
+        await connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 async def ping(engine: AsyncEngine) -> None:

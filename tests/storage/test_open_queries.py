@@ -89,13 +89,15 @@ async def test_open_incidents_come_in_pages_that_neither_skip_nor_repeat(
 
 async def test_sqlite_connections_are_set_up_for_a_server(engine: AsyncEngine,
                                                           backend: str) -> None:
-    """Every SQLite connection runs WAL, synchronous=NORMAL, a busy timeout and foreign keys."""
+    """Every SQLite connection runs WAL, synchronous=NORMAL, a busy timeout and foreign keys,
+    and leaves checkpoints to `storage.db.checkpoint`."""
     if backend != "sqlite":
         pytest.skip("SQLite pragmas")
     async with engine.connect() as connection:
         values = {name: (await connection.execute(text(f"PRAGMA {name}"))).scalar_one()
-                  for name in ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")}
-    assert values == {"journal_mode": "wal", "synchronous": 1,
+                  for name in ("journal_mode", "synchronous", "busy_timeout", "foreign_keys",
+                               "wal_autocheckpoint")}
+    assert values == {"journal_mode": "wal", "synchronous": 1, "wal_autocheckpoint": 0,
                       "busy_timeout": SQLITE_BUSY_TIMEOUT_MS, "foreign_keys": 1}
 
 

@@ -1,18 +1,25 @@
-"""`quick_reads`: a Slack request's short read, in as few turns of the event loop as it can
-take, on SQLite and PostgreSQL."""
+"""Keeping the event loop free of the database: `quick_reads` (a Slack request's short read,
+in as few turns of the loop as it can take) and SQLite's checkpoints, off the loop."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import incidents
-from storage.db import _WRITER, SQLITE_BUSY_TIMEOUT_MS, make_sessionmaker, quick_reads
+from storage.db import (
+    _WRITER,
+    SQLITE_BUSY_TIMEOUT_MS,
+    checkpoint,
+    make_sessionmaker,
+    quick_reads,
+)
 from storage.models import Incident
 from tests.storage.test_open_queries import _incident
 
@@ -110,3 +117,28 @@ async def test_on_sqlite_a_read_that_meets_a_lock_waits_off_the_loop(
         with pytest.raises(sqlite3.OperationalError, match="no such table"):
             await writer._execute(raw.execute, "SELECT * FROM no_such_table")
         assert queued == ["locked_once"]  # other errors are errors, not retried
+
+
+async def test_commits_leave_the_wal_to_checkpoint_which_copies_it_off_the_loop(
+    engine: AsyncEngine, backend: str,
+) -> None:
+    """4 MB committed at once (past SQLite's default of 1,000 pages, when that commit would
+    have copied the WAL into the database file itself, on the event loop): the file is
+    untouched until `checkpoint` runs, and then holds it all."""
+    if backend != "sqlite":
+        pytest.skip("SQLite's WAL")
+    path = make_url(str(engine.url)).database or ""
+    before, _ = _sizes(path)
+    rows = [{**_incident(n, "declared", n), "what_happened": "x" * 4000} for n in range(1100)]
+    async with engine.begin() as connection:
+        await connection.execute(insert(Incident.__table__), rows)
+    database, wal = _sizes(path)
+    assert database == before and wal > 4_000_000
+    await checkpoint(engine)
+    assert _sizes(path)[0] > before + 4_000_000
+
+
+def _sizes(path: str) -> tuple[int, int]:
+    """The database file's size and its WAL's."""
+    wal = f"{path}-wal"
+    return os.path.getsize(path), os.path.getsize(wal) if os.path.exists(wal) else 0
