@@ -189,11 +189,22 @@ async def count_open(session: AsyncSession) -> int:
 async def open_page(
     session: AsyncSession, page: int, per_page: int
 ) -> tuple[Sequence[Incident], int]:
-    """One page (from 1) of open incidents, and how many are open in all. Two statements:
-    a window count over the page's query would sort every open incident first."""
-    total = await count_open(session)
-    found = await list_open(session, limit=per_page, offset=(max(1, page) - 1) * per_page)
-    return found, total
+    """One page (from 1) of open incidents, and how many are open in all: one statement
+    (a round trip less on PostgreSQL), the count a subquery that both databases run once
+    (a window count would sort every open incident first); a second statement only for a
+    page past the end."""
+    total = select(func.count()).select_from(Incident).where(IS_OPEN).scalar_subquery()
+    result = await session.execute(
+        select(Incident, total)
+        .where(IS_OPEN)
+        .order_by(Incident.declared_at.desc(), Incident.id.desc())
+        .limit(per_page)
+        .offset((max(1, page) - 1) * per_page)
+    )
+    rows = result.all()
+    if not rows:
+        return [], await count_open(session)
+    return [incident for incident, _total in rows], int(rows[0][1])
 
 
 async def move_state(
