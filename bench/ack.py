@@ -120,8 +120,12 @@ def _timed_asgi(app: Any, server_s: dict[str, list[float]]) -> Any:
 async def _serve(app: Any) -> None:
     import uvicorn
 
+    # Keep-alive past the longest drain: with uvicorn's 5 s, the generator's pooled
+    # connections were closed by the server while idle, and a request sent as one closed
+    # failed (ServerDisconnectedError), to either app: the pool's race, not the app's.
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on",
-                                           log_level="warning", access_log=False))
+                                           log_level="warning", access_log=False,
+                                           timeout_keep_alive=300))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
