@@ -81,7 +81,11 @@ def _claimable(now: datetime, owner: str) -> ColumnElement[bool]:
         or_(and_(Job.status == PENDING, Job.run_after <= now),
             # A lease that ran out: its worker died. Not our own (we are still running it).
             and_(Job.status == RUNNING, Job.lease_until < now, Job.lease_owner != owner)),
-        ~prior_unfinished,
+        # Inside an OR, PostgreSQL keeps NOT EXISTS a lookup by primary key for the rows
+        # that name a prior job. As a condition of its own it became an anti-join, and on
+        # a table growing faster than its statistics the planner compared every unfinished
+        # job with every other: 480 ms a claim with 1,200 queued, on every lane's poll.
+        or_(Job.after_id.is_(None), ~prior_unfinished),
     )
 
 
