@@ -7,6 +7,8 @@ poll interval late.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -33,11 +35,12 @@ class Scheduler:
     def start(self) -> None:
         for number, job in enumerate(self._jobs):
             self._scheduler.add_job(
-                job, "interval", seconds=self._poll_seconds, id=f"poll-{number}",
+                _stopped_quietly(job), "interval", seconds=self._poll_seconds, id=f"poll-{number}",
                 max_instances=1, coalesce=True, next_run_time=datetime.now(UTC),
             )
         for number, (job, seconds) in enumerate(self._slow_jobs):
-            self._scheduler.add_job(job, "interval", seconds=seconds, id=f"slow-{number}",
+            self._scheduler.add_job(_stopped_quietly(job), "interval", seconds=seconds,
+                                    id=f"slow-{number}",
                                     max_instances=1, coalesce=True)
         self._scheduler.start()
 
@@ -56,3 +59,19 @@ class Scheduler:
     def shutdown(self) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+
+
+def _stopped_quietly(job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[object]]:
+    """The job, cancelled at shutdown without an error in the log: APScheduler logs any
+    BaseException, the cancellation of a chase poll still running at shutdown included,
+    as "raised an exception", with a traceback."""
+
+    @functools.wraps(job)  # APScheduler's log lines name the job
+    async def run() -> object:
+        try:
+            return await job()
+        except asyncio.CancelledError:
+            log.info("%s stopped at shutdown", getattr(job, "__qualname__", "a job"))
+            return None
+
+    return run

@@ -44,6 +44,32 @@ async def test_an_idle_scheduler_logs_nothing(caplog: pytest.LogCaptureFixture) 
     assert [r.getMessage() for r in caplog.records if r.name.startswith("apscheduler")] == []
 
 
+async def test_a_job_cancelled_at_shutdown_is_no_error_in_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A slow poll still running when the process stops (its task cancelled, as
+    `InFlight.drain` does): APScheduler would log that as "raised an exception"."""
+    caplog.set_level(logging.INFO)
+    running: list[asyncio.Task[object]] = []
+    started = asyncio.Event()
+
+    async def slow_poll() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        running.append(task)
+        started.set()
+        await asyncio.Event().wait()  # a helpdesk that never answers
+
+    scheduler = Scheduler([], SystemClock(), slow_jobs=[(slow_poll, 0.01)])
+    scheduler.start()
+    await asyncio.wait_for(started.wait(), 5)
+    running[0].cancel()
+    await asyncio.gather(running[0], return_exceptions=True)
+    scheduler.shutdown()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any("stopped at shutdown" in r.getMessage() for r in caplog.records)
+
+
 async def test_bolt_does_not_warn_that_the_token_is_unused(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, tmp_path,
 ) -> None:
