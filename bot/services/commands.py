@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
 from datetime import timedelta
+from functools import partial
 
 from bot.domain import commands
 from bot.domain.errors import NotFound
@@ -22,7 +23,7 @@ from bot.domain.notices.replies import (
     TeamReply,
     TimelineEntry,
 )
-from bot.services import oncall
+from bot.services import group_commit, oncall
 from bot.services.context import Deps
 from storage import customers, incidents, people, remedies
 from storage import records as to_record
@@ -49,12 +50,7 @@ def open_list(deps: Deps, page: int) -> Awaitable[OpenList]:
     future to wait on (bot/slack/listeners/commands.py waits with a time limit)."""
     if deps.open_pages is not None:
         return deps.open_pages.enqueue(page)
-    return _read_one_page(deps, page)
-
-
-async def _read_one_page(deps: Deps, page: int) -> OpenList:
-    [alone] = await read_open_pages(deps, [page])
-    return alone
+    return group_commit.through(None, partial(read_open_pages, deps), page)
 
 
 def declare_form(deps: Deps, title: str, channel_id: str | None) -> DeclareForm:

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +23,7 @@ from bot.domain.notices.escalation import (
     ToldSupervisor,
 )
 from bot.domain.records import ACK_PROMPTS, Event, IncidentRecord, JobKind, Purpose
-from bot.services import say
+from bot.services import group_commit, say
 from bot.services.context import Deps
 from storage import closing, incidents, jobs, people, timers
 from storage import records as to_record
@@ -63,11 +64,8 @@ async def acknowledge(deps: Deps, incident_id: int, user_id: str) -> IncidentRec
     """Move the incident to `escalated`, once, if this person may; else raise Refusal.
     The prompts that asked for it (thread, DMs) then say who acknowledged. Shared with the
     clicks that arrive at the same moment (`deps.acknowledges`, a group commit)."""
-    click = Acknowledging(incident_id, user_id)
-    if deps.acknowledges is None:
-        [outcome] = await acknowledge_all(deps, [click])
-    else:
-        outcome = await deps.acknowledges.submit(click)
+    outcome = await group_commit.through(deps.acknowledges, partial(acknowledge_all, deps),
+                                         Acknowledging(incident_id, user_id))
     if isinstance(outcome, Refusal):
         raise outcome
     return outcome

@@ -86,3 +86,12 @@ class GroupCommit(Generic[T, R]):
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():  # done: its caller gave up; the write stands, as a retry finds
                 future.set_result(result)
+
+
+async def through(commit: GroupCommit[T, R] | None,
+                  write: Callable[[Sequence[T]], Awaitable[Sequence[R]]], item: T) -> R:
+    """`item` through `commit` (the runtime sets one), or written alone with `write`
+    when there is none (use cases called without a runtime, as in storage tests)."""
+    if commit is None:
+        return (await write([item]))[0]
+    return await commit.submit(item)

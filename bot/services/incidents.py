@@ -7,12 +7,13 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from bot.domain.declaration import Declaration
 from bot.domain.escalation import escalation_deadline
 from bot.domain.notices.escalation import BotNote, Card, PickSupervisor
 from bot.domain.records import Event, IncidentRecord, JobKind, Purpose
-from bot.services import first_contact, home, reminders, say
+from bot.services import first_contact, group_commit, home, reminders, say
 from bot.services.context import Deps
 from bot.services.customer_import import FileImport
 from bot.services.escalation import ESCALATION_TIMER, tell_supervisor
@@ -47,9 +48,7 @@ class Declaring:
 async def declare(deps: Deps, declaring: Declaring) -> Declared:
     """Saved before the ack, with the work that follows, in one transaction shared with the
     declares that arrive at the same moment (`deps.declares`, a group commit)."""
-    if deps.declares is None:
-        return (await declare_all(deps, [declaring]))[0]
-    return await deps.declares.submit(declaring)
+    return await group_commit.through(deps.declares, partial(declare_all, deps), declaring)
 
 
 async def declare_all(deps: Deps, batch: Sequence[Declaring]) -> list[Declared]:
