@@ -24,6 +24,7 @@ from tests.e2e.flows import (
     said,
     set_supervisor,
 )
+from tests.standins.blockkit import check_message_blocks
 from tests.standins.slack_api import SlackStandIn
 from tests.standins.zendesk import ZendeskStandIn
 from tests.support.bot import INCIDENT_CHANNEL, RunningBot, start_bot
@@ -134,6 +135,14 @@ async def test_a_hostile_customer_name_and_title_are_shown_harmlessly_everywhere
     assert {"chat.postMessage", "chat.update", "views.publish"} <= shown_in
     card = json.dumps(slack.calls_to("chat.postMessage")[0].params)
     assert "Charged twice &lt;!channel&gt;" in card  # the declarer's text, shown as typed
+    # `/amends list` answers in the ack (shared reads, one drawn notice): escaped too,
+    # and Block Kit Slack accepts.
+    listed = (await bot.sender.slash_command(text="list", user_id=DECLARER)).json()
+    check_message_blocks(listed["blocks"])
+    list_texts = [listed["text"], *_mrkdwn(listed["blocks"])]
+    assert any(SHOWN in t for t in list_texts)
+    for live in LIVE:
+        assert not [t for t in list_texts if live in t], f"{live} in the list unescaped"
 
 
 async def test_a_delivery_that_fails_for_good_names_the_customer_and_retry_reaches_them_once(
