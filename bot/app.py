@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.errors import Refusal
 from bot.logs import quiet_bolt_token_warning
 from bot.services.context import Deps
 from bot.slack.listeners import (
@@ -23,12 +21,7 @@ from bot.slack.listeners import (
     views,
 )
 from bot.slack.listeners import remedies as remedy_listeners
-from bot.slack.listeners.common import tell
-
-log = logging.getLogger(__name__)
-
-SORRY = ("Something went wrong on my side and I logged it. Anything you saved is kept; "
-         "please try again in a minute.")
+from bot.slack.listeners.common import answer_error
 
 
 def build_app(deps: Deps, client: AsyncWebClient, signing_secret: str) -> AsyncApp:
@@ -56,16 +49,8 @@ def build_app(deps: Deps, client: AsyncWebClient, signing_secret: str) -> AsyncA
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:
-        # The one place a use case's refusal becomes an answer to whoever acted.
-        if isinstance(error, Refusal):
-            await tell(deps, body, str(error))
-            return
-        # Never show a stack trace to a person: log it, and say something useful.
-        log.exception("unhandled error in a Slack listener", exc_info=error)
-        try:
-            await tell(deps, body, SORRY)
-        except Exception:  # noqa: BLE001 - already in the error path; the log has it
-            log.warning("could not tell user about the error")
+        # Raised before a listener's ack, or in a middleware; after the ack see `listener`.
+        await answer_error(deps, error, body)
 
     return app
 

@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.services import acknowledgement, customers
 from bot.services.context import Deps
 from bot.slack.ids import ActionId
+from bot.slack.listeners.common import listener
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -28,7 +29,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         await customers.look_again(deps, int(action["value"]), body["user"]["id"])
 
-    app.action(ActionId.ACKNOWLEDGE.value)(deps.in_flight.track(on_acknowledge))
-    app.action(ActionId.REFRESH_CUSTOMERS.value)(deps.in_flight.track(on_lookup_again))
-    app.action(ActionId.RETRY_LOOKUP.value)(deps.in_flight.track(on_lookup_again))
-    app.action(ActionId.PICK_SUPERVISOR.value)(deps.in_flight.track(on_pick))
+    app.action(ActionId.ACKNOWLEDGE.value)(listener(deps, on_acknowledge))
+    app.action(ActionId.REFRESH_CUSTOMERS.value)(listener(deps, on_lookup_again))
+    app.action(ActionId.RETRY_LOOKUP.value)(listener(deps, on_lookup_again))
+    app.action(ActionId.PICK_SUPERVISOR.value)(listener(deps, on_pick))

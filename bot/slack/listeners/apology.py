@@ -14,7 +14,7 @@ from bot.services import apology, approval, delivery_flow, reminders
 from bot.services.context import Deps
 from bot.slack.blocks import apology as blocks
 from bot.slack.ids import ActionId, CallbackId
-from bot.slack.listeners.common import OUT_OF_DATE, STALE_FORM, open_form
+from bot.slack.listeners.common import OUT_OF_DATE, STALE_FORM, listener, open_form
 from bot.slack.render import render_view
 
 
@@ -138,16 +138,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         await delivery_flow.retry_failed(deps, int(action["value"]))
 
-    app.action(ActionId.DRAFT_APOLOGY.value)(deps.in_flight.track(on_draft))
-    app.action(ActionId.EDIT_MESSAGE.value)(deps.in_flight.track(on_edit))
-    app.action(ActionId.APPROVE_MESSAGE.value)(deps.in_flight.track(on_approve))
-    app.action(ActionId.REQUEST_CHANGES.value)(deps.in_flight.track(on_request_changes))
-    app.action(ActionId.RETRY_DELIVERY.value)(deps.in_flight.track(on_retry))
-    app.action(ActionId.POST_UPDATE.value)(deps.in_flight.track(on_post_update))
-    app.action(ActionId.SNOOZE.value)(deps.in_flight.track(on_snooze))
-    app.action(ActionId.SNOOZE_LONG.value)(deps.in_flight.track(on_snooze))
-    app.view(CallbackId.DRAFT_APOLOGY.value)(deps.in_flight.track(on_submit))
-    app.view(CallbackId.REQUEST_CHANGES.value)(deps.in_flight.track(on_changes_submitted))
+    app.action(ActionId.DRAFT_APOLOGY.value)(listener(deps, on_draft))
+    app.action(ActionId.EDIT_MESSAGE.value)(listener(deps, on_edit))
+    app.action(ActionId.APPROVE_MESSAGE.value)(listener(deps, on_approve))
+    app.action(ActionId.REQUEST_CHANGES.value)(listener(deps, on_request_changes))
+    app.action(ActionId.RETRY_DELIVERY.value)(listener(deps, on_retry))
+    app.action(ActionId.POST_UPDATE.value)(listener(deps, on_post_update))
+    app.action(ActionId.SNOOZE.value)(listener(deps, on_snooze))
+    app.action(ActionId.SNOOZE_LONG.value)(listener(deps, on_snooze))
+    app.view(CallbackId.DRAFT_APOLOGY.value)(listener(deps, on_submit))
+    app.view(CallbackId.REQUEST_CHANGES.value)(listener(deps, on_changes_submitted))
 
 
 def _when(values: dict[str, Any]) -> datetime:

@@ -13,7 +13,7 @@ from bot.services import calls
 from bot.services.context import Deps
 from bot.slack.blocks import calls as blocks
 from bot.slack.ids import ActionId, CallbackId
-from bot.slack.listeners.common import OUT_OF_DATE, STALE_FORM, open_form
+from bot.slack.listeners.common import OUT_OF_DATE, STALE_FORM, listener, open_form
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -48,6 +48,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         await calls.refresh(deps, incident_id)
 
-    app.action(ActionId.CALL_TAKE.value)(deps.in_flight.track(on_take))
-    app.action(ActionId.CALL_DONE.value)(deps.in_flight.track(on_done))
-    app.view(CallbackId.CALL_RESULT.value)(deps.in_flight.track(on_result))
+    app.action(ActionId.CALL_TAKE.value)(listener(deps, on_take))
+    app.action(ActionId.CALL_DONE.value)(listener(deps, on_done))
+    app.view(CallbackId.CALL_RESULT.value)(listener(deps, on_result))

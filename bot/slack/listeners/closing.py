@@ -15,7 +15,7 @@ from bot.services import apology, follow_up, resolution, review
 from bot.services.context import Deps
 from bot.slack.blocks import closing as blocks
 from bot.slack.ids import CloseLoopActionId, CloseLoopCallbackId
-from bot.slack.listeners.common import open_form
+from bot.slack.listeners.common import listener, open_form
 from bot.slack.render import render_view
 
 CLOCK_SKEW = timedelta(minutes=2)  # a "fixed at" picked in the same minute is not future
@@ -238,17 +238,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         await review.close(deps, int(action["value"]), body["user"]["id"])
 
-    app.action(CloseLoopActionId.START_REVIEW.value)(deps.in_flight.track(on_start_review))
-    app.action(CloseLoopActionId.ACTION_DONE.value)(deps.in_flight.track(on_action_done))
-    app.action(CloseLoopActionId.ACTION_SNOOZE.value)(deps.in_flight.track(on_action_snooze))
-    app.action(CloseLoopActionId.CLOSE.value)(deps.in_flight.track(on_close))
-    app.view(CloseLoopCallbackId.REVIEW.value)(deps.in_flight.track(on_review_submit))
-    app.action(CloseLoopActionId.RESOLVE.value)(deps.in_flight.track(on_resolve))
-    app.action(CloseLoopActionId.REOPEN.value)(deps.in_flight.track(on_reopen))
+    app.action(CloseLoopActionId.START_REVIEW.value)(listener(deps, on_start_review))
+    app.action(CloseLoopActionId.ACTION_DONE.value)(listener(deps, on_action_done))
+    app.action(CloseLoopActionId.ACTION_SNOOZE.value)(listener(deps, on_action_snooze))
+    app.action(CloseLoopActionId.CLOSE.value)(listener(deps, on_close))
+    app.view(CloseLoopCallbackId.REVIEW.value)(listener(deps, on_review_submit))
+    app.action(CloseLoopActionId.RESOLVE.value)(listener(deps, on_resolve))
+    app.action(CloseLoopActionId.REOPEN.value)(listener(deps, on_reopen))
     app.action(CloseLoopActionId.WRITE_FOLLOW_UP.value)(
-        deps.in_flight.track(on_write_follow_up))
+        listener(deps, on_write_follow_up))
     app.action(CloseLoopActionId.SKIP_FOLLOW_UP.value)(
-        deps.in_flight.track(on_skip_follow_up))
-    app.view(CloseLoopCallbackId.RESOLVE.value)(deps.in_flight.track(on_resolve_submit))
-    app.view(CloseLoopCallbackId.REOPEN.value)(deps.in_flight.track(on_reopen_submit))
-    app.view(CloseLoopCallbackId.FOLLOW_UP.value)(deps.in_flight.track(on_follow_up_submit))
+        listener(deps, on_skip_follow_up))
+    app.view(CloseLoopCallbackId.RESOLVE.value)(listener(deps, on_resolve_submit))
+    app.view(CloseLoopCallbackId.REOPEN.value)(listener(deps, on_reopen_submit))
+    app.view(CloseLoopCallbackId.FOLLOW_UP.value)(listener(deps, on_follow_up_submit))

@@ -15,7 +15,7 @@ from bot.domain.notices import Notice
 from bot.services import commands as answers
 from bot.services import delivery_flow, remedies, resolution
 from bot.services.context import Deps
-from bot.slack.listeners.common import open_form
+from bot.slack.listeners.common import listener, open_form
 from bot.slack.render import render_message, render_shared
 
 
@@ -63,7 +63,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                      else answers.answer(deps, parsed, command["user_id"]))
         await answer_in_time(ack, respond, answering, within=deps.options.answer_within)
 
-    app.command(deps.options.command)(deps.in_flight.track(on_command))
+    app.command(deps.options.command)(listener(deps, on_command))
 
 
 async def answer_in_time(ack: AsyncAck, respond: AsyncRespond,

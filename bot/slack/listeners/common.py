@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
 from bot.domain.errors import Refusal
 from bot.domain.notices import Notice
 from bot.domain.notices.escalation import BotNote
 from bot.services.context import Deps
 from bot.services.ports import SlackDeliveryError
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+
+SORRY = ("Something went wrong on my side and I logged it. Anything you saved is kept; "
+         "please try again in a minute.")
 
 # A form's private_metadata and state come back from Slack as we wrote them; anything else
 # (an old version of the form, or a request we did not make) is answered, never a 500.
@@ -44,3 +56,40 @@ def _id(body: object, what: str) -> str | None:
     nested = body.get(what)
     value = nested.get("id") if isinstance(nested, dict) else body.get(f"{what}_id")
     return value if isinstance(value, str) and value else None
+
+
+def listener(deps: Deps, function: F) -> F:
+    """A listener as Bolt should run it: tracked for shutdown, and with what it raises
+    after its ack answered here (`answer_error`), never handed back to Bolt.
+
+    Why not Bolt's error handler for those: when a listener raises after acking, Bolt's
+    runner sets the ack's response back to None after the handler ran, and its loop, which
+    polls every 10 ms for the ack, may not have seen it yet: it then waits out the
+    3 seconds and answers 404 ("didn't call ack()"). A refusal that comes back quickly (an
+    "Already acknowledged" after a double click) did exactly that under load."""
+
+    @functools.wraps(function)
+    async def answered(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await function(*args, **kwargs)
+        except Exception as error:
+            ack = kwargs.get("ack")
+            if ack is None or ack.response is None:
+                raise  # not acked yet: Bolt answers the request and calls `answer_error`
+            await answer_error(deps, error, kwargs.get("body", kwargs.get("command")))
+            return None
+
+    return deps.in_flight.track(answered)  # type: ignore[return-value]  # same signature
+
+
+async def answer_error(deps: Deps, error: Exception, body: object) -> None:
+    """The one place a use case's refusal becomes an answer to whoever acted; anything
+    else is logged and answered with an apology (never a stack trace)."""
+    if isinstance(error, Refusal):
+        await tell(deps, body, str(error))
+        return
+    log.exception("unhandled error in a Slack listener", exc_info=error)
+    try:
+        await tell(deps, body, SORRY)
+    except Exception:  # noqa: BLE001 - already in the error path; the log has it
+        log.warning("could not tell user about the error")

@@ -17,7 +17,7 @@ from bot.services.context import Deps
 from bot.slack.blocks import editing as blocks
 from bot.slack.blocks import modals
 from bot.slack.ids import ActionId, CallbackId
-from bot.slack.listeners.common import STALE_FORM, open_form
+from bot.slack.listeners.common import STALE_FORM, listener, open_form
 from bot.slack.listeners.views import customer_scope
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
@@ -83,5 +83,5 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except Refusal as refusal:
             await ack(response_action="errors", errors={EditField.REASON: str(refusal)})
 
-    app.action(ActionId.EDIT_INCIDENT.value)(deps.in_flight.track(on_edit))
-    app.view(CallbackId.EDIT_INCIDENT.value)(deps.in_flight.track(on_edit_submit))
+    app.action(ActionId.EDIT_INCIDENT.value)(listener(deps, on_edit))
+    app.view(CallbackId.EDIT_INCIDENT.value)(listener(deps, on_edit_submit))

@@ -8,6 +8,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.services import home
 from bot.services.context import Deps
+from bot.slack.listeners.common import listener
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -15,4 +16,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if event.get("tab", "home") == "home":
             await home.publish(deps, event["user"])
 
-    app.event("app_home_opened")(deps.in_flight.track(on_home_opened))
+    app.event("app_home_opened")(listener(deps, on_home_opened))

@@ -12,7 +12,7 @@ from bot.services import customer_import
 from bot.services.context import Deps
 from bot.slack.blocks import customers as customer_blocks
 from bot.slack.ids import ActionId, CallbackId
-from bot.slack.listeners.common import open_form
+from bot.slack.listeners.common import listener, open_form
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -49,6 +49,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await customer_import.from_thread(deps, customer_import.ThreadShare(
             str(file_id), str(channel), str(user), body.get("team_id")))
 
-    app.action(ActionId.ADD_CUSTOMERS.value)(deps.in_flight.track(on_add))
-    app.event("file_shared")(deps.in_flight.track(on_file_shared))
-    app.view(CallbackId.ADD_CUSTOMERS.value)(deps.in_flight.track(on_add_submit))
+    app.action(ActionId.ADD_CUSTOMERS.value)(listener(deps, on_add))
+    app.event("file_shared")(listener(deps, on_file_shared))
+    app.view(CallbackId.ADD_CUSTOMERS.value)(listener(deps, on_add_submit))

@@ -12,7 +12,7 @@ from bot.services import remedies
 from bot.services.context import Deps
 from bot.slack.blocks import remedies as blocks
 from bot.slack.ids import ActionId, CallbackId
-from bot.slack.listeners.common import open_form
+from bot.slack.listeners.common import listener, open_form
 from bot.slack.render import render_view
 
 
@@ -52,10 +52,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         await ack(response_action="update", view=render_view(result))
 
-    app.action(ActionId.REMEDIES.value)(deps.in_flight.track(on_open))
-    app.action(ActionId.APPROVE_REMEDIES.value)(deps.in_flight.track(on_approve))
-    app.view(CallbackId.REMEDIES.value)(deps.in_flight.track(on_submit))
-    app.view(CallbackId.APPROVE_REMEDIES.value)(deps.in_flight.track(on_approved))
+    app.action(ActionId.REMEDIES.value)(listener(deps, on_open))
+    app.action(ActionId.APPROVE_REMEDIES.value)(listener(deps, on_approve))
+    app.view(CallbackId.REMEDIES.value)(listener(deps, on_submit))
+    app.view(CallbackId.APPROVE_REMEDIES.value)(listener(deps, on_approved))
 
 
 def _checked(

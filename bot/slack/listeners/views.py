@@ -14,6 +14,7 @@ from bot.services.context import Deps
 from bot.slack.blocks import customers as customer_blocks
 from bot.slack.blocks import modals
 from bot.slack.ids import CallbackId
+from bot.slack.listeners.common import listener
 from integrations.helpdesk.base import Scope, ScopeKind, parse_scope
 from integrations.helpdesk.errors import InvalidScope
 
@@ -52,7 +53,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ))
         await ack()
 
-    app.view(CallbackId.DECLARE.value)(deps.in_flight.track(on_declare))
+    app.view(CallbackId.DECLARE.value)(listener(deps, on_declare))
 
 
 def customer_scope(
