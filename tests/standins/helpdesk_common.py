@@ -16,7 +16,11 @@ Fault paths: a `str` is a literal substring of the path (without `.json`), a com
 `re.Pattern` a regular expression. A fault that has not happened as often as injected
 when the stand-in stops raises `UnusedFault`, so a test cannot pass without its trouble.
 The rate window is fixed (a minute from its first request, like the vendors'); its
-clock is injectable, real monotonic time by default.
+clock is injectable, real monotonic time by default. By default the account has the
+vendors' top plan, 700 a minute, and every answer says so in the headers, as the real
+ones do (an account that sends no such headers made our client pace itself at its own
+guess, 300 ms a request, which no real helpdesk asks for); `rate_limit=None` is an
+account without a limit or headers, for loads past a minute's budget.
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ from aiohttp import web
 
 Clock = Callable[[], float]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+PLAN_LIMIT = 700  # requests a minute: Zendesk's and Freshdesk's Enterprise plans
 
 
 @dataclass
@@ -195,7 +202,7 @@ class HelpdeskStandIn:
     def __init__(
         self,
         *,
-        rate_limit: int | None = None,
+        rate_limit: int | None = PLAN_LIMIT,
         send_rate_limit_headers: bool = True,
         latency: float = 0.0,
         clock: Clock = time.monotonic,
