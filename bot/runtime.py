@@ -247,9 +247,12 @@ class Runtime:
 
     async def close(self) -> None:
         gc.unfreeze()
-        self.scheduler.shutdown()
+        # Nothing new starts; what runs (a poll, a delivery batch: tracked) finishes, up to
+        # the drain's limit, before the scheduler, which would cancel it, shuts down.
+        self.scheduler.pause()
         await self.jobs.stop(within=10)
         await self.deps.in_flight.drain(within=10)
+        self.scheduler.shutdown()
         for helpdesk in self.deps.helpdesks.values():
             await helpdesk.aclose()
         for page in self.deps.status_pages.values():

@@ -56,7 +56,14 @@ class Scheduler:
     def running(self) -> bool:
         return bool(self._scheduler.running)
 
+    def pause(self) -> None:
+        """No new runs; the ones running go on (stopping: drain them, then `shutdown`)."""
+        if self._scheduler.running:
+            self._scheduler.pause()
+
     def shutdown(self) -> None:
+        # APScheduler's asyncio executor cancels every job still running here, mid
+        # database call if need be: pause and drain first (Runtime.close).
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
 

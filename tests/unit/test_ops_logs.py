@@ -13,6 +13,7 @@ import pytest
 from bot import logs
 from bot.clock import SystemClock
 from bot.config import load_settings
+from bot.inflight import InFlight
 from bot.runtime import Runtime
 from bot.scheduling.scheduler import Scheduler
 
@@ -68,6 +69,36 @@ async def test_a_job_cancelled_at_shutdown_is_no_error_in_the_log(
     scheduler.shutdown()
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert any("stopped at shutdown" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_poll_running_at_shutdown_finishes_when_paused_and_drained_first(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Runtime.close's order: pause, drain what runs, then shut down. APScheduler's
+    shutdown cancels every running job (mid database call: SQLAlchemy then logged
+    "Exception during reset" and APScheduler "Error running job"); paused and drained,
+    the poll finishes its work instead."""
+    caplog.set_level(logging.INFO)
+    in_flight = InFlight()
+    started, release = asyncio.Event(), asyncio.Event()
+    finished: list[bool] = []
+
+    async def poll() -> None:
+        started.set()
+        await release.wait()  # a database call still under way
+        finished.append(True)
+
+    scheduler = Scheduler([in_flight.track(poll)], SystemClock(), poll_seconds=0.01)
+    scheduler.start()
+    await asyncio.wait_for(started.wait(), 5)
+    scheduler.pause()
+    draining = asyncio.create_task(in_flight.drain(within=5))
+    await asyncio.sleep(0)
+    release.set()
+    await draining
+    scheduler.shutdown()
+    assert finished == [True]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_bolt_does_not_warn_that_the_token_is_unused(
