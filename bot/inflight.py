@@ -4,14 +4,11 @@ database (a listener cut off mid-write would otherwise hang or lose its last ste
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
-
-from slack_bolt.middleware.async_middleware import AsyncMiddleware
-from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.response import BoltResponse
 
 log = logging.getLogger(__name__)
 
@@ -75,27 +72,17 @@ class Pressure:
     def when_idle(self, callback: Callable[[], None]) -> None:
         self._on_idle.append(callback)
 
-    def bolt_middleware(self) -> AsyncMiddleware:
-        """A Bolt global middleware: Bolt's `next()` returns once the listener acked."""
-        return _Counted(self)
+    @contextlib.contextmanager
+    def __call__(self, _req: object) -> Iterator[None]:
+        """Around one request's dispatch, from its arrival to its ack (bot.app.AmendsApp)."""
+        self.waiting += 1
+        try:
+            yield
+        finally:
+            self.acked()
 
     def acked(self) -> None:
         self.waiting -= 1
         if not self.waiting:
             for callback in self._on_idle:
                 callback()
-
-
-class _Counted(AsyncMiddleware):
-    # A class, not a function: see bot/metrics.py's _AckTimer.
-    def __init__(self, pressure: Pressure) -> None:
-        self.pressure = pressure
-
-    async def async_process(self, *, req: AsyncBoltRequest, resp: BoltResponse,
-                            next: Callable[[], Awaitable[BoltResponse]],  # noqa: A002 - Bolt's name
-                            ) -> BoltResponse:
-        self.pressure.waiting += 1
-        try:
-            return await next()
-        finally:
-            self.pressure.acked()

@@ -14,18 +14,17 @@ Read from the database at scrape time (the same on every replica; take max, not 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import secrets
 import time
-import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.response import BoltResponse
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -68,12 +67,10 @@ class Metrics:
 
     # -- hooks ------------------------------------------------------------------------
 
-    def bolt_middleware(self) -> AsyncMiddleware:
-        """A Bolt global middleware: counts acks and times them (both modes).
-
-        With process_before_response=False, Bolt's `next()` returns once the listener
-        acked, so the time around it is the ack latency Slack sees (±10 ms polling)."""
-        return _AckTimer(self)
+    def ack_timer(self) -> AckTimer:
+        """Counts and times acks, from Bolt's dispatch in to its answer (both modes): see
+        bot.app.AmendsApp."""
+        return AckTimer(self)
 
     def watch_helpdesk(self, name: str, client: httpx.AsyncClient) -> None:
         """Count every answer of a helpdesk's HTTP client (httpx response hook)."""
@@ -124,9 +121,10 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-class _AckTimer(AsyncMiddleware):
-    # A class, not a function: Bolt builds every injectable argument (two dozen of them)
-    # for each function middleware on each request, which was a tenth of the ack's CPU.
+class AckTimer:
+    """A request's ack: counted and timed by kind, and its request id set for the logs
+    (the listener's task, started inside the dispatch, inherits it)."""
+
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
         self._series: dict[str, tuple[Counter, Histogram]] = {}  # kind → its counter and histogram
@@ -137,14 +135,13 @@ class _AckTimer(AsyncMiddleware):
                                   self.metrics.ack_seconds.labels(kind))
         return self._series[kind]
 
-    async def async_process(self, *, req: AsyncBoltRequest, resp: BoltResponse,
-                            next: Callable[[], Awaitable[BoltResponse]],  # noqa: A002 - Bolt's name
-                            ) -> BoltResponse:
+    @contextlib.contextmanager
+    def __call__(self, req: AsyncBoltRequest) -> Iterator[None]:
         kind = request_kind(req.body)
-        token = logs.request_id.set(logs.request_id.get() or uuid.uuid4().hex[:12])
+        token = logs.request_id.set(logs.request_id.get() or secrets.token_hex(6))
         started = time.perf_counter()
         try:
-            return await next()
+            yield
         finally:
             elapsed = time.perf_counter() - started
             acks, seconds = self._of(kind)

@@ -221,9 +221,7 @@ class Runtime:
         wakers.append(lambda: scheduler.wake(jobs.index(delivery_job)))
         status_wakers.append(lambda: scheduler.wake(jobs.index(status_job)))
         learned.model()  # the apology check's weights, loaded now rather than on a first draft
-        app = build_app(deps, client, secret)
-        app.use(metrics.bolt_middleware())
-        app.use(pressure.bolt_middleware())
+        app = build_app(deps, client, secret, watchers=[metrics.ack_timer(), pressure])
         return cls(settings, engine, background_engine, deps, job_runner, runner, delivery,
                    scheduler, app, chase_poller, metrics, slack_session)
 

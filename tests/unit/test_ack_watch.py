@@ -1,0 +1,68 @@
+"""The ack timer and the pressure count see a request from its dispatch to its ack, in
+the real Bolt AsyncApp: a listener that takes 50 ms before its ack is timed at 50 ms or
+more, and while it works the request counts as waiting.
+
+As Bolt global middleware they could not: Bolt runs the middleware chain to its end
+before it starts the listener, so every ack was timed at about 0 ms and the count was
+back to 0 before any listener ran (background work never held back for a burst)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from slack_bolt.async_app import AsyncAck
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+from bot.app import AmendsApp
+from bot.inflight import Pressure
+from bot.metrics import Metrics
+
+LISTENER_TAKES = 0.05
+
+
+async def _authorize(**_: Any) -> AuthorizeResult:
+    return AuthorizeResult(enterprise_id=None, team_id="T1", bot_token="xoxb-1",
+                           bot_user_id="UB", bot_id="B1")
+
+
+def _click() -> AsyncBoltRequest:
+    payload = {"type": "block_actions", "team": {"id": "T1"}, "user": {"id": "U1"},
+               "channel": {"id": "C1"}, "api_app_id": "A1", "token": "t",
+               "trigger_id": "1.2.3",
+               "actions": [{"action_id": "click", "block_id": "b", "type": "button",
+                            "value": "1", "action_ts": "1"}]}
+    return AsyncBoltRequest(body=urlencode({"payload": json.dumps(payload)}),
+                            headers={"content-type": "application/x-www-form-urlencoded"})
+
+
+def _sample(metrics: Metrics, name: str) -> float:
+    value = metrics.registry.get_sample_value(name, {"kind": "block_actions"})
+    return value or 0.0
+
+
+async def test_the_ack_is_timed_and_counted_as_waiting_until_the_listener_acks() -> None:
+    metrics, pressure = Metrics(), Pressure()
+    seen_waiting: list[int] = []
+    idle_calls: list[int] = []
+    pressure.when_idle(lambda: idle_calls.append(pressure.waiting))
+    app = AmendsApp(signing_secret="s", authorize=_authorize,
+                    request_verification_enabled=False, process_before_response=False,
+                    raise_error_for_unhandled_request=False)
+    app.watchers = [metrics.ack_timer(), pressure]
+
+    @app.action("click")
+    async def on_click(ack: AsyncAck) -> None:
+        seen_waiting.append(pressure.waiting)
+        await asyncio.sleep(LISTENER_TAKES)  # work before the ack
+        await ack()
+
+    response = await app.async_dispatch(_click())
+    assert response.status == 200
+    assert seen_waiting == [1]
+    assert pressure.waiting == 0 and idle_calls == [0]
+    assert _sample(metrics, "amends_slack_acks_total") == 1
+    assert _sample(metrics, "amends_slack_ack_seconds_sum") >= LISTENER_TAKES
