@@ -9,34 +9,16 @@ back to 0 before any listener ran (background work never held back for a burst).
 from __future__ import annotations
 
 import asyncio
-import json
-from typing import Any
-from urllib.parse import urlencode
 
 from slack_bolt.async_app import AsyncAck
-from slack_bolt.authorization import AuthorizeResult
-from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.app import AmendsApp
 from bot.inflight import Pressure
 from bot.metrics import Metrics
+from tests.support.bolt_offline import authorize, click
 
 LISTENER_TAKES = 0.05
 
-
-async def _authorize(**_: Any) -> AuthorizeResult:
-    return AuthorizeResult(enterprise_id=None, team_id="T1", bot_token="xoxb-1",
-                           bot_user_id="UB", bot_id="B1")
-
-
-def _click() -> AsyncBoltRequest:
-    payload = {"type": "block_actions", "team": {"id": "T1"}, "user": {"id": "U1"},
-               "channel": {"id": "C1"}, "api_app_id": "A1", "token": "t",
-               "trigger_id": "1.2.3",
-               "actions": [{"action_id": "click", "block_id": "b", "type": "button",
-                            "value": "1", "action_ts": "1"}]}
-    return AsyncBoltRequest(body=urlencode({"payload": json.dumps(payload)}),
-                            headers={"content-type": "application/x-www-form-urlencoded"})
 
 
 def _sample(metrics: Metrics, name: str) -> float:
@@ -49,7 +31,7 @@ async def test_the_ack_is_timed_and_counted_as_waiting_until_the_listener_acks()
     seen_waiting: list[int] = []
     idle_calls: list[int] = []
     pressure.when_idle(lambda: idle_calls.append(pressure.waiting))
-    app = AmendsApp(signing_secret="s", authorize=_authorize,
+    app = AmendsApp(signing_secret="s", authorize=authorize,
                     request_verification_enabled=False, process_before_response=False,
                     raise_error_for_unhandled_request=False)
     app.watchers = [metrics.ack_timer(), pressure]
@@ -60,7 +42,7 @@ async def test_the_ack_is_timed_and_counted_as_waiting_until_the_listener_acks()
         await asyncio.sleep(LISTENER_TAKES)  # work before the ack
         await ack()
 
-    response = await app.async_dispatch(_click())
+    response = await app.async_dispatch(click())
     assert response.status == 200
     assert seen_waiting == [1]
     assert pressure.waiting == 0 and idle_calls == [0]

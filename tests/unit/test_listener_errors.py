@@ -9,19 +9,16 @@ the losing case every time without `listener`."""
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_bolt.authorization import AuthorizeResult
-from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.domain.errors import Refusal
 from bot.inflight import InFlight
 from bot.slack.listeners.common import SORRY, listener
+from tests.support.bolt_offline import authorize, click
 
 
 @dataclass
@@ -48,10 +45,6 @@ class FakeDeps:
 
 
 def _app(deps: FakeDeps, error: Exception) -> AsyncApp:
-    async def authorize(**_: Any) -> AuthorizeResult:  # no auth.test: nothing to call here
-        return AuthorizeResult(enterprise_id=None, team_id="T1", bot_token="xoxb-1",
-                               bot_user_id="UB", bot_id="B1")
-
     app = AsyncApp(signing_secret="s", authorize=authorize,
                    request_verification_enabled=False, process_before_response=False,
                    raise_error_for_unhandled_request=False)
@@ -64,19 +57,9 @@ def _app(deps: FakeDeps, error: Exception) -> AsyncApp:
     return app
 
 
-def _click() -> AsyncBoltRequest:
-    payload = {"type": "block_actions", "team": {"id": "T1"}, "user": {"id": "U1"},
-               "channel": {"id": "C1"}, "api_app_id": "A1", "token": "t",
-               "trigger_id": "1.2.3",
-               "actions": [{"action_id": "click", "block_id": "b", "type": "button",
-                            "value": "1", "action_ts": "1"}]}
-    return AsyncBoltRequest(body=urlencode({"payload": json.dumps(payload)}),
-                            headers={"content-type": "application/x-www-form-urlencoded"})
-
-
 async def _dispatch(app: AsyncApp) -> tuple[int, float]:
     started = time.monotonic()
-    response = await app.async_dispatch(_click())
+    response = await app.async_dispatch(click())
     return response.status, time.monotonic() - started
 
 
