@@ -68,6 +68,17 @@ class Pressure:
     def __init__(self) -> None:
         self.waiting = 0
         self._on_idle: list[Callable[[], None]] = []
+        self._idle: asyncio.Event | None = None  # made by the first `quiet` that waits
+
+    async def quiet(self, within: float) -> None:
+        """Return once no request waits for its ack, or after `within` seconds (under a
+        steady stream there may be no such moment)."""
+        if not self.waiting:
+            return
+        if self._idle is None:
+            self._idle = asyncio.Event()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), within)
 
     def when_idle(self, callback: Callable[[], None]) -> None:
         self._on_idle.append(callback)
@@ -84,5 +95,8 @@ class Pressure:
     def acked(self) -> None:
         self.waiting -= 1
         if not self.waiting:
+            if self._idle is not None:
+                self._idle.set()
+                self._idle = None  # the next burst's waiters wait on a new one
             for callback in self._on_idle:
                 callback()

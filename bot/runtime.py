@@ -19,7 +19,6 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain.apology import learned
 from bot.domain.records import JobKind
-from bot.inflight import Pressure
 from bot.metrics import Metrics
 from bot.scheduling.jobs import JobRunner, Lane
 from bot.scheduling.scheduler import Scheduler
@@ -155,7 +154,7 @@ class Runtime:
         # Listeners use `deps`; everything that runs after the ack uses `background`, whose
         # connections come from the background pool.
         background = replace(deps, sessions=make_sessionmaker(background_engine))
-        pressure = Pressure()
+        pressure = deps.pressure
         job_runner = JobRunner(background.sessions, clock, {
             JobKind.ANNOUNCE: _by_id(lambda incident_id: incidents.announce(
                 background, incident_id)),

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.domain.metrics import Report
 from bot.domain.remedies import ApprovalPolicy
-from bot.inflight import InFlight
+from bot.inflight import InFlight, Pressure
 from bot.services.ports import Reviewer, SlackPort
 from integrations.helpdesk.base import Helpdesk
 from integrations.statuspage.base import StatusPage
@@ -89,6 +89,8 @@ class Deps:
     options: Options
     helpdesks: Mapping[str, Helpdesk] = field(default_factory=dict)
     in_flight: InFlight = field(default_factory=InFlight)
+    # Slack requests waiting for their ack (counted by bot.app.AmendsApp).
+    pressure: Pressure = field(default_factory=Pressure)
     # Wakes the runtime's outbox worker at once (it also polls); set by the runtime.
     wake_delivery: Callable[[], None] = lambda: None
     # Public status pages by name ("statuspage"), and a wake-up for their worker.

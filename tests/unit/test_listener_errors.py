@@ -16,7 +16,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.domain.errors import Refusal
-from bot.inflight import InFlight
+from bot.inflight import InFlight, Pressure
 from bot.slack.listeners.common import SORRY, listener
 from tests.support.bolt_offline import authorize, click
 
@@ -32,6 +32,7 @@ class Told:
 @dataclass
 class FakeDeps:
     in_flight: InFlight = field(default_factory=InFlight)
+    pressure: Pressure = field(default_factory=Pressure)
     told: Told = field(default_factory=Told)
 
     @property

@@ -7,13 +7,19 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from slack_bolt.async_app import AsyncAck
+from slack_bolt.response import BoltResponse
+
 from bot.domain.errors import Refusal
 from bot.domain.notices import Notice
 from bot.domain.notices.escalation import BotNote
+from bot.inflight import Pressure
 from bot.services.context import Deps
 from bot.services.ports import SlackDeliveryError
 
 log = logging.getLogger(__name__)
+
+AFTER_ACK_WAIT = 1.0  # seconds, at most: under a steady stream there is no quiet moment
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
@@ -70,16 +76,33 @@ def listener(deps: Deps, function: F) -> F:
 
     @functools.wraps(function)
     async def answered(*args: Any, **kwargs: Any) -> Any:
+        ack = kwargs.get("ack")
+        if ack is not None:
+            kwargs["ack"] = _AckFirst(ack, deps.pressure)
         try:
             return await function(*args, **kwargs)
         except Exception as error:
-            ack = kwargs.get("ack")
             if ack is None or ack.response is None:
                 raise  # not acked yet: Bolt answers the request and calls `answer_error`
             await answer_error(deps, error, kwargs.get("body", kwargs.get("command")))
             return None
 
     return deps.in_flight.track(answered)  # type: ignore[return-value]  # same signature
+
+
+class _AckFirst:
+    """A listener's `ack`, after which the listener goes on only once every Slack request
+    waiting for its ack has had it (up to `AFTER_ACK_WAIT` seconds): in a burst of 100
+    clicks, the first clicks' transactions and messages would otherwise share the event
+    loop with the other clicks' acks and push the last ones back."""
+
+    def __init__(self, ack: AsyncAck, pressure: Pressure) -> None:
+        self._ack, self._pressure = ack, pressure
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
+        response = await self._ack(*args, **kwargs)
+        await self._pressure.quiet(within=AFTER_ACK_WAIT)
+        return response
 
 
 async def answer_error(deps: Deps, error: Exception, body: object) -> None:
