@@ -3,6 +3,7 @@ table is the one place that joins use cases (notices) to Block Kit (views)."""
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,23 +54,35 @@ def render_message(notice: Notice) -> Message:
     return _MESSAGES[type(notice)](notice)
 
 
-_SHARED: OrderedDict[int, tuple[Notice, Message]] = OrderedDict()
+_SHARED: OrderedDict[int, tuple[Notice, Message, str]] = OrderedDict()
 _SHARED_MOST = 8
 
 
 def render_shared(notice: Notice) -> Message:
     """`render_message`, drawn once per notice object. Answers that share one read share
     one notice (a hundred people listing at once: bot/services/commands.py), so they can
-    share its blocks, which are only serialised. The last few notices are kept, each with
-    its id, so a reused id never finds another notice's blocks."""
+    share its blocks. The last few notices are kept, each with its id, so a reused id
+    never finds another notice's blocks."""
+    return _shared(notice)[1]
+
+
+def shared_answer_json(notice: Notice) -> str:
+    """The ephemeral answer to a slash command, as the JSON body of its ack, serialised
+    once per shared notice: a page of 50 incidents is about 16 KB, and a hundred people
+    listing at once each had it serialised again for their own ack."""
+    return _shared(notice)[2]
+
+
+def _shared(notice: Notice) -> tuple[Notice, Message, str]:
     kept = _SHARED.get(id(notice))
     if kept is not None and kept[0] is notice:
-        return kept[1]
-    drawn = render_message(notice)
-    _SHARED[id(notice)] = (notice, drawn)
+        return kept
+    text, blocks = render_message(notice)
+    answer = json.dumps({"response_type": "ephemeral", "text": text, "blocks": blocks})
+    _SHARED[id(notice)] = kept = (notice, (text, blocks), answer)
     while len(_SHARED) > _SHARED_MOST:
         _SHARED.popitem(last=False)
-    return drawn
+    return kept
 
 
 def render_view(notice: Notice) -> Block:

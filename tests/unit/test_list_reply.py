@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from bot.domain.notices.replies import OpenList
 from bot.domain.records import IncidentRecord
 from bot.domain.severity import Severity
 from bot.slack.blocks import replies
-from bot.slack.render import render_message, render_shared
+from bot.slack.render import render_message, render_shared, shared_answer_json
 
 NOW = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
 
@@ -61,3 +62,8 @@ def test_one_shared_notice_is_drawn_once_and_another_is_drawn_afresh() -> None:
     others = [page(f"Other {n}") for n in range(20)]
     assert [render_shared(o)[1] for o in others] == [render_message(o)[1] for o in others]
     assert render_shared(shared) is not first and render_shared(shared) == first
+    # The ack's body: serialised once per notice, and what Bolt would have sent.
+    body = shared_answer_json(shared)
+    assert shared_answer_json(shared) is body
+    text, blocks = render_message(shared)
+    assert json.loads(body) == {"response_type": "ephemeral", "text": text, "blocks": blocks}

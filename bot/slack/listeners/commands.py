@@ -7,6 +7,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.response import BoltResponse
 
 from bot.domain import commands
 from bot.domain.apology import MessageKind
@@ -16,7 +17,7 @@ from bot.services import commands as answers
 from bot.services import delivery_flow, remedies, resolution
 from bot.services.context import Deps
 from bot.slack.listeners.common import listener, open_form
-from bot.slack.render import render_message, render_shared
+from bot.slack.render import render_message, render_shared, shared_answer_json
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -81,7 +82,10 @@ async def answer_in_time(ack: AsyncAck, respond: AsyncRespond,
     except Refusal as refusal:
         reply: dict[str, Any] = {"text": str(refusal)}
     else:
-        text, blocks = render_shared(notice)  # lists read together are one notice
+        if done:  # lists read together are one notice: one body for all their acks
+            ack.response = BoltResponse(status=200, body=shared_answer_json(notice))
+            return
+        text, blocks = render_shared(notice)
         reply = {"text": text, "blocks": blocks}
     if done:
         await ack(response_type="ephemeral", **reply)

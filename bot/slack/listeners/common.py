@@ -99,6 +99,15 @@ class _AckFirst:
     def __init__(self, ack: AsyncAck, pressure: Pressure) -> None:
         self._ack, self._pressure = ack, pressure
 
+    @property
+    def response(self) -> BoltResponse | None:
+        return self._ack.response
+
+    @response.setter
+    def response(self, response: BoltResponse | None) -> None:
+        # An answer serialised beforehand (a shared list page), given as the ack as is.
+        self._ack.response = response
+
     async def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
         response = await self._ack(*args, **kwargs)
         await self._pressure.quiet(within=AFTER_ACK_WAIT)
