@@ -77,8 +77,10 @@ class Pressure:
             return
         if self._idle is None:
             self._idle = asyncio.Event()
+        # asyncio.timeout, not wait_for: no task per waiter, and a burst has a hundred.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), within)
+            async with asyncio.timeout(within):
+                await self._idle.wait()
 
     def when_idle(self, callback: Callable[[], None]) -> None:
         self._on_idle.append(callback)
